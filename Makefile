@@ -1,0 +1,44 @@
+# Two commands matter: `make run` and `make test`. Both create .venv and install on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: run test bench lint format worker clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Agora needs Python 3.11+; set PYTHON=python3.12 (or similar)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## Serve Agora on http://127.0.0.1:8000 with embedded PostgreSQL + Redis, the demo course and dev LMS.
+run: $(STAMP)
+	AGORA_DEV=$${AGORA_DEV:-1} $(BIN)/agora serve --worker --demo
+
+## Run the job worker on its own (same settings / data directory as `make run`).
+worker: $(STAMP)
+	$(BIN)/agora worker
+
+## Run the whole test suite against real PostgreSQL and Redis (embedded unless AGORA_TEST_* set).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Benchmarks at MOOC scale (not part of the test run).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""The app factory: the one place that assembles the contexts into one Litestar app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from litestar import Litestar, Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig
+
+from agora import health
+from agora.db import Database, create_pool
+from agora.errors import EXCEPTION_HANDLERS
+from agora.redis import create_redis
+from agora.sessions import provide_principal
+from agora.settings import Settings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def provide_db(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A connection for the request; writes run in one transaction, committed before replying."""
+    async with request.app.state.database.acquire() as connection:
+        if request.method in READ_METHODS:
+            yield connection
+        else:
+            async with connection.transaction():
+                yield connection
+
+
+def provide_redis(request: Request):
+    return request.app.state.redis
+
+
+def provide_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def route_modules() -> list:
+    from agora import web
+    from agora.lti import http as lti_http
+    from forum import http as forum_http
+    from peerreview import http as peerreview_http
+
+    return [health, lti_http, forum_http, peerreview_http, web]
+
+
+def create_app(settings: Settings, *, database: Database | None = None, redis=None) -> Litestar:
+    """Build the app. Tests hand in their own Database (one connection) and Redis client."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        """Creates the pool and Redis client unless they were handed in (tests)."""
+        if database is None:
+            app.state.database = Database(
+                pool=await create_pool(
+                    settings.database_url,
+                    min_size=settings.db_pool_min,
+                    max_size=settings.db_pool_max,
+                )
+            )
+        if redis is None:
+            app.state.redis = create_redis(settings.redis_url)
+        try:
+            yield
+        finally:
+            if redis is None:
+                await app.state.redis.aclose()
+            if database is None:
+                await app.state.database.close()
+
+    state = State({"settings": settings})
+    if database is not None:
+        state.database = database
+    if redis is not None:
+        state.redis = redis
+
+    route_handlers = []
+    for module in route_modules():
+        route_handlers.extend(getattr(module, "ROUTES", []))
+
+    prometheus = PrometheusConfig(
+        app_name="agora", prefix="agora", group_path=True, exclude=["/metrics", "/static"]
+    )
+    logging.basicConfig(level=settings.log_level.upper())
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        state=state,
+        dependencies={
+            "db": Provide(provide_db),
+            "principal": Provide(provide_principal),
+            "redis": Provide(provide_redis, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[prometheus.middleware],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Agora",
+            version="1",
+            description="Course forums and calibrated peer review, embedded through LTI 1.3.",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        debug=False,
+    )

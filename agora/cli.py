@@ -1,0 +1,160 @@
+"""The `agora` command: serve, worker, migrate, demo, and the subcommands of each context."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import click
+
+from agora.settings import Settings, SettingsError, load_settings
+
+
+@contextlib.contextmanager
+def resolved_settings() -> Iterator[Settings]:
+    """Settings with database and Redis URLs filled in, starting the embedded servers if needed.
+
+    Every command of one data directory shares the same embedded servers; the process that
+    started one stops it when it exits.
+    """
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise click.ClickException(f"invalid setting: {error}") from None
+    need_pg, need_redis = not settings.database_url, not settings.redis_url
+    if not (need_pg or need_redis):
+        yield settings
+        return
+    from agora.embedded import start_embedded
+
+    servers = start_embedded(settings.data_path, postgres=need_pg, redis=need_redis)
+    try:
+        yield load_settings(
+            database_url=settings.database_url or servers.database_url,
+            redis_url=settings.redis_url or servers.redis_url,
+        )
+    finally:
+        servers.stop()
+
+
+def run_migrations(settings: Settings) -> None:
+    from agora.db import MigrationError, migrate_url
+
+    try:
+        applied = asyncio.run(migrate_url(settings.database_url))
+    except MigrationError as error:
+        raise click.ClickException(f"migration failed, schema left as before it: {error}") from None
+    for name in applied:
+        click.echo(f"applied migration {name}")
+
+
+@click.group()
+def main() -> None:
+    """Agora: course forums and calibrated peer review for MOOCs, embedded through LTI 1.3."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending migrations (safe to run from several processes at once)."""
+    with resolved_settings() as settings:
+        run_migrations(settings)
+        click.echo("schema is up to date")
+
+
+@main.command()
+def demo() -> None:
+    """Seed the demo course (idempotent)."""
+    from agora.demo import seed_demo_url
+
+    with resolved_settings() as settings:
+        run_migrations(settings)
+        summary = asyncio.run(seed_demo_url(settings))
+        click.echo(summary)
+
+
+@main.command()
+@click.option("--worker/--no-worker", default=False, help="Also run the job worker in-process.")
+@click.option("--demo/--no-demo", "seed", default=False, help="Seed the demo course first.")
+def serve(worker: bool, seed: bool) -> None:
+    """Serve the HTTP app (migrating first)."""
+    with resolved_settings() as settings:
+        run_migrations(settings)
+        if seed:
+            from agora.demo import seed_demo_url
+
+            click.echo(asyncio.run(seed_demo_url(settings)))
+        asyncio.run(_serve(settings, with_worker=worker))
+
+
+async def _serve(settings: Settings, *, with_worker: bool) -> None:
+    import uvicorn
+
+    from agora.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    worker_task = None
+    if with_worker:
+        from agora.worker import build_worker
+
+        arq_worker = build_worker(settings, handle_signals=False)
+        worker_task = asyncio.create_task(arq_worker.async_run())
+    _print_welcome(settings)
+    try:
+        await server.serve()
+    finally:
+        if worker_task is not None:
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
+            await arq_worker.close()
+
+
+def _print_welcome(settings: Settings) -> None:
+    base = settings.base_url
+    lines = [f"Agora is serving on {base}"]
+    if settings.dev:
+        lines.append(f"  Try it as learner, TA or instructor:  {base}/dev/lms")
+    lines += [
+        f"  API docs:                             {base}/schema",
+        f"  Readiness:                            {base}/ready",
+        "  Stop with Ctrl-C (the embedded PostgreSQL and Redis stop with it; data stays in "
+        f"{settings.data_path}).",
+    ]
+    click.echo("\n".join(lines), err=True)
+
+
+@main.command()
+def worker() -> None:
+    """Run the job worker (notifications, grade passback, allocation, grading, outbox relay)."""
+    from agora.worker import build_worker
+
+    with resolved_settings() as settings:
+        run_migrations(settings)
+        build_worker(settings).run()
+
+
+def _register_context_commands() -> None:
+    """Each context may expose a click group named `cli` in its cli module."""
+    import importlib
+
+    for module_name in ("agora.lti.cli", "forum.cli", "peerreview.cli"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register_context_commands()
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""PostgreSQL access: the pool, the per-request connection, and the migration runner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Any fixed 64-bit number works; it must only be the same in every Agora process.
+MIGRATION_LOCK_ID = 0x41_47_4F_52_41  # "AGORA"
+
+
+async def init_connection(connection: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=init_connection, command_timeout=60
+    )
+
+
+class Database:
+    """Hands out connections: from a pool in production, or one shared connection in tests.
+
+    Tests run each case inside a transaction that is rolled back; the app under test gets that
+    same connection, so everything it writes disappears with the rollback. Requests then take
+    turns on the connection (asyncpg runs one query at a time per connection).
+    """
+
+    def __init__(self, pool: asyncpg.Pool | None = None, connection=None) -> None:
+        self.pool = pool
+        self.connection = connection
+        self._turn = asyncio.Lock()
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        if self.pool is not None:
+            async with self.pool.acquire() as connection:
+                yield connection
+        else:
+            async with self._turn:
+                yield self.connection
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+
+# ---- migrations -------------------------------------------------------------------------------
+
+
+class MigrationError(RuntimeError):
+    """A migration failed; its transaction was rolled back and start-up must stop."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        match = MIGRATION_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_words.sql")
+        migrations.append(Migration(int(match.group(1)), path.name, path.read_text()))
+    versions = [m.version for m in migrations]
+    if len(versions) != len(set(versions)):
+        raise MigrationError(f"two migrations share a number in {directory}")
+    return migrations
+
+
+async def migrate(connection: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction; return the names applied.
+
+    A session-level advisory lock makes concurrent starters wait for each other, so each
+    migration is applied exactly once even when two app instances start together.
+    """
+    migrations = discover_migrations(directory)
+    await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+    try:
+        await connection.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version integer PRIMARY KEY,
+                   name text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        done = {
+            r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")
+        }
+        applied = []
+        for migration in migrations:
+            if migration.version in done:
+                continue
+            try:
+                async with connection.transaction():
+                    await connection.execute(migration.sql)
+                    await connection.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                        migration.version,
+                        migration.name,
+                    )
+            except asyncpg.PostgresError as error:
+                raise MigrationError(
+                    f"{migration.name}: {type(error).__name__}: {error}"
+                ) from error
+            applied.append(migration.name)
+        return applied
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+
+
+async def migrate_url(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    connection = await asyncpg.connect(url)
+    try:
+        return await migrate(connection, directory)
+    finally:
+        await connection.close()

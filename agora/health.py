@@ -1,0 +1,88 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from litestar import Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from redis.exceptions import RedisError
+
+from agora.db import Database
+from agora.outbox import count_pending
+from agora.redis import QUEUE_NAME
+
+CHECK_TIMEOUT = 2.0
+
+POOL_SIZE = Gauge("agora_db_pool_connections", "PostgreSQL pool connections", ["state"])
+JOBS = Gauge("agora_jobs", "Background jobs by state", ["state"])
+
+
+@get("/health", include_in_schema=True, tags=["ops"], sync_to_thread=False)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+async def _check_postgres(database: Database) -> str | None:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT), database.acquire() as connection:
+            await connection.fetchval("SELECT 1")
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+async def _check_redis(redis) -> str | None:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            await redis.ping()
+    except (OSError, TimeoutError, RedisError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+@get("/ready", tags=["ops"])
+async def ready(request: Request) -> Response:
+    """Readiness: PostgreSQL and Redis both answer. 503 names the one that does not."""
+    postgres, redis = await asyncio.gather(
+        _check_postgres(request.app.state.database), _check_redis(request.app.state.redis)
+    )
+    checks = {"postgres": postgres or "ok", "redis": redis or "ok"}
+    failed = [name for name, error in (("postgres", postgres), ("redis", redis)) if error]
+    if failed:
+        return Response(
+            {"status": "unavailable", "failed": failed, "checks": checks},
+            status_code=503,
+        )
+    return Response({"status": "ok", "checks": checks})
+
+
+async def _refresh_gauges(request: Request) -> None:
+    database: Database = request.app.state.database
+    if database.pool is not None:
+        size, idle = database.pool.get_size(), database.pool.get_idle_size()
+        POOL_SIZE.labels("in_use").set(size - idle)
+        POOL_SIZE.labels("idle").set(idle)
+        POOL_SIZE.labels("max").set(database.pool.get_max_size())
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT), database.acquire() as connection:
+            JOBS.labels("outbox_pending").set(await count_pending(connection))
+    except (OSError, TimeoutError, asyncpg.PostgresError):
+        pass
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            JOBS.labels("queued").set(await request.app.state.redis.zcard(QUEUE_NAME))
+    except (OSError, TimeoutError, RedisError):
+        pass
+
+
+@get("/metrics", tags=["ops"], include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus text format: request counts/latencies by route, pool usage, job counts."""
+    await _refresh_gauges(request)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+ROUTES = [health, ready, metrics]

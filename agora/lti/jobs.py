@@ -1,0 +1,3 @@
+"""arq jobs of this context (collected by agora.worker)."""
+
+FUNCTIONS: list = []

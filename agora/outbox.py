@@ -1,0 +1,138 @@
+"""Transactional outbox: side effects written with the change, relayed to arq by the worker.
+
+`enqueue` is called inside the transaction that makes the change, so a job exists if and only if
+the change committed. The relay moves pending rows to arq with `_job_id = outbox-<id>`: if it
+crashes between enqueueing and marking a row, the next pass enqueues it again and arq drops the
+duplicate, so each row becomes exactly one job. With Redis down the rows simply wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+
+from agora.db import Database
+
+log = logging.getLogger("agora.outbox")
+CHANNEL = "agora_outbox"
+
+
+async def enqueue(
+    connection: asyncpg.Connection, job: str, *args: object, course_id: int | None = None
+) -> int:
+    """Record a job to run once the current transaction commits."""
+    outbox_id = await connection.fetchval(
+        "INSERT INTO outbox (course_id, job, args) VALUES ($1, $2, $3) RETURNING id",
+        course_id,
+        job,
+        list(args),
+    )
+    await connection.execute("SELECT pg_notify($1, '')", CHANNEL)
+    return outbox_id
+
+
+def job_id(outbox_id: int) -> str:
+    return f"outbox-{outbox_id}"
+
+
+async def relay_pending(database: Database, redis: ArqRedis, *, batch: int = 500) -> int:
+    """Relay up to `batch` pending rows; returns how many. Raises RedisError if Redis is down."""
+    async with database.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(
+            """SELECT id, job, args FROM outbox
+                WHERE relayed_at IS NULL ORDER BY id LIMIT $1
+                FOR UPDATE SKIP LOCKED""",
+            batch,
+        )
+        if not rows:
+            return 0
+        try:
+            for row in rows:
+                await redis.enqueue_job(row["job"], *row["args"], _job_id=job_id(row["id"]))
+        except (RedisError, OSError) as error:
+            await connection.execute(
+                """UPDATE outbox SET attempts = attempts + 1, last_error = $2
+                    WHERE id = ANY($1::bigint[])""",
+                [r["id"] for r in rows],
+                f"{type(error).__name__}: {error}"[:500],
+            )
+            raise
+        await connection.execute(
+            "UPDATE outbox SET relayed_at = now(), attempts = attempts + 1, last_error = NULL"
+            " WHERE id = ANY($1::bigint[])",
+            [r["id"] for r in rows],
+        )
+        return len(rows)
+
+
+async def count_pending(connection: asyncpg.Connection) -> int:
+    return await connection.fetchval("SELECT count(*) FROM outbox WHERE relayed_at IS NULL")
+
+
+async def delete_relayed(connection: asyncpg.Connection, *, older_than_days: int = 7) -> int:
+    status = await connection.execute(
+        "DELETE FROM outbox WHERE relayed_at < now() - make_interval(days => $1)", older_than_days
+    )
+    return int(status.split()[-1])
+
+
+class OutboxRelay:
+    """Runs in the worker: relays on every NOTIFY and at least every `interval` seconds."""
+
+    def __init__(
+        self, database: Database, redis: ArqRedis, *, listen_url: str = "", interval: float = 1.0
+    ) -> None:
+        self.database = database
+        self.listen_url = listen_url
+        self.redis = redis
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        listener = await self._listen()
+        backoff = self.interval
+        try:
+            while True:
+                try:
+                    while await relay_pending(self.database, self.redis):
+                        pass
+                    backoff = self.interval
+                except (RedisError, OSError) as error:
+                    log.warning("outbox relay: Redis unavailable (%s); retrying", error)
+                    backoff = min(backoff * 2, 30.0)
+                except asyncpg.PostgresError as error:
+                    log.warning("outbox relay: PostgreSQL error (%s); retrying", error)
+                    backoff = min(backoff * 2, 30.0)
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+        finally:
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        if not self.listen_url:
+            return None
+        try:
+            connection = await asyncpg.connect(self.listen_url)
+            await connection.add_listener(CHANNEL, lambda *_: self._wake.set())
+            return connection
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("outbox relay: LISTEN unavailable (%s); polling only", error)
+            return None

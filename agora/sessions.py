@@ -1,0 +1,116 @@
+"""Sessions created at LTI launch, and the Principal every API request is made by.
+
+The token travels as `Authorization: Bearer TOKEN` (what the UI's htmx sends from the page's
+<meta name="agora-session">) or, as a convenience only, in a cookie. Only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import msgspec
+from litestar.connection import ASGIConnection
+
+from agora.errors import NotFound, Unauthorized
+
+COOKIE_NAME = "agora_session"
+STAFF_ROLES = frozenset({"instructor", "ta"})
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who makes a request: one user, in the one course their launch opened, with one role."""
+
+    user_id: int
+    course_id: int
+    role: str
+    name: str = ""
+    locale: str = "en"
+    target: dict = {}
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == "instructor"
+
+    def require_course(self, course_id: int) -> None:
+        """A session opens one course; any other course does not exist for it (404, not 403)."""
+        if course_id != self.course_id:
+            raise NotFound("no such course")
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def create_session(
+    connection: asyncpg.Connection,
+    *,
+    user_id: int,
+    course_id: int,
+    role: str,
+    ttl_seconds: int,
+    locale: str = "en",
+    target: dict | None = None,
+) -> str:
+    token = secrets.token_urlsafe(32)
+    await connection.execute(
+        """INSERT INTO sessions (token_hash, user_id, course_id, role, locale, target, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        _hash(token),
+        user_id,
+        course_id,
+        role,
+        locale,
+        target or {},
+        datetime.now(UTC) + timedelta(seconds=ttl_seconds),
+    )
+    return token
+
+
+async def select_principal(connection: asyncpg.Connection, token: str) -> Principal | None:
+    row = await connection.fetchrow(
+        """SELECT s.user_id, s.course_id, s.role, s.locale, s.target, u.name
+             FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.token_hash = $1 AND s.expires_at > now()""",
+        _hash(token),
+    )
+    if row is None:
+        return None
+    return Principal(
+        user_id=row["user_id"],
+        course_id=row["course_id"],
+        role=row["role"],
+        name=row["name"],
+        locale=row["locale"],
+        target=row["target"],
+    )
+
+
+async def delete_expired_sessions(connection: asyncpg.Connection) -> int:
+    status = await connection.execute("DELETE FROM sessions WHERE expires_at <= now()")
+    return int(status.split()[-1])
+
+
+def token_from(connection: ASGIConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return connection.cookies.get(COOKIE_NAME) or None
+
+
+async def provide_principal(request: ASGIConnection, db: asyncpg.Connection) -> Principal:
+    """Litestar dependency: the request's Principal, or 401 problem+json."""
+    token = token_from(request)
+    if not token:
+        raise Unauthorized("send the session token as 'Authorization: Bearer TOKEN'")
+    principal = await select_principal(db, token)
+    if principal is None:
+        raise Unauthorized("the session is unknown or has expired; launch again from the LMS")
+    return principal

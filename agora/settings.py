@@ -1,0 +1,88 @@
+"""Agora's settings: one typed object read once from AGORA_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+PREFIX = "AGORA_"
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    # Where to serve.
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    # The public URL LMSs reach us at (LTI redirect URIs, JWKS, deep-link returns).
+    public_url: str = ""
+    # Empty URLs mean: start the embedded PostgreSQL / Redis under data_dir.
+    database_url: str = ""
+    redis_url: str = ""
+    data_dir: str = ".agora"
+    db_pool_min: PositiveInt = 2
+    db_pool_max: PositiveInt = 10
+    # Largest request body accepted, in bytes.
+    max_body_bytes: PositiveInt = 1_048_576
+    # How long a session issued at launch stays valid, in seconds.
+    session_ttl: PositiveInt = 8 * 3600
+    # Dev mode: the dev LMS at /dev/lms and the demo course. Never enable in production.
+    dev: bool = False
+    log_level: str = "info"
+    smtp_host: str = ""
+    smtp_port: Port = 25
+    smtp_from: str = "agora@localhost"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def known_env_names() -> set[str]:
+    return {env_name(f) for f in Settings.__struct_fields__}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from AGORA_* variables; a bad value raises SettingsError naming it."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for name, value in environ.items():
+        if not name.startswith(PREFIX):
+            continue
+        field = name[len(PREFIX) :].lower()
+        if field not in Settings.__struct_fields__:
+            if field.startswith("test_"):
+                continue  # AGORA_TEST_* belong to the test suite
+            raise SettingsError(f"{name} is not a known setting")
+        raw[field] = value
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_explain(error)) from None
+
+
+def _explain(error: msgspec.ValidationError) -> str:
+    message = str(error)
+    if " - at `$." in message:
+        reason, _, path = message.rpartition(" - at `$.")
+        field = path.rstrip("`").split(".")[0].split("[")[0]
+        return f"{env_name(field)}: {reason}"
+    return message

@@ -1,0 +1,91 @@
+"""The arq worker: every job of every context registered in one WorkerSettings.
+
+Jobs take ids, not objects, and are safe to run twice. Their context (`ctx`) carries `db` (an
+agora.db.Database), `redis` and `settings`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from arq.worker import Worker, func
+
+from agora.db import Database, create_pool
+from agora.outbox import OutboxRelay, delete_relayed
+from agora.redis import QUEUE_NAME, redis_settings
+from agora.settings import Settings
+
+log = logging.getLogger("agora.worker")
+
+
+async def prune_outbox(ctx: dict) -> int:
+    """Forget outbox rows relayed more than a week ago."""
+    async with ctx["db"].acquire() as connection:
+        return await delete_relayed(connection)
+
+
+def job_functions() -> list:
+    """All job functions. The one place (with the app factory and CLI) that knows every context."""
+    from agora.lti import jobs as lti_jobs
+    from forum import jobs as forum_jobs
+    from peerreview import jobs as peerreview_jobs
+
+    functions = [func(prune_outbox, name="prune_outbox")]
+    for module in (lti_jobs, forum_jobs, peerreview_jobs):
+        functions.extend(getattr(module, "FUNCTIONS", []))
+    return functions
+
+
+def cron_jobs() -> list:
+    from arq.cron import cron
+
+    from agora.lti import jobs as lti_jobs
+    from forum import jobs as forum_jobs
+    from peerreview import jobs as peerreview_jobs
+
+    jobs = [cron(prune_outbox, hour={3}, minute={17}, run_at_startup=False)]
+    for module in (lti_jobs, forum_jobs, peerreview_jobs):
+        jobs.extend(getattr(module, "CRON_JOBS", []))
+    return jobs
+
+
+def build_worker(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    burst: bool = False,
+    redis=None,
+    handle_signals: bool = True,
+) -> Worker:
+    """A worker for `settings`. Tests pass their own database (one connection) and burst=True."""
+    relay: dict = {}
+
+    async def on_startup(ctx: dict) -> None:
+        ctx["settings"] = settings
+        ctx["db"] = database or Database(
+            pool=await create_pool(settings.database_url, min_size=1, max_size=4)
+        )
+        if not burst:
+            relay["relay"] = OutboxRelay(ctx["db"], ctx["redis"], listen_url=settings.database_url)
+            await relay["relay"].start()
+
+    async def on_shutdown(ctx: dict) -> None:
+        if "relay" in relay:
+            await relay["relay"].stop()
+        if database is None and "db" in ctx:
+            await ctx["db"].close()
+
+    return Worker(
+        functions=job_functions(),
+        cron_jobs=None if burst else cron_jobs(),
+        queue_name=QUEUE_NAME,
+        redis_settings=redis_settings(settings.redis_url),
+        redis_pool=redis,
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        burst=burst,
+        max_jobs=20,
+        job_timeout=300,
+        keep_result=3600,
+        handle_signals=handle_signals and not burst,
+    )

@@ -1,0 +1,1 @@
+"""Course forums: boards, threads, nested replies, Q&A, moderation, live updates."""

@@ -1,0 +1,1 @@
+"""Peer review: rubrics, randomised allocation, calibration, calibrated grading."""

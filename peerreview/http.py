@@ -1,0 +1,3 @@
+"""HTTP routes of this context (collected by agora.app)."""
+
+ROUTES: list = []
