@@ -46,9 +46,11 @@ def route_modules() -> list:
     from agora import web
     from agora.lti import http as lti_http
     from forum import http as forum_http
+    from forum import pages as forum_pages
     from peerreview import http as peerreview_http
+    from peerreview import pages as peerreview_pages
 
-    return [health, lti_http, forum_http, peerreview_http, web]
+    return [health, lti_http, forum_http, peerreview_http, web, forum_pages, peerreview_pages]
 
 
 def create_app(settings: Settings, *, database: Database | None = None, redis=None) -> Litestar:

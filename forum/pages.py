@@ -1,0 +1,3 @@
+"""Server-rendered pages of this context (collected by agora.app)."""
+
+ROUTES: list = []
