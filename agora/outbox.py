@@ -41,33 +41,44 @@ def job_id(outbox_id: int) -> str:
 
 
 async def relay_pending(database: Database, redis: ArqRedis, *, batch: int = 500) -> int:
-    """Relay up to `batch` pending rows; returns how many. Raises RedisError if Redis is down."""
-    async with database.acquire() as connection, connection.transaction():
-        rows = await connection.fetch(
-            """SELECT id, job, args FROM outbox
-                WHERE relayed_at IS NULL ORDER BY id LIMIT $1
-                FOR UPDATE SKIP LOCKED""",
-            batch,
-        )
-        if not rows:
-            return 0
-        try:
-            for row in rows:
-                await redis.enqueue_job(row["job"], *row["args"], _job_id=job_id(row["id"]))
-        except (RedisError, OSError) as error:
-            await connection.execute(
-                """UPDATE outbox SET attempts = attempts + 1, last_error = $2
-                    WHERE id = ANY($1::bigint[])""",
-                [r["id"] for r in rows],
-                f"{type(error).__name__}: {error}"[:500],
+    """Relay up to `batch` pending rows; returns how many. Raises RedisError if Redis is down.
+
+    On failure the rows stay pending (their attempt count and error are recorded); rows already
+    enqueued before the failure are sent again next time and arq drops them as duplicates.
+    """
+    failure: Exception | None = None
+    async with database.acquire() as connection:
+        async with connection.transaction():
+            rows = await connection.fetch(
+                """SELECT id, job, args FROM outbox
+                    WHERE relayed_at IS NULL ORDER BY id LIMIT $1
+                    FOR UPDATE SKIP LOCKED""",
+                batch,
             )
-            raise
-        await connection.execute(
-            "UPDATE outbox SET relayed_at = now(), attempts = attempts + 1, last_error = NULL"
-            " WHERE id = ANY($1::bigint[])",
-            [r["id"] for r in rows],
-        )
-        return len(rows)
+            if not rows:
+                return 0
+            ids = [r["id"] for r in rows]
+            try:
+                for row in rows:
+                    await redis.enqueue_job(row["job"], *row["args"], _job_id=job_id(row["id"]))
+            except (RedisError, OSError) as error:
+                failure = error
+                await connection.execute(
+                    """UPDATE outbox SET attempts = attempts + 1, last_error = $2
+                        WHERE id = ANY($1::bigint[])""",
+                    ids,
+                    f"{type(error).__name__}: {error}"[:500],
+                )
+            else:
+                await connection.execute(
+                    """UPDATE outbox SET relayed_at = now(), attempts = attempts + 1,
+                              last_error = NULL
+                        WHERE id = ANY($1::bigint[])""",
+                    ids,
+                )
+    if failure is not None:
+        raise failure
+    return len(rows)
 
 
 async def count_pending(connection: asyncpg.Connection) -> int:

@@ -138,10 +138,8 @@ def run_jobs(settings, database, redis):
 
     async def run() -> int:
         worker = build_worker(settings, database=database, burst=True, redis=redis)
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
+        # No worker.close(): it would close the fixture's Redis client (arq closes its pool).
+        await worker.main()
         return worker.jobs_complete
 
     return run

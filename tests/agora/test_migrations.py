@@ -1,0 +1,143 @@
+import asyncio
+import secrets
+
+import asyncpg
+import pytest
+
+from agora.db import MigrationError, discover_migrations, migrate
+from tests.conftest import _with_database
+
+
+@pytest.fixture
+async def empty_database(admin_url):
+    """A database of its own (migration tests need DDL outside the shared test transaction)."""
+    name = f"agora_mig_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(admin_url, name)
+    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+def write(directory, name, sql):
+    (directory / name).write_text(sql)
+
+
+async def tables(connection) -> set[str]:
+    rows = await connection.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    )
+    return {r["table_name"] for r in rows}
+
+
+async def test_migrations_apply_in_numeric_order_and_are_recorded(empty_database, tmp_path):
+    write(tmp_path, "0002_second.sql", "ALTER TABLE a ADD COLUMN b int;")
+    write(tmp_path, "0001_first.sql", "CREATE TABLE a (id int);")
+    connection = await asyncpg.connect(empty_database)
+    try:
+        assert await migrate(connection, tmp_path) == ["0001_first.sql", "0002_second.sql"]
+        rows = await connection.fetch("SELECT version, name FROM schema_migrations ORDER BY 1")
+        assert [(r["version"], r["name"]) for r in rows] == [
+            (1, "0001_first.sql"),
+            (2, "0002_second.sql"),
+        ]
+    finally:
+        await connection.close()
+
+
+async def test_running_migrations_again_applies_nothing(empty_database, tmp_path):
+    write(tmp_path, "0001_first.sql", "CREATE TABLE a (id int);")
+    connection = await asyncpg.connect(empty_database)
+    try:
+        await migrate(connection, tmp_path)
+        assert await migrate(connection, tmp_path) == []
+        write(tmp_path, "0002_more.sql", "CREATE TABLE b (id int);")
+        assert await migrate(connection, tmp_path) == ["0002_more.sql"]
+    finally:
+        await connection.close()
+
+
+async def test_failed_migration_leaves_schema_as_before_and_names_the_file(
+    empty_database, tmp_path
+):
+    write(tmp_path, "0001_ok.sql", "CREATE TABLE a (id int);")
+    write(tmp_path, "0002_broken.sql", "CREATE TABLE half (id int);\nSELECT * FROM nowhere;")
+    connection = await asyncpg.connect(empty_database)
+    try:
+        with pytest.raises(MigrationError) as raised:
+            await migrate(connection, tmp_path)
+        assert "0002_broken.sql" in str(raised.value)
+        assert "nowhere" in str(raised.value)
+        assert await tables(connection) == {"a", "schema_migrations"}
+        versions = await connection.fetch("SELECT version FROM schema_migrations")
+        assert [r["version"] for r in versions] == [1]
+    finally:
+        await connection.close()
+
+
+async def test_concurrent_starters_apply_each_migration_once(empty_database, tmp_path):
+    # pg_sleep makes the first migration slow so both runners are inside migrate() together.
+    write(tmp_path, "0001_slow.sql", "SELECT pg_sleep(0.5); CREATE TABLE a (id int);")
+    write(tmp_path, "0002_next.sql", "CREATE TABLE b (id int);")
+    first, second = await asyncpg.connect(empty_database), await asyncpg.connect(empty_database)
+    try:
+        applied = await asyncio.gather(migrate(first, tmp_path), migrate(second, tmp_path))
+        assert sorted(applied, key=len) == [[], ["0001_slow.sql", "0002_next.sql"]]
+        assert await first.fetchval("SELECT count(*) FROM schema_migrations") == 2
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_migration_files_must_be_numbered(tmp_path):
+    write(tmp_path, "create_things.sql", "SELECT 1;")
+    with pytest.raises(MigrationError, match="NNNN_words.sql"):
+        discover_migrations(tmp_path)
+
+
+def test_project_migrations_have_a_why_header():
+    for migration in discover_migrations():
+        assert migration.sql.lstrip().startswith("-- Why:"), migration.name
+
+
+# Tables looked up without a course (small, global; reference tables under Citus).
+GLOBAL_TABLES = {
+    "schema_migrations",
+    "platforms",
+    "deployments",
+    "courses",
+    "users",
+    "sessions",
+    "outbox",
+}
+
+
+async def test_course_scoped_tables_follow_the_citus_rule(conn):
+    """Every table with course_id has it in its primary key, unique constraints and FKs."""
+    rows = await conn.fetch(
+        """SELECT c.relname AS table_name, con.conname, con.contype::text AS contype,
+                  ARRAY(SELECT a.attname FROM unnest(con.conkey) k
+                        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k)
+                    AS columns,
+                  EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                          AND a.attname = 'course_id' AND NOT a.attisdropped) AS has_course
+             FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+             LEFT JOIN pg_constraint con ON con.conrelid = c.oid AND con.contype IN ('p','u','f')
+            WHERE c.relkind IN ('r', 'p')"""
+    )
+    problems = []
+    scoped = {r["table_name"] for r in rows if r["has_course"]} - GLOBAL_TABLES
+    assert {"memberships"} <= scoped
+    for row in rows:
+        if row["table_name"] not in scoped or row["conname"] is None:
+            continue
+        if row["contype"] == "f" and "user_id" in row["columns"] and len(row["columns"]) == 1:
+            continue  # a reference to a global table (users)
+        if row["contype"] == "f" and row["columns"] == ["course_id"]:
+            continue  # the reference to the tenant itself
+        if "course_id" not in row["columns"]:
+            problems.append(f"{row['table_name']}.{row['conname']} {row['columns']}")
+    primary = {r["table_name"] for r in rows if r["contype"] == "p"}
+    problems += [f"{t} has no primary key" for t in scoped - primary]
+    assert problems == []
