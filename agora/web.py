@@ -1,56 +1,246 @@
-"""Server-rendered pages: the Jinja environment, the shared layout, and the launch landing page.
+"""Server-rendered pages: the Jinja environment, the shared layout, static files, the launch page.
 
-The launch page carries the session token in <meta name="agora-session"> so the UI can send it as
-a Bearer header on every request: nothing depends on third-party cookies.
+Every page carries the session token in <meta name="agora-session">; agora.js makes htmx send it as
+`Authorization: Bearer` on every request, and in-app navigation goes through htmx (hx-boost), so
+nothing depends on third-party cookies. Page handlers take the usual `principal` dependency.
+
+forum/pages.py and peerreview/pages.py register their template folders (as "forum/…",
+"peerreview/…") and the renderers the launch page uses for their targets; agora imports neither.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 import asyncpg
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar import Response
+import msgspec
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from litestar import MediaType, Request, Response, Router, post
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.params import Body
+from litestar.static_files import create_static_files_router
 
-from agora.sessions import Principal
+from agora import i18n
+from agora.errors import DomainError, NotFound
+from agora.markup import render_markdown
+from agora.sessions import Principal, token_from
 
-TEMPLATE_DIRS = [Path(__file__).parent / "templates"]
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+PAGE_PREFIX = "/ui"
+PREVIEW_MAX_CHARS = 50_000
+
+_prefixed_dirs: dict[str, Path] = {}
+# kind → async (connection, principal, target id) → (template, context) for the launch page.
+TargetRenderer = Callable[[asyncpg.Connection, Principal, Any], Awaitable[tuple[str, dict]]]
+_targets: dict[str, TargetRenderer] = {}
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    return Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
-        autoescape=select_autoescape(default=True),
-        enable_async=False,
+def register_templates(prefix: str, directory: Path) -> None:
+    """A context's templates, reachable as "<prefix>/<name>.html"."""
+    _prefixed_dirs[prefix] = directory
+    environment.cache_clear()
+
+
+def register_target(kind: str, renderer: TargetRenderer) -> None:
+    """What the launch page shows for a resource-link target kind (forum, board, thread, …)."""
+    _targets[kind] = renderer
+
+
+@lru_cache(maxsize=len(i18n.SUPPORTED) + 1)
+def environment(locale: str = i18n.DEFAULT) -> Environment:
+    """One environment per language: gettext and date filters bound to that locale."""
+    loaders = [FileSystemLoader(str(TEMPLATE_DIR))]
+    if _prefixed_dirs:
+        loaders.append(
+            PrefixLoader({p: FileSystemLoader(str(d)) for p, d in _prefixed_dirs.items()})
+        )
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
+    env.policies["ext.i18n.trimmed"] = True  # msgids as extracted with babel.cfg's trimmed
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)
+    env.filters.update(i18n.date_formatters(locale))
+    env.globals.update(static=static_url, locale=locale, ui=PAGE_PREFIX)
+    return env
 
 
-def render(template: str, **context) -> str:
-    return environment().get_template(template).render(**context)
+def render(template: str, *, locale: str = i18n.DEFAULT, **context) -> str:
+    return environment(locale).get_template(template).render(**context)
 
 
 def html_response(body: str, *, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(body, status_code=status, media_type="text/html", headers=headers or {})
+    headers = {"Cache-Control": "no-store"} | (headers or {})
+    return Response(body, status_code=status, media_type=MediaType.HTML, headers=headers)
+
+
+@lru_cache(maxsize=256)
+def static_url(path: str) -> str:
+    """/static/<path>?v=<content hash>: files are cached for a year, a new release busts it."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+# ---- the page context every page shares ----------------------------------------------------
+
+
+class CourseView(msgspec.Struct, frozen=True):
+    id: int
+    title: str
+    label: str
+    language: str
+    settings: dict
+
+
+async def select_course(connection: asyncpg.Connection, course_id: int) -> CourseView:
+    row = await connection.fetchrow(
+        "SELECT id, title, label, language, settings FROM courses WHERE id = $1", course_id
+    )
+    if row is None:
+        raise NotFound("no such course")
+    return CourseView(**dict(row))
+
+
+async def page_context(
+    connection: asyncpg.Connection, principal: Principal, token: str, section: str = ""
+) -> dict:
+    course = await select_course(connection, principal.course_id)
+    locale = i18n.choose_locale(principal.locale, course.language)
+    return {
+        "locale": locale,
+        "course": course,
+        "principal": principal,
+        "session_token": token,
+        "section": section,
+        "base": f"{PAGE_PREFIX}/courses/{course.id}",
+    }
+
+
+async def render_page(
+    request: Request,
+    connection: asyncpg.Connection,
+    principal: Principal,
+    template: str,
+    *,
+    section: str = "",
+    status: int = 200,
+    headers: dict | None = None,
+    **context,
+) -> Response:
+    """A page (or, for a targeted htmx request, the same template's fragment) with the layout's
+    shared context: course, locale, role, token."""
+    shared = await page_context(connection, principal, token_from(request) or "", section)
+    shared["fragment"] = is_fragment_request(request)
+    body = render(template, **(shared | context))
+    return html_response(body, status=status, headers=headers)
+
+
+def is_fragment_request(request: Request) -> bool:
+    """An htmx request that swaps a part of the page (not a boosted navigation or history load)."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
+# ---- the launch page -------------------------------------------------------------------------
 
 
 async def launch_response(
     connection: asyncpg.Connection, principal: Principal, token: str
 ) -> Response:
-    """The page a successful LTI launch answers with (target: forum, board, thread, assignment)."""
-    row = await connection.fetchrow("SELECT title FROM courses WHERE id = $1", principal.course_id)
+    """The page a successful LTI launch answers with: the target page itself (forum home, board,
+    thread or assignment), carrying the session token for every later request."""
+    target = principal.target or {}
+    kind = target.get("kind") or "forum"
+    renderer = _targets.get(kind) or _targets.get("forum")
+    shared = await page_context(connection, principal, token)
+    if renderer is None:
+        template, context = "launch.html", {"target": target}
+    else:
+        try:
+            template, context = await renderer(connection, principal, target.get("id"))
+        except NotFound:
+            # The linked board/thread/assignment is gone: land on the forum home instead.
+            template, context = await _targets["forum"](connection, principal, None)
+    body = render(template, **(shared | {"fragment": False, "launched": True} | context))
+    return html_response(body)
+
+
+# ---- errors on pages: HTML, not problem+json --------------------------------------------------
+
+
+def _error_page(request: Request, status: int, detail: str) -> Response:
+    locale = i18n.choose_locale(request.headers.get("accept-language", ""))
     body = render(
-        "launch.html",
-        locale=principal.locale or "en",
-        session_token=token,
-        course_id=principal.course_id,
-        course_title=row["title"] if row else "",
-        user_name=principal.name,
-        role=principal.role,
-        target=principal.target,
+        "error.html",
+        locale=locale,
+        status=status,
+        detail=detail,
+        fragment=request.headers.get("hx-request") == "true",
     )
-    return html_response(body, headers={"Cache-Control": "no-store"})
+    return html_response(body, status=status)
 
 
-ROUTES: list = []
+def page_domain_error(request: Request, error: DomainError) -> Response:
+    response = _error_page(request, error.status, error.detail)
+    response.headers.update(error.headers)
+    return response
+
+
+def page_http_error(request: Request, error: HTTPException) -> Response:
+    detail = error.detail if error.status_code < 500 else ""
+    return _error_page(request, error.status_code, detail)
+
+
+PAGE_EXCEPTION_HANDLERS = {DomainError: page_domain_error, HTTPException: page_http_error}
+
+
+def page_router(*handlers) -> Router:
+    """Page handlers under /ui, whose errors render as HTML (a message htmx shows in place)."""
+    return Router(
+        path=PAGE_PREFIX,
+        route_handlers=list(handlers),
+        exception_handlers=PAGE_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+
+
+# ---- shared page endpoints -------------------------------------------------------------------
+
+
+class PreviewForm(msgspec.Struct, forbid_unknown_fields=False):
+    body: str = ""
+
+
+@post("/preview", status_code=200, media_type=MediaType.HTML)
+async def markdown_preview(
+    principal: NamedDependency[Principal],
+    data: Annotated[PreviewForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response:
+    """What a Markdown draft will look like (rendered and cleaned exactly as it will be stored)."""
+    del principal  # only signed-in users may use the renderer
+    return html_response(render_markdown(data.body[:PREVIEW_MAX_CHARS]))
+
+
+static_router = create_static_files_router(
+    path="/static",
+    directories=[STATIC_DIR],
+    cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+    include_in_schema=False,
+)
+
+ROUTES: list = [static_router, page_router(markdown_preview)]

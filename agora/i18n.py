@@ -1,0 +1,61 @@
+"""Languages of the pages: gettext catalogues (Babel) and dates in the reader's locale.
+
+The launch's `launch_presentation.locale` (kept on the session) wins when we have a catalogue for
+it; otherwise the course language. Catalogues live in agora/locale/<lang>/LC_MESSAGES/messages.mo
+(compiled and committed; `pybabel compile -d agora/locale` after editing the .po files).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+SUPPORTED = ("en", "fr")
+DEFAULT = "en"
+
+
+def choose_locale(session_locale: str | None, course_language: str | None = None) -> str:
+    """'fr-CA', 'fr_FR', 'FR' → 'fr'; an unsupported or empty locale falls back to the course's."""
+    for candidate in (session_locale, course_language):
+        language = (candidate or "").replace("_", "-").split("-")[0].strip().lower()
+        if language in SUPPORTED:
+            return language
+    return DEFAULT
+
+
+@lru_cache(maxsize=len(SUPPORTED))
+def translations(locale: str) -> NullTranslations:
+    if locale == DEFAULT:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def date_formatters(locale: str) -> dict:
+    """Jinja filters formatting dates for one locale (UTC: LTI gives no reliable time zone)."""
+    babel_locale = Locale.parse(locale)
+
+    def datetime_filter(value: datetime | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        return format_datetime(_aware(value), format=format, tzinfo=UTC, locale=babel_locale)
+
+    def date_filter(value, format: str = "medium") -> str:
+        return "" if value is None else format_date(value, format=format, locale=babel_locale)
+
+    def ago_filter(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        delta = _aware(value) - datetime.now(UTC)
+        return format_timedelta(delta, add_direction=True, threshold=1.0, locale=babel_locale)
+
+    return {"datetime": datetime_filter, "date": date_filter, "ago": ago_filter}
