@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -90,7 +89,6 @@ def create_app(settings: Settings, *, database: Database | None = None, redis=No
     prometheus = PrometheusConfig(
         app_name="agora", prefix="agora", group_path=True, exclude=["/metrics", "/static"]
     )
-    logging.basicConfig(level=settings.log_level.upper())
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Iterator
 
@@ -23,6 +24,11 @@ def resolved_settings() -> Iterator[Settings]:
         settings = load_settings()
     except SettingsError as error:
         raise click.ClickException(f"invalid setting: {error}") from None
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    # pgserver narrates every pg_ctl call at INFO; its warnings are what an operator needs.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     need_pg, need_redis = not settings.database_url, not settings.redis_url
     if not (need_pg or need_redis):
         yield settings
@@ -85,7 +91,10 @@ def serve(worker: bool, seed: bool) -> None:
             from agora.demo import seed_demo_url
 
             click.echo(asyncio.run(seed_demo_url(settings)))
-        asyncio.run(_serve(settings, with_worker=worker))
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly.
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings, with_worker=worker))
+        click.echo("Agora stopped.", err=True)
 
 
 async def _serve(settings: Settings, *, with_worker: bool) -> None:
