@@ -1,0 +1,369 @@
+"""Request and response Structs of the forum API. Inputs forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
+Reason = Annotated[str, msgspec.Meta(max_length=500)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Kind = Literal["discussion", "question", "notes"]
+Anonymity = Literal["none", "peers", "all"]
+ReasonCode = Literal["", "typo", "formatting", "clarity", "policy", "answer_leak", "other"]
+FlagReason = Literal["spam", "offensive", "off_topic", "other"]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class Output(msgspec.Struct, kw_only=True):
+    pass
+
+
+# ---- course settings (courses.settings -> 'forum') --------------------------------------------
+
+
+class ForumSettings(msgspec.Struct, kw_only=True):
+    """Per-course forum settings, read from `courses.settings['forum']` with these defaults."""
+
+    max_depth: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
+    anonymity: list[Anonymity] = msgspec.field(default_factory=lambda: ["none", "peers"])
+    edit_window_minutes: Annotated[int, msgspec.Meta(ge=0)] = 30
+    auto_hide_flags: Annotated[int, msgspec.Meta(ge=1)] = 3
+    post_interval_seconds: Annotated[int, msgspec.Meta(ge=0)] = 5
+    threads_per_day: Annotated[int, msgspec.Meta(ge=1)] = 20
+
+
+# ---- boards ---------------------------------------------------------------------------------
+
+
+class BoardCreate(Input):
+    name: Name
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    position: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
+
+
+class BoardUpdate(Input):
+    name: Name | None = None
+    description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    position: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
+    archived: bool | None = None
+
+
+class BoardRead(Output):
+    id: int
+    name: str
+    description: str
+    position: int
+    is_default: bool
+    archived: bool
+    thread_count: int = 0
+    unread_threads: int = 0
+    following: bool = False
+
+
+# ---- threads and posts ----------------------------------------------------------------------
+
+
+class Author(Output):
+    """An author as the viewer may see them: id and name are None when hidden by anonymity."""
+
+    id: int | None
+    name: str
+    anonymous: bool
+    is_me: bool = False
+    role: str | None = None
+
+
+class ThreadCreate(Input):
+    title: Title
+    body: Body
+    kind: Kind = "discussion"
+    board_id: int | None = None
+    anonymity: Anonymity = "none"
+    post_first: bool = False
+
+
+class ThreadUpdate(Input):
+    title: Title | None = None
+    body: Body | None = None
+    reason: Reason = ""
+    reason_code: ReasonCode = ""
+
+
+class ThreadStateChange(Input):
+    action: Literal["pin", "unpin", "lock", "unlock", "close", "reopen", "hide", "restore"]
+    reason: Reason = ""
+
+
+class ThreadMove(Input):
+    board_id: int
+    reason: Reason = ""
+
+
+class ThreadDuplicate(Input):
+    duplicate_of: int
+    reason: Reason = ""
+
+
+class ReadMark(Input):
+    seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class ThreadSummary(Output):
+    id: int
+    board_id: int
+    kind: str
+    title: str
+    author: Author
+    pinned: bool
+    locked: bool
+    closed: bool
+    hidden: bool
+    deleted: bool
+    answered: bool
+    post_first: bool
+    duplicate_of: int | None
+    reply_count: int
+    score: int
+    unread_count: int
+    following: bool
+    last_activity_at: datetime
+    created_at: datetime
+    open_flags: int | None = None
+
+
+class PostRead(Output):
+    id: int
+    thread_id: int
+    parent_id: int | None
+    seq: int
+    depth: int
+    display_depth: int
+    author: Author
+    body_html: str
+    score: int
+    reply_count: int
+    endorsed: bool
+    accepted: bool
+    deleted: bool
+    hidden: bool
+    voted: bool
+    unread: bool
+    edited_at: datetime | None
+    created_at: datetime
+    hidden_reason: str = ""
+    body: str | None = None  # the Markdown source, for the author and staff (editing)
+
+
+class ThreadRead(Output):
+    thread: ThreadSummary
+    state_reason: str
+    read_seq: int
+    replies_hidden_until_you_post: bool
+    posts: list[PostRead]
+    next_cursor: str | None
+
+
+class ThreadPage(Output):
+    items: list[ThreadSummary]
+    next_cursor: str | None
+
+
+class PostPage(Output):
+    items: list[PostRead]
+    next_cursor: str | None
+
+
+class PostCreate(Input):
+    body: Body
+    parent_id: int | None = None
+    anonymity: Anonymity = "none"
+
+
+class PostUpdate(Input):
+    body: Body
+    reason: Reason = ""
+    reason_code: ReasonCode = ""
+
+
+class HideRequest(Input):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class VoteRequest(Input):
+    value: Literal[0, 1]
+
+
+class VoteRead(Output):
+    post_id: int
+    score: int
+    voted: bool
+
+
+class RevisionRead(Output):
+    id: int
+    editor: Author
+    reason: str
+    reason_code: str
+    title: str | None
+    body: str
+    created_at: datetime
+
+
+class RevisionPage(Output):
+    items: list[RevisionRead]
+    next_cursor: str | None
+
+
+class SimilarThread(Output):
+    id: int
+    title: str
+    kind: str
+    answered: bool
+    similarity: float
+
+
+class SimilarPage(Output):
+    items: list[SimilarThread]
+
+
+class SearchHit(Output):
+    thread_id: int
+    post_id: int
+    title: str
+    snippet: str
+    rank: float
+    author: Author
+    created_at: datetime
+
+
+class SearchPage(Output):
+    items: list[SearchHit]
+    next_cursor: str | None
+
+
+class FollowRead(Output):
+    target_kind: str
+    target_id: int
+    following: bool
+
+
+# ---- moderation ----------------------------------------------------------------------------
+
+
+class FlagCreate(Input):
+    reason: FlagReason
+    note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class FlagRead(Output):
+    post_id: int
+    flagged: bool
+    auto_hidden: bool
+
+
+class FlagResolve(Input):
+    action: Literal["hide", "dismiss"]
+    reason: Reason = ""
+
+
+class QueueItem(Output):
+    post_id: int
+    thread_id: int
+    thread_title: str
+    author: Author
+    body_html: str
+    hidden: bool
+    flag_count: int
+    reasons: list[str]
+    notes: list[str]
+    first_flagged_at: datetime
+
+
+class QueuePage(Output):
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class ModActionRead(Output):
+    id: int
+    actor_id: int
+    actor_name: str
+    action: str
+    target_kind: str
+    target_id: int
+    reason: str
+    details: dict
+    created_at: datetime
+
+
+class ModLogPage(Output):
+    items: list[ModActionRead]
+    next_cursor: str | None
+
+
+class RestrictionCreate(Input):
+    kind: Literal["mute", "ban"]
+    reason: Reason = ""
+    # Hours from now; None means until lifted.
+    duration_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 366)] | None = None
+
+
+class RestrictionRead(Output):
+    user_id: int
+    kind: str
+    reason: str
+    expires_at: datetime | None
+    created_by: int
+    created_at: datetime
+
+
+class RestrictionList(Output):
+    items: list[RestrictionRead]
+
+
+# ---- notifications, stats ------------------------------------------------------------------
+
+
+class NotificationRead(Output):
+    id: int
+    kind: str
+    thread_id: int
+    post_id: int
+    thread_title: str
+    actor: Author
+    read: bool
+    created_at: datetime
+
+
+class NotificationPage(Output):
+    items: list[NotificationRead]
+    next_cursor: str | None
+    unread: int
+
+
+class NotificationsMark(Input):
+    ids: Annotated[list[int], msgspec.Meta(max_length=500)] | None = None
+    all: bool = False
+
+
+class LearnerStats(Output):
+    user_id: int
+    name: str
+    role: str
+    threads: int
+    replies: int
+    votes_received: int
+    endorsed: int
+    last_posted_at: datetime | None
+
+
+class LearnerStatsPage(Output):
+    items: list[LearnerStats]
+    next_cursor: str | None
