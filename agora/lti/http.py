@@ -1,3 +1,139 @@
-"""HTTP routes of this context (collected by agora.app)."""
+"""HTTP routes of the LTI tool (collected by agora.app).
 
-ROUTES: list = []
+Login and launch are browser flows: failures answer an HTML page with the reason and a 4xx
+(503 when Redis, the nonce store, is down), never a 500, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+from arq.connections import ArqRedis
+from litestar import Request, Response, get, post, route
+from litestar.status_codes import HTTP_302_FOUND
+
+from agora.lti import deeplink, keys, registration, service
+from agora.lti.validation import LaunchRejected
+from agora.settings import Settings
+from agora.web import html_response, launch_response, render
+
+log = logging.getLogger("agora.lti")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def error_page(reason: str, status: int) -> Response:
+    body = render("lti/error.html", locale="en", reason=reason, status=status)
+    return html_response(body, status=status, headers=NO_STORE)
+
+
+async def _params(request: Request) -> dict:
+    if request.method == "POST":
+        form = await request.form()
+        return {k: form.get(k) for k in form}
+    return {k: request.query_params.get(k) for k in request.query_params}
+
+
+@route("/lti/login", http_method=["GET", "POST"], tags=["lti"], include_in_schema=True)
+async def lti_login(
+    request: Request, db: asyncpg.Connection, redis: ArqRedis, settings: Settings
+) -> Response:
+    """OIDC third-party initiated login: store state and nonce, redirect to the platform."""
+    try:
+        result = await service.login(db, redis, settings, await _params(request))
+    except LaunchRejected as error:
+        return error_page(error.reason, error.status)
+    except service.RedisDown:
+        log.warning("LTI login refused: Redis unavailable")
+        return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
+    headers = {**NO_STORE, "Set-Cookie": service.state_cookie(result.state)}
+    if result.storage_target:
+        body = render(
+            "lti/login_storage.html",
+            locale="en",
+            redirect_url=result.redirect_url,
+            storage_target=result.storage_target,
+            platform_origin=result.platform_origin,
+            state=result.state,
+            nonce=result.nonce,
+        )
+        return html_response(body, headers=headers)
+    return Response(
+        "", status_code=HTTP_302_FOUND, headers={**headers, "Location": result.redirect_url}
+    )
+
+
+@post("/lti/launch", tags=["lti"], status_code=200)
+async def lti_launch(
+    request: Request, db: asyncpg.Connection, redis: ArqRedis, settings: Settings
+) -> Response:
+    """Validate the id_token, then open the course (or the deep-linking picker)."""
+    form = await _params(request)
+    try:
+        launch, bound = await service.validate_launch(db, redis, settings, form, request.cookies)
+        if not bound:
+            pending_id = await service.park_launch(redis, launch)
+            state = launch.state
+            body = render(
+                "lti/launch_storage.html",
+                locale="en",
+                complete_url=settings.base_url + "/lti/launch/complete",
+                pending_id=pending_id,
+                state=state,
+                storage_target=form.get("lti_storage_target") or "_parent",
+                platform_origin=service.origin(launch.platform["auth_login_url"]),
+            )
+            return html_response(body, headers=NO_STORE)
+        return await _finish(db, redis, settings, launch)
+    except LaunchRejected as error:
+        log.info("LTI launch rejected: %s", error.reason)
+        return error_page(error.reason, error.status)
+    except service.RedisDown:
+        log.warning("LTI launch refused: Redis unavailable")
+        return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
+
+
+@post("/lti/launch/complete", tags=["lti"], status_code=200)
+async def lti_launch_complete(
+    request: Request, db: asyncpg.Connection, redis: ArqRedis, settings: Settings
+) -> Response:
+    """Second half of a cookie-less launch, once platform storage confirmed the state."""
+    form = await _params(request)
+    try:
+        launch = await service.unpark_launch(
+            redis, str(form.get("launch") or ""), str(form.get("state") or "")
+        )
+        return await _finish(db, redis, settings, launch)
+    except LaunchRejected as error:
+        return error_page(error.reason, error.status)
+    except service.RedisDown:
+        return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
+
+
+async def _finish(db, redis: ArqRedis, settings: Settings, launch: service.Launch) -> Response:
+    # A savepoint: if anything fails half-way, none of the launch's rows stay.
+    async with db.transaction():
+        done = await service.complete_launch(db, redis, settings, launch)
+    if done.deep_link is not None:
+        return await deeplink.picker_response(db, done)
+    return await launch_response(db, done.principal, done.token)
+
+
+@get("/lti/jwks", tags=["lti"], cache=False)
+async def lti_jwks(db: asyncpg.Connection) -> Response:
+    """Our public keys (current and those still in their grace period)."""
+    return Response(
+        await keys.public_jwks(db),
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+ROUTES: list = [
+    lti_login,
+    lti_launch,
+    lti_launch_complete,
+    lti_jwks,
+    *deeplink.ROUTES,
+    *registration.ROUTES,
+]

@@ -1,0 +1,133 @@
+"""`agora platform add|list` and `agora keys rotate|list`: the LTI registry from the shell."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import click
+
+from agora.lti import keys, queries
+
+
+async def _with_connection(settings, work):
+    from agora.db import init_connection
+
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        await init_connection(connection)
+        async with connection.transaction():
+            return await work(connection)
+    finally:
+        await connection.close()
+
+
+def _run(work):
+    from agora.cli import resolved_settings, run_migrations
+
+    with resolved_settings() as settings:
+        run_migrations(settings)
+        return asyncio.run(_with_connection(settings, work))
+
+
+def _url(value: str, name: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise click.BadParameter(f"{name} must be an http(s) URL")
+    return value
+
+
+@click.group()
+def platform() -> None:
+    """LTI 1.3 platforms (LMS registrations) that may launch Agora."""
+
+
+@platform.command("add")
+@click.option("--issuer", required=True, help="The platform's issuer (iss), exactly.")
+@click.option("--client-id", required=True, help="The client_id the platform gave Agora.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Repeatable.")
+@click.option("--auth-login-url", required=True, help="OIDC authentication request URL.")
+@click.option("--auth-token-url", required=True, help="OAuth2 token URL (AGS, NRPS).")
+@click.option("--jwks-url", required=True, help="The platform's public keys.")
+@click.option("--name", default="", help="A label for people.")
+def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_url, jwks_url, name):
+    """Register (or update) a platform and its deployments."""
+    for value, label in (
+        (auth_login_url, "--auth-login-url"),
+        (auth_token_url, "--auth-token-url"),
+        (jwks_url, "--jwks-url"),
+    ):
+        _url(value, label)
+
+    async def work(connection):
+        platform_id = await queries.upsert_platform(
+            connection,
+            issuer=issuer,
+            client_id=client_id,
+            name=name,
+            auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url,
+            jwks_url=jwks_url,
+        )
+        for deployment_id in deployment_ids:
+            await queries.insert_deployment(connection, platform_id, deployment_id)
+        return platform_id
+
+    platform_id = _run(work)
+    click.echo(
+        f"platform {platform_id}: {issuer} client {client_id} "
+        f"deployments {', '.join(deployment_ids)}"
+    )
+
+
+@platform.command("list")
+def platform_list():
+    """List registered platforms with their deployments."""
+    rows = _run(queries.select_platforms)
+    if not rows:
+        click.echo("no platforms registered")
+    for row in rows:
+        click.echo(
+            f"{row['id']}\t{row['issuer']}\tclient={row['client_id']}\t"
+            f"deployments={','.join(row['deployments'])}\t{row['name']}"
+        )
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Agora's own signing keys (published at /lti/jwks)."""
+
+
+@keys_group.command("rotate")
+@click.option(
+    "--grace-days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 365),
+    help="How long the previous keys stay published.",
+)
+def keys_rotate(grace_days: int):
+    """Add a new signing key; the previous ones stay published for the grace period."""
+    from datetime import timedelta
+
+    kid = _run(lambda connection: keys.rotate(connection, timedelta(days=grace_days)))
+    click.echo(f"new signing key {kid}; previous keys published for {grace_days} more days")
+
+
+@keys_group.command("list")
+def keys_list():
+    """List signing keys and their state."""
+
+    async def work(connection):
+        await keys.signing_key(connection)
+        return await queries.select_tool_keys(connection)
+
+    for row in _run(work):
+        state = (
+            "signing"
+            if row["retired_at"] is None
+            else f"retired, published until {row['not_after']:%Y-%m-%d %H:%M}"
+        )
+        click.echo(f"{row['kid']}\t{row['created_at']:%Y-%m-%d}\t{state}")
+
+
+COMMANDS = [platform, keys_group]

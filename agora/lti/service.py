@@ -1,0 +1,399 @@
+"""OIDC login and launch: the rules. HTTP details live in http.py, SQL in queries.py.
+
+Login stores state and nonce in Redis (short TTL) and binds the state to the browser by a cookie
+and, when the platform offers it, by LTI platform storage (postMessage). Launch validates the
+id_token fully (validation.py), consumes the nonce atomically, and only then writes: course, user,
+membership, resource link, session.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+import asyncpg
+from redis.exceptions import RedisError
+
+from agora.lti import claims as c
+from agora.lti import queries
+from agora.lti.validation import (
+    MAX_TOKEN_BYTES,
+    LaunchRejected,
+    check_lti_claims,
+    check_standard_claims,
+    verified_claims,
+)
+from agora.markup import clean_text
+from agora.outbox import enqueue
+from agora.sessions import Principal, create_session
+from agora.settings import Settings
+
+LOGIN_TTL = 600
+PENDING_TTL = 120
+DEEP_LINK_TTL = 3600
+STATE_COOKIE_PREFIX = "agora_lti_state_"
+TARGET_KINDS = frozenset({"forum", "board", "thread", "assignment"})
+MAX_PARAM = 2048
+MAX_ID = 2**63 - 1
+
+
+class RedisDown(Exception):
+    """Redis is unreachable: launches fail closed (no nonce store)."""
+
+
+def _param(params, name: str, *, required: bool = False) -> str:
+    value = params.get(name) or ""
+    if not isinstance(value, str) or len(value) > MAX_PARAM:
+        raise LaunchRejected(f"parameter {name} is malformed")
+    if required and not value:
+        raise LaunchRejected(f"parameter {name} is required")
+    return value
+
+
+def launch_url(settings: Settings) -> str:
+    return settings.base_url + "/lti/launch"
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# ---- login ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoginResult:
+    redirect_url: str
+    auth_url: str
+    auth_params: dict
+    state: str
+    nonce: str
+    storage_target: str = ""
+    platform_origin: str = ""
+
+
+async def login(connection: asyncpg.Connection, redis, settings: Settings, params) -> LoginResult:
+    issuer = _param(params, "iss", required=True)
+    login_hint = _param(params, "login_hint", required=True)
+    _param(params, "target_link_uri", required=True)
+    client_id = _param(params, "client_id")
+    # Canvas spells it deployment_id; the spec lti_deployment_id.
+    deployment_id = _param(params, "lti_deployment_id") or _param(params, "deployment_id")
+    message_hint = _param(params, "lti_message_hint")
+    storage_target = _param(params, "lti_storage_target")
+
+    platforms = await queries.select_platforms_by_issuer(connection, issuer, client_id)
+    if not platforms:
+        raise LaunchRejected(f"unknown platform: issuer {issuer!r} client_id {client_id!r}")
+    if len(platforms) > 1:
+        raise LaunchRejected("several registrations share this issuer; the login needs client_id")
+    platform = platforms[0]
+    if deployment_id and not await queries.deployment_exists(
+        connection, platform["id"], deployment_id
+    ):
+        raise LaunchRejected(f"deployment {deployment_id!r} is not registered for this platform")
+
+    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    record = {"platform_id": platform["id"], "nonce": nonce, "storage": bool(storage_target)}
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.set(f"lti:state:{state}", json.dumps(record), ex=LOGIN_TTL)
+            pipe.set(f"lti:nonce:{nonce}", state, ex=LOGIN_TTL)
+            await pipe.execute()
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+
+    auth_params = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform["client_id"],
+        "redirect_uri": launch_url(settings),
+        "login_hint": login_hint,
+        "state": state,
+        "nonce": nonce,
+    }
+    if message_hint:
+        auth_params["lti_message_hint"] = message_hint
+    auth_url = platform["auth_login_url"]
+    separator = "&" if "?" in auth_url else "?"
+    return LoginResult(
+        redirect_url=auth_url + separator + urlencode(auth_params),
+        auth_url=auth_url,
+        auth_params=auth_params,
+        state=state,
+        nonce=nonce,
+        storage_target=storage_target,
+        platform_origin=origin(auth_url),
+    )
+
+
+def state_cookie(state: str) -> str:
+    # Partitioned (CHIPS) so it still works inside an LMS iframe where third-party cookies are
+    # partitioned rather than blocked; Path limits it to the LTI endpoints.
+    return (
+        f"{STATE_COOKIE_PREFIX}{state[:16]}={state}; Path=/lti/; Max-Age={LOGIN_TTL}; "
+        "Secure; HttpOnly; SameSite=None; Partitioned"
+    )
+
+
+def cookie_state(cookies, state: str) -> str | None:
+    return cookies.get(STATE_COOKIE_PREFIX + state[:16])
+
+
+# ---- launch -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Launch:
+    """A validated launch, ready to be written."""
+
+    platform: dict
+    claims: dict
+    state: str
+    role: str
+    message_type: str
+
+
+@dataclass
+class LaunchDone:
+    principal: Principal
+    token: str
+    deep_link: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+async def validate_launch(
+    connection: asyncpg.Connection, redis, settings: Settings, form, cookies
+) -> tuple[Launch, bool]:
+    """Validate; return (launch, bound). `bound` False means platform storage must confirm."""
+    state = _param(form, "state", required=True)
+    id_token = form.get("id_token") or ""
+    if not isinstance(id_token, str) or not id_token or len(id_token) > MAX_TOKEN_BYTES:
+        raise LaunchRejected("parameter id_token is missing or too large")
+    try:
+        raw = await redis.get(f"lti:state:{state}")
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+    if raw is None:
+        raise LaunchRejected("unknown or expired state: start the launch again from the LMS")
+    record = json.loads(raw)
+    platform = await queries.select_platform(connection, record["platform_id"])
+    if platform is None:
+        raise LaunchRejected("the platform of this login is no longer registered")
+    platform = dict(platform)
+    try:
+        claims = await verified_claims(redis, platform, id_token)
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+    check_standard_claims(claims, platform)
+    if claims["nonce"] != record["nonce"]:
+        raise LaunchRejected("nonce does not match the login that issued this state")
+    bound = cookie_state(cookies, state) == state
+    if not bound and not record.get("storage"):
+        raise LaunchRejected(
+            "the login state cookie is missing or wrong (this browser blocks cookies and the "
+            "platform offered no LTI platform storage); open the tool in a new window"
+        )
+    await check_lti_claims(connection, claims, platform)
+    role = c.map_roles(claims.get(c.ROLES))
+    message_type = claims[c.MESSAGE_TYPE]
+    if message_type == c.DEEP_LINKING_REQUEST and role != "instructor":
+        raise LaunchRejected("only instructors can add Agora content (deep linking)", 403)
+    # Last: consume the nonce atomically, so each login is accepted at most once.
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.getdel(f"lti:nonce:{claims['nonce']}")
+            pipe.delete(f"lti:state:{state}")
+            consumed, _ = await pipe.execute()
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+    if consumed is None or consumed.decode() != state:
+        raise LaunchRejected("this launch was already used (replayed nonce)")
+    launch = Launch(platform, claims, state, role, message_type)
+    return launch, bound
+
+
+async def park_launch(redis, launch: Launch) -> str:
+    """Keep a validated launch until platform storage confirms the state (cookie-less flow)."""
+    pending_id = secrets.token_urlsafe(24)
+    payload = {
+        "platform": _jsonable(launch.platform),
+        "claims": launch.claims,
+        "state": launch.state,
+    }
+    try:
+        await redis.set(f"lti:pending:{pending_id}", json.dumps(payload), ex=PENDING_TTL)
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+    return pending_id
+
+
+async def unpark_launch(redis, pending_id: str, state: str) -> Launch:
+    if not pending_id or len(pending_id) > 100:
+        raise LaunchRejected("parameter launch is missing")
+    try:
+        raw = await redis.getdel(f"lti:pending:{pending_id}")
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+    if raw is None:
+        raise LaunchRejected("unknown or expired launch: start again from the LMS")
+    payload = json.loads(raw)
+    if payload["state"] != state:
+        raise LaunchRejected("platform storage returned another state")
+    claims = payload["claims"]
+    return Launch(
+        payload["platform"], claims, state, c.map_roles(claims.get(c.ROLES)), claims[c.MESSAGE_TYPE]
+    )
+
+
+def _jsonable(row: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+def _text(value: object, limit: int = 255) -> str:
+    return clean_text(value)[:limit] if isinstance(value, str) else ""
+
+
+def session_locale(claims: dict) -> tuple[str, str]:
+    """(raw locale for the user row, 'en'|'fr' for the UI)."""
+    presentation = claims.get(c.LAUNCH_PRESENTATION)
+    raw = presentation.get("locale") if isinstance(presentation, dict) else None
+    raw = raw if isinstance(raw, str) and raw else claims.get("locale")
+    raw = raw[:35] if isinstance(raw, str) else ""
+    language = raw.replace("_", "-").split("-")[0].lower()
+    return raw, language if language in ("en", "fr") else "en"
+
+
+def target_from_custom(custom: object) -> tuple[str, int | None] | None:
+    """The target a link's custom parameters name, or None. Custom parameters never set roles."""
+    if not isinstance(custom, dict):
+        return None
+    kind = custom.get("agora_target")
+    if kind not in TARGET_KINDS:
+        return None
+    raw_id = custom.get("agora_target_id")
+    if kind == "forum":
+        return "forum", None
+    raw_id = str(raw_id) if isinstance(raw_id, str | int) else ""
+    if not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_ID:
+        return None
+    return kind, int(raw_id)
+
+
+async def complete_launch(
+    connection: asyncpg.Connection, redis, settings: Settings, launch: Launch
+) -> LaunchDone:
+    """Write course, user, membership, resource link and session (caller's transaction)."""
+    claims, platform = launch.claims, launch.platform
+    context = claims[c.CONTEXT]
+    raw_locale, language = session_locale(claims)
+    course_id = await queries.upsert_course(
+        connection,
+        platform_id=platform["id"],
+        deployment_id=claims[c.DEPLOYMENT_ID],
+        context_id=context["id"][:255],
+        title=_text(context.get("title")),
+        label=_text(context.get("label")),
+        language=language,
+    )
+    user_id = await queries.upsert_user(
+        connection,
+        platform_id=platform["id"],
+        sub=claims["sub"],
+        name=_text(claims.get("name")),
+        given_name=_text(claims.get("given_name")),
+        family_name=_text(claims.get("family_name")),
+        email=_text(claims.get("email")),
+        locale=raw_locale,
+    )
+    roles = [r[:255] for r in claims[c.ROLES] if isinstance(r, str)][:50]
+    await queries.upsert_membership(
+        connection, course_id=course_id, user_id=user_id, role=launch.role, lti_roles=roles
+    )
+    ags = claims.get(c.AGS_ENDPOINT) if isinstance(claims.get(c.AGS_ENDPOINT), dict) else {}
+    nrps = claims.get(c.NRPS) if isinstance(claims.get(c.NRPS), dict) else {}
+    nrps_url = nrps.get("context_memberships_url")
+    if isinstance(nrps_url, str) and nrps_url.startswith(("https://", "http://")):
+        if await queries.upsert_nrps_url(connection, course_id, nrps_url[:2000]):
+            await enqueue(connection, "lti_sync_roster", course_id, course_id=course_id)
+
+    deep_link = None
+    if launch.message_type == c.RESOURCE_LINK_REQUEST:
+        target = await _resource_link(connection, course_id, claims, ags)
+    else:
+        deep_link = await _deep_link_context(redis, course_id, user_id, claims, platform)
+        target = {"kind": "deep_link", "id": deep_link["id"]}
+    token = await create_session(
+        connection,
+        user_id=user_id,
+        course_id=course_id,
+        role=launch.role,
+        ttl_seconds=settings.session_ttl,
+        locale=language,
+        target=target,
+    )
+    name = _text(claims.get("name")) or " ".join(
+        p for p in (_text(claims.get("given_name")), _text(claims.get("family_name"))) if p
+    )
+    principal = Principal(
+        user_id=user_id,
+        course_id=course_id,
+        role=launch.role,
+        name=name,
+        locale=language,
+        target=target,
+    )
+    return LaunchDone(principal, token, deep_link)
+
+
+async def _resource_link(connection, course_id: int, claims: dict, ags: dict) -> dict:
+    link = claims[c.RESOURCE_LINK]
+    link_id = link["id"][:255]
+    custom = claims.get(c.CUSTOM) if isinstance(claims.get(c.CUSTOM), dict) else {}
+    custom = {str(k)[:100]: v for k, v in list(custom.items())[:50] if isinstance(v, str | int)}
+    chosen = target_from_custom(custom)
+    if chosen is None:
+        stored = await queries.select_resource_link(connection, course_id, link_id)
+        chosen = (stored["target_kind"], stored["target_id"]) if stored else ("forum", None)
+    lineitems = ags.get("lineitems") if isinstance(ags.get("lineitems"), str) else None
+    lineitem = ags.get("lineitem") if isinstance(ags.get("lineitem"), str) else None
+    scopes = [s for s in ags.get("scope", []) if isinstance(s, str)][:10] if ags else []
+    await queries.upsert_resource_link(
+        connection,
+        course_id=course_id,
+        resource_link_id=link_id,
+        title=_text(link.get("title")),
+        custom=custom,
+        target_kind=chosen[0],
+        target_id=chosen[1],
+        lineitems_url=lineitems[:2000] if lineitems else None,
+        lineitem_url=lineitem[:2000] if lineitem else None,
+        ags_scopes=scopes,
+    )
+    return {"kind": chosen[0], "id": chosen[1]}
+
+
+async def _deep_link_context(redis, course_id, user_id, claims, platform) -> dict:
+    settings = claims[c.DL_SETTINGS]
+    context = {
+        "id": secrets.token_urlsafe(16),
+        "course_id": course_id,
+        "user_id": user_id,
+        "platform_id": platform["id"],
+        "deployment_id": claims[c.DEPLOYMENT_ID],
+        "return_url": settings["deep_link_return_url"],
+        "data": settings.get("data") if isinstance(settings.get("data"), str) else None,
+        "accept_multiple": bool(settings.get("accept_multiple", False)),
+        "accept_lineitem": bool(settings.get("accept_lineitem", True)),
+        "title": _text(settings.get("title")),
+    }
+    try:
+        await redis.set(f"lti:dl:{context['id']}", json.dumps(context), ex=DEEP_LINK_TTL)
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+    return context
