@@ -1,0 +1,368 @@
+"""Request and response Structs of the peer-review API. Inputs forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Prompt = Annotated[str, msgspec.Meta(max_length=50_000)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+Comment = Annotated[str, msgspec.Meta(max_length=20_000)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Points = Annotated[float, msgspec.Meta(ge=0, le=1000)]
+Phase = Literal["draft", "submission", "review", "grading", "released"]
+AllocationMode = Literal["batch", "dynamic"]
+Method = Literal["calibrated", "median", "mean"]
+TeamName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+PHASES: tuple[str, ...] = ("draft", "submission", "review", "grading", "released")
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class Output(msgspec.Struct, kw_only=True):
+    pass
+
+
+# ---- rubric and assignments -----------------------------------------------------------------
+
+
+class Option(Input, kw_only=True):
+    label: Label
+    points: Points
+
+
+class Criterion(Input, kw_only=True):
+    name: Label
+    options: Annotated[list[Option], msgspec.Meta(min_length=2, max_length=10)]
+    description: Annotated[str, msgspec.Meta(max_length=2_000)] = ""
+    comments: bool = False  # ask reviewers for a comment on this criterion
+
+
+Rubric = Annotated[list[Criterion], msgspec.Meta(min_length=1, max_length=20)]
+
+
+class AssignmentCreate(Input, kw_only=True):
+    title: Title
+    prompt: Prompt = ""
+    rubric: Rubric
+    reviews_per_submission: Annotated[int, msgspec.Meta(ge=1, le=20)] = 4
+    reviews_required: Annotated[int, msgspec.Meta(ge=0, le=50)] | None = None
+    calibration_required: Annotated[int, msgspec.Meta(ge=0, le=20)] = 0
+    submission_deadline: datetime | None = None
+    review_deadline: datetime | None = None
+    allocation_mode: AllocationMode = "batch"
+    grading_method: Method = "calibrated"
+    team_submissions: bool = False
+    lease_seconds: Annotated[int, msgspec.Meta(ge=60, le=604_800)] = 3600
+    extra_reviews: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
+
+
+class AssignmentUpdate(Input, kw_only=True):
+    title: Title | None = None
+    prompt: Prompt | None = None
+    rubric: Rubric | None = None
+    reviews_per_submission: Annotated[int, msgspec.Meta(ge=1, le=20)] | None = None
+    reviews_required: Annotated[int, msgspec.Meta(ge=0, le=50)] | None = None
+    calibration_required: Annotated[int, msgspec.Meta(ge=0, le=20)] | None = None
+    submission_deadline: datetime | None = None
+    review_deadline: datetime | None = None
+    allocation_mode: AllocationMode | None = None
+    grading_method: Method | None = None
+    lease_seconds: Annotated[int, msgspec.Meta(ge=60, le=604_800)] | None = None
+    extra_reviews: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
+
+
+class PhaseChange(Input, kw_only=True):
+    phase: Phase
+
+
+class OptionRead(Output, kw_only=True):
+    label: str
+    points: float
+
+
+class CriterionRead(Output, kw_only=True):
+    name: str
+    description: str
+    comments: bool
+    options: list[OptionRead]
+
+
+class AssignmentRead(Output, kw_only=True):
+    id: int
+    course_id: int
+    title: str
+    prompt: str
+    prompt_html: str
+    rubric: list[CriterionRead]
+    points_possible: float
+    reviews_per_submission: int
+    reviews_required: int
+    calibration_required: int
+    phase: Phase
+    submission_deadline: datetime | None
+    review_deadline: datetime | None
+    allocation_mode: AllocationMode
+    grading_method: Method
+    team_submissions: bool
+    lease_seconds: int
+    extra_reviews: int
+    allocation_seed: int | None
+    allocated_at: datetime | None
+    graded_at: datetime | None
+    released_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssignmentList(Output, kw_only=True):
+    items: list[AssignmentRead]
+    next_cursor: str | None
+
+
+class Teams(Input, kw_only=True):
+    """Team name → member user ids (replaces the assignment's teams)."""
+
+    teams: Annotated[dict[TeamName, list[int]], msgspec.Meta(max_length=100_000)]
+
+
+# ---- submissions ----------------------------------------------------------------------------
+
+
+class SubmissionWrite(Input, kw_only=True):
+    body: Body
+
+
+class SubmissionRead(Output, kw_only=True):
+    id: int
+    assignment_id: int
+    author_id: int | None  # hidden (None) from learners other than the owner
+    team: str | None
+    body_html: str
+    body: str | None  # the Markdown source, for its owner to edit
+    reviews_done: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubmissionList(Output, kw_only=True):
+    items: list[SubmissionRead]
+    next_cursor: str | None
+
+
+# ---- calibration ------------------------------------------------------------------------------
+
+
+Choices = Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=9)]], msgspec.Meta(max_length=20)]
+
+
+class ExampleCreate(Input, kw_only=True):
+    body: Body
+    choices: Choices
+    explanation: Comment = ""
+
+
+class ExampleRead(Output, kw_only=True):
+    id: int
+    body_html: str
+    # reference answer: shown to staff, and to a learner once they have scored this example
+    choices: list[int] | None
+    scores: list[float] | None
+    total: float | None
+    explanation: str | None
+
+
+class CalibrationAnswer(Input, kw_only=True):
+    example_id: int
+    choices: Choices
+
+
+class CalibrationResult(Output, kw_only=True):
+    example: ExampleRead
+    your_choices: list[int]
+    your_total: float
+    error: float  # your total minus the reference total
+
+
+class CalibrationState(Output, kw_only=True):
+    required: int
+    done: int
+    complete: bool
+    next_example: ExampleRead | None
+    examples: list[ExampleRead]  # staff: all with references; learners: the ones they scored
+    # learners: mean signed error over their answers (their bias on the examples)
+    mean_error: float | None
+
+
+# ---- allocation and reviews ---------------------------------------------------------------------
+
+
+class ReviewTask(Output, kw_only=True):
+    """What `reviews/next` hands out: a submission to review, or why there is none."""
+
+    available: bool
+    reason: str = ""
+    allocation_id: int | None = None
+    submission: SubmissionRead | None = None
+    lease_expires_at: datetime | None = None
+    reviews_done: int = 0
+    reviews_required: int = 0
+
+
+class ManualAllocation(Input, kw_only=True):
+    reviewer_id: int
+    submission_id: int
+
+
+class AllocationRead(Output, kw_only=True):
+    id: int
+    assignment_id: int
+    submission_id: int
+    reviewer_id: int
+    source: str
+    state: str
+    lease_expires_at: datetime | None
+    created_at: datetime
+
+
+class AllocationRun(Output, kw_only=True):
+    assignment_id: int
+    seed: int
+    allocations: int
+    repaired: int
+
+
+class ReviewCreate(Input, kw_only=True):
+    allocation_id: int
+    choices: Choices
+    criterion_comments: Annotated[list[Comment], msgspec.Meta(max_length=20)] = []
+    comment: Comment = ""
+
+
+class StaffScore(Input, kw_only=True):
+    choices: Choices
+    comment: Comment = ""
+
+
+class ReviewUpdate(Input, kw_only=True):
+    choices: Choices | None = None
+    criterion_comments: Annotated[list[Comment], msgspec.Meta(max_length=20)] | None = None
+    comment: Comment | None = None
+
+
+class Helpfulness(Input, kw_only=True):
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
+
+
+class AbuseFlag(Input, kw_only=True):
+    reason: Reason
+
+
+class ReviewRead(Output, kw_only=True):
+    id: int
+    assignment_id: int
+    submission_id: int
+    reviewer_id: int | None  # hidden from the author (reviews are anonymous to learners)
+    by_staff: bool
+    choices: list[int]
+    scores: list[float]
+    total: float
+    criterion_comments: list[str]
+    comment_html: str
+    helpfulness: int | None
+    flagged: bool
+    created_at: datetime
+
+
+class ReviewList(Output, kw_only=True):
+    items: list[ReviewRead]
+    next_cursor: str | None
+
+
+class Waiting(Output, kw_only=True):
+    submission_id: int
+    author_id: int
+    team: str | None
+    reviews_done: int
+    review_load: int
+    waiting_since: datetime
+
+
+class WaitingList(Output, kw_only=True):
+    items: list[Waiting]
+    next_cursor: str | None
+
+
+# ---- grades -----------------------------------------------------------------------------------
+
+
+class GradeRead(Output, kw_only=True):
+    id: int  # the submission id
+    assignment_id: int
+    estimate: float | None
+    criteria: list[float]
+    confidence: float | None
+    method: str
+    n_reviews: int
+    spread: float
+    doubt: float
+    doubtful: bool
+    override_score: float | None
+    override_reason: str
+    final_score: float | None
+    points_possible: float
+    released: bool
+    computed_at: datetime
+
+
+class GradeList(Output, kw_only=True):
+    items: list[GradeRead]
+    next_cursor: str | None
+
+
+class Override(Input, kw_only=True):
+    score: Annotated[float, msgspec.Meta(ge=0)] | None  # None clears the override
+    reason: Reason
+
+
+class RegradeCreate(Input, kw_only=True):
+    reason: Reason
+
+
+class RegradeRead(Output, kw_only=True):
+    id: int
+    submission_id: int
+    requester_id: int | None
+    reason: str
+    state: str
+    response: str
+    created_at: datetime
+
+
+class RegradeList(Output, kw_only=True):
+    items: list[RegradeRead]
+    next_cursor: str | None
+
+
+class GradingRun(Output, kw_only=True):
+    assignment_id: int
+    method: str
+    graded: int
+    doubtful: int
+
+
+class PassbackRow(Output, kw_only=True):
+    user_id: int
+    status: str
+    detail: str = ""
+
+
+class PassbackStatus(Output, kw_only=True):
+    resource_id: str
+    items: list[PassbackRow]
