@@ -167,7 +167,7 @@ async def update_thread_for_reply(conn, course_id: int, thread_id: int):
     return await conn.fetchrow(
         """UPDATE forum_threads
               SET post_seq = post_seq + 1, last_seq = post_seq + 1,
-                  reply_count = reply_count + 1, last_activity_at = now()
+                  reply_count = reply_count + 1, last_activity_at = clock_timestamp()
             WHERE course_id = $1 AND id = $2
         RETURNING post_seq, last_activity_at""",
         course_id,

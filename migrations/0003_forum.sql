@@ -51,8 +51,9 @@ CREATE TABLE forum_threads (
     open_flags      integer NOT NULL DEFAULT 0,
     post_seq        integer NOT NULL DEFAULT 0,   -- last sequence number handed to a post
     last_seq        integer NOT NULL DEFAULT 0,   -- sequence of the newest visible post
-    last_activity_at timestamptz NOT NULL DEFAULT now(),
-    created_at      timestamptz NOT NULL DEFAULT now(),
+    -- clock_timestamp: several threads written in one transaction (imports, tests) still sort.
+    last_activity_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (course_id, id),
     FOREIGN KEY (course_id, board_id) REFERENCES forum_boards (course_id, id),
     FOREIGN KEY (course_id, duplicate_of) REFERENCES forum_threads (course_id, id)
@@ -103,7 +104,7 @@ CREATE TABLE forum_posts (
     hidden          boolean NOT NULL DEFAULT false,
     hidden_reason   text NOT NULL DEFAULT '',
     edited_at       timestamptz,
-    created_at      timestamptz NOT NULL DEFAULT now(),
+    created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (course_id, id),
     UNIQUE (course_id, thread_id, path),
     FOREIGN KEY (course_id, thread_id) REFERENCES forum_threads (course_id, id),
