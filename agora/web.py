@@ -11,23 +11,23 @@ forum/pages.py and peerreview/pages.py register their template folders (as "foru
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 import msgspec
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from litestar import MediaType, Request, Response, Router, post
 from litestar.datastructures import CacheControlHeader
-from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
-from litestar.params import Body
 from litestar.static_files import create_static_files_router
+from markupsafe import Markup, escape
 
 from agora import i18n
+from agora.deps import CurrentPrincipal
 from agora.errors import DomainError, NotFound
 from agora.markup import render_markdown
 from agora.sessions import Principal, token_from
@@ -72,8 +72,19 @@ def environment(locale: str = i18n.DEFAULT) -> Environment:
     env.policies["ext.i18n.trimmed"] = True  # msgids as extracted with babel.cfg's trimmed
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)
     env.filters.update(i18n.date_formatters(locale))
+    env.filters["snippet"] = snippet_html
     env.globals.update(static=static_url, locale=locale, ui=PAGE_PREFIX)
     return env
+
+
+def snippet_html(text: str) -> Markup:
+    """A search snippet: everything escaped except the <mark>/<b> highlights search adds.
+
+    Idempotent on already-escaped snippets (unescaped first, then escaped once)."""
+    escaped = str(escape(html.unescape(text or "")))
+    for tag in ("mark", "b"):
+        escaped = escaped.replace(f"&lt;{tag}&gt;", "<mark>").replace(f"&lt;/{tag}&gt;", "</mark>")
+    return Markup(escaped)
 
 
 def render(template: str, *, locale: str = i18n.DEFAULT, **context) -> str:
@@ -222,18 +233,16 @@ def page_router(*handlers) -> Router:
 # ---- shared page endpoints -------------------------------------------------------------------
 
 
-class PreviewForm(msgspec.Struct, forbid_unknown_fields=False):
-    body: str = ""
-
-
 @post("/preview", status_code=200, media_type=MediaType.HTML)
-async def markdown_preview(
-    principal: NamedDependency[Principal],
-    data: Annotated[PreviewForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Response:
-    """What a Markdown draft will look like (rendered and cleaned exactly as it will be stored)."""
-    del principal  # only signed-in users may use the renderer
-    return html_response(render_markdown(data.body[:PREVIEW_MAX_CHARS]))
+async def markdown_preview(request: Request, principal: CurrentPrincipal) -> Response:
+    """What a Markdown draft will look like (rendered and cleaned exactly as it will be stored).
+
+    The form field to preview is named by `_field` (editors of different forms share this)."""
+    del principal  # only people with a session may use the renderer
+    form = await request.form()
+    field = str(form.get("_field") or "body")
+    text = str(form.get(field) or "")[:PREVIEW_MAX_CHARS]
+    return html_response(render_markdown(text))
 
 
 static_router = create_static_files_router(

@@ -125,6 +125,122 @@
       .catch(function () { flash('<p class="notice notice-error" role="alert">Download failed.</p>'); });
   });
 
+
+  // Live updates. EventSource cannot send our header, so the SSE extension gets a small
+  // fetch-based EventSource that does (and resumes with Last-Event-ID after a drop).
+  var lastEventIds = {};
+  function HeaderEventSource(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.listeners = {};
+    this.onopen = null;
+    this.onerror = null;
+    this.onmessage = null;
+    this._connect();
+  }
+  HeaderEventSource.prototype.addEventListener = function (type, fn) {
+    (this.listeners[type] = this.listeners[type] || []).push(fn);
+  };
+  HeaderEventSource.prototype.removeEventListener = function (type, fn) {
+    var list = this.listeners[type];
+    if (list) this.listeners[type] = list.filter(function (f) { return f !== fn; });
+  };
+  HeaderEventSource.prototype._emit = function (type, event) {
+    (this.listeners[type] || []).slice().forEach(function (fn) { fn(event); });
+    var handler = this["on" + type];
+    if (typeof handler === "function") handler(event);
+  };
+  HeaderEventSource.prototype.close = function () {
+    this.readyState = 2;
+    if (this.controller) this.controller.abort();
+  };
+  HeaderEventSource.prototype._connect = function () {
+    var self = this;
+    self.controller = new AbortController();
+    var headers = { Accept: "text/event-stream", Authorization: authorization() };
+    if (lastEventIds[self.url]) headers["Last-Event-ID"] = lastEventIds[self.url];
+    fetch(self.url, { headers: headers, signal: self.controller.signal, cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok || !response.body) throw new Error("SSE " + response.status);
+        self.readyState = 1;
+        self._emit("open", new Event("open"));
+        var reader = response.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) throw new Error("SSE stream ended");
+            buffer += decoder.decode(chunk.value, { stream: true });
+            var parts = buffer.split(/\r?\n\r?\n/);
+            buffer = parts.pop();
+            parts.forEach(function (block) { self._dispatch(block); });
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function (error) {
+        if (self.readyState === 2 && self.controller.signal.aborted) return;
+        self.readyState = 2;  // the extension reconnects with a back-off when CLOSED
+        self._emit("error", error);
+      });
+  };
+  HeaderEventSource.prototype._dispatch = function (block) {
+    var type = "message", data = [], id = null;
+    block.split(/\r?\n/).forEach(function (line) {
+      if (!line || line.charAt(0) === ":") return;
+      var colon = line.indexOf(":");
+      var field = colon < 0 ? line : line.slice(0, colon);
+      var value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") type = value;
+      else if (field === "data") data.push(value);
+      else if (field === "id") id = value;
+    });
+    if (id !== null) lastEventIds[this.url] = id;
+    if (!data.length) return;
+    this._emit(type, new MessageEvent(type, { data: data.join("\n"), lastEventId: id || "" }));
+  };
+  HeaderEventSource.CLOSED = 2;
+  // Before htmx processes the page (this script runs after htmx and its SSE extension).
+  if (window.htmx) window.htmx.createEventSource = function (url) { return new HeaderEventSource(url); };
+
+  // A live event about the thread on screen refreshes it, unless a draft would be lost: then
+  // a button offers the refresh instead.
+  var refreshTimer = null;
+  document.addEventListener("htmx:sseMessage", function (evt) {
+    var live = document.getElementById("thread-live");
+    if (!live || !evt.detail || typeof evt.detail.data !== "string") return;
+    var data;
+    try { data = JSON.parse(evt.detail.data); } catch (e) { return; }
+    if (String(data.thread_id) !== live.getAttribute("data-thread-id")) return;
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () { refreshThread(live); }, 250);
+  });
+  function hasDraft(root) {
+    return Array.prototype.some.call(root.querySelectorAll("textarea, input[type=text]"),
+      function (el) { return el.value.trim() !== ""; });
+  }
+  function refreshThread(live) {
+    if (!document.body.contains(live)) live = document.getElementById("thread-live");
+    if (!live) return;
+    var notice = document.getElementById("live-notice");
+    if (hasDraft(live) && notice) {
+      notice.innerHTML = "";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.textContent = document.documentElement.lang === "fr"
+        ? "Nouvelle activité : actualiser" : "New activity: refresh";
+      button.addEventListener("click", function () {
+        notice.innerHTML = "";
+        window.htmx.trigger(document.getElementById("thread-live"), "agora:refresh");
+      });
+      notice.appendChild(button);
+      return;
+    }
+    window.htmx.trigger(live, "agora:refresh");
+  }
+
   function enhance(root) {
     renderMath(root);
     highlight(root);

@@ -1,0 +1,220 @@
+"""Browser tests: a real `agora serve --worker --demo` subprocess driven by Debian's Chromium.
+
+They skip (with the reason) when /usr/bin/chromium or the playwright package is missing, so
+`make test` passes on a machine with only Python; .ci/run installs Chromium so CI runs them.
+Playwright's own browser downloads are never used (`executable_path` points at Debian's build).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+try:
+    import playwright.async_api  # noqa: F401
+
+    _PLAYWRIGHT = ""
+except ImportError:  # pragma: no cover - dev extras not installed
+    _PLAYWRIGHT = "the playwright package is not installed (pip install -e '.[dev]')"
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _PLAYWRIGHT or (
+        "" if CHROMIUM.exists() else f"{CHROMIUM} is missing (apt-get install chromium)"
+    )
+    if not reason:
+        return
+    skip = pytest.mark.skip(reason=f"browser tests skipped: {reason}")
+    for item in items:
+        if "tests/e2e" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    data_dir: Path
+    database_url: str
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    """The whole service as a newcomer runs it: embedded PostgreSQL/Redis, worker, demo, dev LMS."""
+    data_dir = tmp_path_factory.mktemp("agora-e2e")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_")}
+    env |= {
+        "AGORA_DEV": "1",
+        "AGORA_DATA_DIR": str(data_dir),
+        "AGORA_HOST": "127.0.0.1",
+        "AGORA_PORT": str(port),
+        "AGORA_LOG_LEVEL": "warning",
+    }
+    log = data_dir / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agora.cli", "serve", "--worker", "--demo"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_ready(base_url, process, log)
+        yield Server(base_url, data_dir, _database_url(data_dir), log)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"agora serve exited:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{base_url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"agora serve never became ready:\n{log.read_text()[-4000:]}")
+
+
+def _database_url(data_dir: Path) -> str:
+    """The server's embedded PostgreSQL (joined, never stopped by the tests)."""
+    import pgserver
+
+    return pgserver.get_server(data_dir / "postgres", cleanup_mode=None).get_uri()
+
+
+# ---- browsers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def playwright_driver():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+async def browser(playwright_driver):
+    browser = await playwright_driver.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    await browser.close()
+
+
+@pytest.fixture(scope="session")
+async def cookieless_browser(playwright_driver, tmp_path_factory):
+    """Chromium with third-party cookies blocked (profile setting, as a user would set it)."""
+    profile = tmp_path_factory.mktemp("chromium-3pc-blocked")
+    (profile / "Default").mkdir()
+    (profile / "Default" / "Preferences").write_text(
+        json.dumps({"profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1}})
+    )
+    context = await playwright_driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"],
+    )
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def context(browser) -> AsyncIterator:
+    ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+    yield ctx
+    await ctx.close()
+
+
+def screenshot_path(name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}.png"
+
+
+# ---- sessions straight from the database (pages checked one by one, without an LMS) ----------
+
+
+async def demo_session(server: Server, sub: str, *, locale: str = "en") -> tuple[str, int]:
+    """A session for a demo person, as a launch would create it: (token, course id)."""
+    import asyncpg
+
+    from agora.db import init_connection
+    from agora.demo import DEMO_CONTEXT_ID
+    from agora.sessions import create_session
+
+    connection = await asyncpg.connect(server.database_url)
+    try:
+        await init_connection(connection)
+        row = await connection.fetchrow(
+            """SELECT c.id AS course_id, u.id AS user_id, m.role
+                 FROM courses c JOIN memberships m ON m.course_id = c.id
+                 JOIN users u ON u.id = m.user_id
+                WHERE c.context_id = $1 AND u.sub = $2""",
+            DEMO_CONTEXT_ID,
+            sub,
+        )
+        token = await create_session(
+            connection,
+            user_id=row["user_id"],
+            course_id=row["course_id"],
+            role=row["role"],
+            ttl_seconds=3600,
+            locale=locale,
+        )
+    finally:
+        await connection.close()
+    return token, row["course_id"]
+
+
+async def open_page(context, server: Server, token: str, path: str):
+    """Open a page the way the app's own htmx requests reach it: with the Bearer header."""
+    await context.set_extra_http_headers({"Authorization": f"Bearer {token}"})
+    page = await context.new_page()
+    response = await page.goto(server.base_url + path)
+    assert response is not None and response.status == 200, (path, response and response.status)
+    await page.wait_for_load_state("networkidle")
+    return page
