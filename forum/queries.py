@@ -461,7 +461,7 @@ async def update_post_endorsed(conn, course_id, post_id, endorsed: bool, by: int
 async def update_post_accepted(conn, course_id, thread_id, post_id: int | None) -> None:
     """At most one accepted answer per thread: set it on post_id, clear it everywhere else."""
     await conn.execute(
-        """UPDATE forum_posts SET accepted = (id = $3)
+        """UPDATE forum_posts SET accepted = coalesce(id = $3, false)
             WHERE course_id = $1 AND thread_id = $2 AND (accepted OR id = $3)""",
         course_id,
         thread_id,
