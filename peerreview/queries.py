@@ -845,7 +845,8 @@ async def select_release_scores(
 ):
     """Final score per learner (each team member gets the team's), keyset by user id."""
     return await conn.fetch(
-        """SELECT u.user_id, g.final_score
+        """SELECT u.user_id, g.final_score,
+                  GREATEST(g.released_at, g.overridden_at) AS score_time
              FROM pr_grades g
              JOIN pr_submissions s ON s.course_id = g.course_id AND s.id = g.submission_id
              CROSS JOIN LATERAL (

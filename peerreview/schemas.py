@@ -359,7 +359,9 @@ class GradingRun(Output, kw_only=True):
 
 class PassbackRow(Output, kw_only=True):
     user_id: int
-    status: str
+    status: str  # pending, sent, failed, no_endpoint (the LTI context's states)
+    score_given: float | None = None
+    attempts: int = 0
     detail: str = ""
 
 

@@ -1176,7 +1176,7 @@ async def passback(conn, course_id: int, assignment_id: int) -> int:
 
     `request_score_passback` is idempotent, so a retry of this job (or a later override) simply
     requests the same scores again."""
-    from agora.lti.ags import request_score_passback
+    from agora.lti.ags import request_score_passback  # the LTI context's published contract
 
     row = await queries.select_assignment(conn, course_id, assignment_id)
     if row is None or row["phase"] != "released":
@@ -1196,7 +1196,9 @@ async def passback(conn, course_id: int, assignment_id: int) -> int:
                 user_id=r["user_id"],
                 score_given=float(r["final_score"]),
                 comment="",
-                timestamp=None,
+                # the grade's own time: a rerun sends the same score with the same timestamp,
+                # and a later override always carries a newer one
+                timestamp=r["score_time"],
             )
         sent += len(rows)
         if len(rows) < PASSBACK_PAGE:
@@ -1216,7 +1218,9 @@ async def passback_status(conn, principal: Principal, assignment_id: int) -> s.P
         s.PassbackRow(
             user_id=r["user_id"],
             status=str(r["status"]),
-            detail=str(dict(r).get("detail") or dict(r).get("last_error") or ""),
+            score_given=r.get("score_given"),
+            attempts=int(r.get("attempts") or 0),
+            detail=str(r.get("last_error") or ""),
         )
         for r in rows
     ]
