@@ -64,7 +64,7 @@ async def rotate(connection: asyncpg.Connection, grace: timedelta = DEFAULT_GRAC
     kid, pem = new_key()
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", KEY_LOCK_ID)
-        await queries.retire_tool_keys(connection, datetime.now(UTC) + grace)
+        await queries.retire_tool_keys(connection, grace)
         await queries.insert_tool_key(connection, kid, pem)
     return kid
 

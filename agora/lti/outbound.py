@@ -58,8 +58,14 @@ async def request(
 
 
 async def get_json(http: httpx.AsyncClient, url: str, **kwargs) -> tuple[httpx.Response, object]:
-    response, body = await request(http, "GET", url, **kwargs)
-    return response, _json(url, body)
+    return await request_json(http, "GET", url, **kwargs)
+
+
+async def request_json(
+    http: httpx.AsyncClient, method: str, url: str, **kwargs
+) -> tuple[httpx.Response, object]:
+    response, body = await request(http, method, url, **kwargs)
+    return response, _json(url, body) if body.strip() else None
 
 
 def _json(url: str, body: bytes) -> object:

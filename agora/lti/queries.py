@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 
 import asyncpg
 
@@ -35,11 +35,11 @@ async def insert_tool_key(connection: asyncpg.Connection, kid: str, pem: str) ->
     )
 
 
-async def retire_tool_keys(connection: asyncpg.Connection, not_after: datetime) -> None:
+async def retire_tool_keys(connection: asyncpg.Connection, grace: timedelta) -> None:
     await connection.execute(
-        """UPDATE lti_tool_keys SET retired_at = now(), not_after = $1
+        """UPDATE lti_tool_keys SET retired_at = now(), not_after = now() + $1::interval
             WHERE retired_at IS NULL""",
-        not_after,
+        grace,
     )
 
 

@@ -84,3 +84,31 @@ async def counts(conn) -> dict:
         t: await conn.fetchval(f"SELECT count(*) FROM {t}")  # noqa: S608 - fixed table names
         for t in ("sessions", "users", "courses", "memberships", "lti_resource_links")
     }
+
+
+async def launched(client, conn, platform, **claims):
+    """Log in and launch through the tool; return (principal, response)."""
+    import re
+
+    from agora.sessions import select_principal
+
+    result = await login(client, platform)
+    response = await launch(
+        client, result.state, platform.id_token(result.nonce, **claims), result.cookie
+    )
+    assert response.status_code == 200, response.text
+    token = re.search(r'<meta name="agora-session" content="([^"]+)"', response.text).group(1)
+    return await select_principal(conn, token), response
+
+
+@pytest.fixture
+async def run_outbox(database, redis, run_jobs):
+    """Relay committed outbox rows to arq, then run the jobs (as the worker would)."""
+    from agora.outbox import relay_pending
+
+    async def run() -> int:
+        while await relay_pending(database, redis):
+            pass
+        return await run_jobs()
+
+    return run

@@ -1,0 +1,233 @@
+"""Assignment and Grade Services: the passback contract other contexts call, and the AGS client.
+
+Peer review calls `request_score_passback` inside its own transaction; the score is recorded as
+pending and an outbox job (`lti_publish_score`) publishes it: token (cached), line item found or
+created by resourceId, score posted with a timestamp. Failures are retried with backoff and stay
+visible through `select_passback_status` (status 'failed' with last_error).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+from joserfc.jwk import RSAKey
+
+from agora.lti import claims as c
+from agora.lti import outbound, tokens
+from agora.outbox import enqueue
+
+LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
+SCORE = "application/vnd.ims.lis.v1.score+json"
+RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
+MAX_PAGES = 20
+MAX_COMMENT = 4000
+
+
+def assignment_resource_id(assignment_id: int) -> str:
+    """The resourceId Agora uses for a peer-review assignment (deep linking uses it too)."""
+    return f"assignment-{assignment_id}"
+
+
+# ---- the contract -----------------------------------------------------------------------------
+
+
+async def request_score_passback(
+    conn: asyncpg.Connection,
+    *,
+    course_id: int,
+    resource_id: str,
+    label: str,
+    score_maximum: float,
+    user_id: int,
+    score_given: float,
+    comment: str = "",
+    timestamp: datetime | None = None,
+) -> None:
+    """Record the score as pending and enqueue (agora.outbox.enqueue) the arq job that
+    publishes it; idempotent per (course_id, resource_id, user_id): a newer score replaces a
+    pending one. Call it inside the caller's transaction."""
+    if not resource_id or len(resource_id) > 255:
+        raise ValueError("resource_id must be 1..255 characters")
+    if not score_maximum > 0 or not 0 <= score_given:
+        raise ValueError("scores must satisfy 0 <= score_given and score_maximum > 0")
+    timestamp = timestamp or datetime.now(UTC)
+    changed = await conn.fetchval(
+        """INSERT INTO lti_score_passbacks AS p (course_id, resource_id, user_id, label,
+                   score_maximum, score_given, comment, score_timestamp)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (course_id, resource_id, user_id) DO UPDATE
+              SET label = EXCLUDED.label, score_maximum = EXCLUDED.score_maximum,
+                  score_given = EXCLUDED.score_given, comment = EXCLUDED.comment,
+                  score_timestamp = EXCLUDED.score_timestamp, status = 'pending',
+                  attempts = 0, last_error = NULL, version = p.version + 1, updated_at = now()
+            WHERE EXCLUDED.score_timestamp >= p.score_timestamp
+           RETURNING version""",
+        course_id,
+        resource_id,
+        user_id,
+        label[:255],
+        float(score_maximum),
+        float(score_given),
+        comment[:MAX_COMMENT],
+        timestamp,
+    )
+    if changed is not None:  # an older score than the one recorded changes nothing
+        await enqueue(
+            conn, "lti_publish_score", course_id, resource_id, user_id, course_id=course_id
+        )
+
+
+async def select_passback_status(
+    conn: asyncpg.Connection, *, course_id: int, resource_id: str
+) -> list[dict]:
+    """One dict per user: user_id, status ('pending'|'sent'|'failed'|'no_endpoint'),
+    attempts, last_error, score_given, updated_at."""
+    rows = await conn.fetch(
+        """SELECT user_id, status, attempts, last_error, score_given, updated_at
+             FROM lti_score_passbacks WHERE course_id = $1 AND resource_id = $2
+            ORDER BY user_id""",
+        course_id,
+        resource_id,
+    )
+    return [dict(r) for r in rows]
+
+
+# ---- the client -------------------------------------------------------------------------------
+
+
+def _child(url: str, segment: str) -> str:
+    """`{lineitem}/scores` keeping the line item URL's query string."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + segment))
+
+
+def score_body(
+    *, sub: str, score_given: float, score_maximum: float, comment: str, timestamp: datetime
+) -> dict:
+    body = {
+        "userId": sub,
+        "scoreGiven": score_given,
+        "scoreMaximum": score_maximum,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        # Platforms order scores by timestamp (and drop older ones): always send it.
+        "timestamp": timestamp.astimezone(UTC).isoformat(timespec="milliseconds"),
+    }
+    if comment:
+        body["comment"] = comment
+    return body
+
+
+class AgsClient:
+    """AGS calls for one platform. Tokens come from (and go to) the Redis cache."""
+
+    def __init__(self, http: httpx.AsyncClient, redis, platform: dict, key: RSAKey, scopes):
+        self.http, self.redis, self.platform, self.key = http, redis, platform, key
+        self.scopes = sorted(scopes)
+
+    async def _call(self, method: str, url: str, **kwargs):
+        for attempt in (1, 2):
+            token = await tokens.access_token(
+                self.http, self.redis, self.platform, self.key, self.scopes
+            )
+            headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
+            try:
+                return await outbound.request_json(
+                    self.http, method, url, headers=headers, **kwargs
+                )
+            except outbound.PlatformHTTPError as error:
+                if error.status == 401 and attempt == 1:
+                    await tokens.forget(self.redis, self.platform["id"], self.scopes)
+                    kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def find_line_item(self, lineitems_url: str, resource_id: str) -> dict | None:
+        url, params = lineitems_url, {"resource_id": resource_id}
+        for _ in range(MAX_PAGES):
+            response, items = await self._call(
+                "GET", url, params=params, headers={"Accept": LINEITEM_CONTAINER}
+            )
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and item.get("resourceId") == resource_id:
+                    return item
+            url, params = next_link(response), None
+            if url is None:
+                return None
+        return None
+
+    async def create_line_item(
+        self, lineitems_url: str, *, resource_id: str, label: str, score_maximum: float
+    ) -> dict:
+        body = {
+            "scoreMaximum": score_maximum,
+            "label": label or resource_id,
+            "resourceId": resource_id,
+            "tag": "agora",
+        }
+        _, item = await self._call(
+            "POST",
+            lineitems_url,
+            json=body,
+            headers={"Content-Type": LINEITEM, "Accept": LINEITEM},
+        )
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise outbound.PlatformHTTPError("the platform created a line item without an id")
+        return item
+
+    async def find_or_create_line_item(
+        self, lineitems_url: str, *, resource_id: str, label: str, score_maximum: float
+    ) -> str:
+        item = await self.find_line_item(lineitems_url, resource_id)
+        if item is None:
+            item = await self.create_line_item(
+                lineitems_url, resource_id=resource_id, label=label, score_maximum=score_maximum
+            )
+        return item["id"]
+
+    async def post_score(self, lineitem_url: str, body: dict) -> None:
+        await self._call(
+            "POST",
+            _child(lineitem_url, "scores"),
+            content=_encode(body),
+            headers={"Content-Type": SCORE},
+        )
+
+    async def results(self, lineitem_url: str) -> list[dict]:
+        found: list[dict] = []
+        url = _child(lineitem_url, "results")
+        for _ in range(MAX_PAGES):
+            response, page = await self._call("GET", url, headers={"Accept": RESULT_CONTAINER})
+            found.extend(r for r in (page if isinstance(page, list) else []) if isinstance(r, dict))
+            url = next_link(response)
+            if url is None:
+                break
+        return found
+
+
+def _encode(body: dict) -> bytes:
+    import json
+
+    return json.dumps(body).encode()
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The rel="next" URL of a Link header (header names are case-insensitive in httpx)."""
+    for value in response.headers.get_list("link"):
+        for part in value.split(","):
+            url, _, params = part.partition(";")
+            rels = [p.strip() for p in params.split(";")]
+            if any(r.replace(" ", "").lower() in ('rel="next"', "rel=next") for r in rels):
+                url = url.strip()
+                if url.startswith("<") and url.endswith(">"):
+                    return url[1:-1]
+    return None
+
+
+SCORE_SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_SCORE]
+RESULT_SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_RESULT, c.SCOPE_SCORE]

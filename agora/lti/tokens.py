@@ -1,0 +1,85 @@
+"""OAuth2 client_credentials tokens for LTI Advantage services (AGS, NRPS).
+
+We authenticate with a JWT client assertion signed by our current key (RS256, our kid). Tokens
+are cached in Redis per (platform, scopes) until shortly before they expire, so publishing many
+scores costs one token request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+
+import httpx
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from agora.lti import outbound
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+EXPIRY_MARGIN = 60
+
+
+def cache_key(platform_id: int, scopes: list[str]) -> str:
+    digest = hashlib.sha256(" ".join(sorted(scopes)).encode()).hexdigest()[:24]
+    return f"lti:token:{platform_id}:{digest}"
+
+
+def client_assertion(platform: dict, key: RSAKey) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": platform["client_id"],
+        "sub": platform["client_id"],
+        "aud": platform["auth_token_url"],
+        "iat": now,
+        "exp": now + 300,
+        "jti": secrets.token_urlsafe(16),
+    }
+    return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key, ["RS256"])
+
+
+async def access_token(
+    http: httpx.AsyncClient, redis, platform: dict, key: RSAKey, scopes: list[str]
+) -> str:
+    key_name = cache_key(platform["id"], scopes)
+    cached = await redis.get(key_name)
+    if cached is not None:
+        return cached.decode()
+    # Concurrent jobs wait briefly for the one that is fetching instead of each asking.
+    for _ in range(50):
+        if await redis.set(key_name + ":lock", "1", nx=True, ex=15):
+            break
+        await asyncio.sleep(0.1)
+        cached = await redis.get(key_name)
+        if cached is not None:
+            return cached.decode()
+    try:
+        return await _fetch(http, redis, platform, key, scopes, key_name)
+    finally:
+        await redis.delete(key_name + ":lock")
+
+
+async def _fetch(http, redis, platform: dict, key: RSAKey, scopes: list[str], key_name: str) -> str:
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": client_assertion(platform, key),
+        "scope": " ".join(sorted(scopes)),
+    }
+    _, document = await outbound.request_json(
+        http, "POST", platform["auth_token_url"], data=form, headers={"Accept": "application/json"}
+    )
+    token = document.get("access_token") if isinstance(document, dict) else None
+    if not isinstance(token, str) or not token:
+        raise outbound.PlatformHTTPError("the token endpoint answered without an access_token")
+    expires_in = document.get("expires_in", 3600)
+    ttl = int(expires_in) - EXPIRY_MARGIN if isinstance(expires_in, int | float) else 300
+    if ttl > 0:
+        await redis.set(key_name, token, ex=ttl)
+    return token
+
+
+async def forget(redis, platform_id: int, scopes: list[str]) -> None:
+    await redis.delete(cache_key(platform_id, scopes))
