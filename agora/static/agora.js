@@ -22,6 +22,10 @@
   document.addEventListener("htmx:configRequest", function (evt) {
     var value = authorization();
     if (value) evt.detail.headers["Authorization"] = value;
+    // The rubric builder's "add a criterion" asks for the next criterion's number.
+    if (evt.detail.elt && evt.detail.elt.id === "add-criterion") {
+      evt.detail.parameters.index = document.querySelectorAll("#criteria fieldset").length;
+    }
   });
   document.addEventListener("htmx:historyCacheMiss", function (evt) {
     var value = authorization();
