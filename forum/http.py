@@ -515,7 +515,7 @@ async def live_events(
 
     async for event in subscribe(redis, course_id, last_event_id):
         if event is None:
-            yield ServerSentEventMessage(comment="keep-alive")
+            yield ServerSentEventMessage(comment="keep-alive", data=None)
             continue
         data = live.for_viewer(principal, event)
         if data is not None:
