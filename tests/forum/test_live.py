@@ -19,7 +19,9 @@ async def server(app):
     instance = uvicorn.Server(config)
     instance.install_signal_handlers = lambda: None  # the test runner owns signals
     task = asyncio.create_task(instance.serve())
-    while not instance.started:
+    for _ in range(500):
+        if instance.started:
+            break
         await asyncio.sleep(0.01)
     port = instance.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}"
@@ -58,10 +60,12 @@ class Listener:
                         key, _, value = line.partition(": ")
                         event[key] = value
 
-    async def wait_for(self, count, timeout=5.0):
-        async with asyncio.timeout(timeout):
-            while len(self.events) < count:
-                await asyncio.sleep(0.02)
+    async def wait_for(self, count, seconds=5.0):
+        for _ in range(int(seconds / 0.02)):
+            if len(self.events) >= count:
+                break
+            await asyncio.sleep(0.02)
+        assert len(self.events) >= count, self.events
         return self.events
 
     async def __aexit__(self, *exc):
@@ -71,9 +75,11 @@ class Listener:
 
 
 async def subscribers(redis, course, count):
-    async with asyncio.timeout(5):
-        while (await redis.pubsub_numsub(events.channel(course.id)))[0][1] < count:
-            await asyncio.sleep(0.02)
+    for _ in range(250):
+        if (await redis.pubsub_numsub(events.channel(course.id)))[0][1] >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the SSE stream never subscribed")
 
 
 async def test_new_post_reaches_every_subscriber_after_commit(server, forum, course, redis, drain):
