@@ -97,8 +97,12 @@ async def seed_demo(connection: asyncpg.Connection, settings: Settings) -> dict:
 
 
 async def seed_demo_url(settings: Settings) -> str:
+    from agora.db import init_connection
+
     connection = await asyncpg.connect(settings.database_url)
     try:
+        # The contexts' demo seeds write JSON columns: the same codecs as the app's pool.
+        await init_connection(connection)
         result = await seed_demo(connection, settings)
     finally:
         await connection.close()
