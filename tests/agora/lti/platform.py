@@ -78,7 +78,9 @@ class Platform:
     user_agents: set = field(default_factory=set)
 
     def reset(self) -> None:
-        self.keys = [new_key("platform-key-1")]
+        if not hasattr(self, "_first_key"):
+            self._first_key = new_key("platform-key-1")  # RSA generation is slow: do it once
+        self.keys = [self._first_key]
         self.tool_jwks = {}
         self.jwks_fetches = 0
         self.token_requests.clear()
