@@ -576,6 +576,9 @@ async def next_review(conn, principal: Principal, assignment_id: int) -> s.Revie
         raise Forbidden("staff score submissions directly; peer reviews are for learners")
     if row["phase"] != "review" or past(row["review_deadline"]):
         return s.ReviewTask(available=False, reason="reviewing is not open")
+    if row["allocation_mode"] == "batch" and row["allocated_at"] is None:
+        # leasing now would race the batch job for the same pairs
+        return s.ReviewTask(available=False, reason="reviews are being allocated; try again soon")
     key, team = await _my_owner_key(conn, principal, row)
     if await queries.select_submission_of_owner(conn, course_id, assignment_id, key) is None:
         return s.ReviewTask(available=False, reason="submit your own work first")

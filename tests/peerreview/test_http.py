@@ -352,3 +352,24 @@ async def test_teammates_never_review_each_other_in_batch(client, conn, database
     index = {m.user_id: i for i, m in enumerate(people)}
     per_reviewer = np.bincount([index[r["reviewer_id"]] for r in rows], minlength=8)
     assert per_reviewer.tolist() == [3] * 8
+
+
+async def test_batch_reviewing_waits_for_the_allocation_job(
+    client, conn, database, redis, run_jobs
+):
+    course = await learners_course(conn, 3)
+    a = await create_assignment(client, course)
+    await set_phase(client, course, a["id"], "submission")
+    people = learners(course)
+    for m in people:
+        await submit(client, m, a["id"])
+    await set_phase(client, course, a["id"], "review")
+    task = (
+        await client.get(f"{API}/assignments/{a['id']}/reviews/next", headers=people[0].headers)
+    ).json()
+    assert not task["available"] and "allocated" in task["reason"]
+    await drain_jobs(database, redis, run_jobs)
+    task = (
+        await client.get(f"{API}/assignments/{a['id']}/reviews/next", headers=people[0].headers)
+    ).json()
+    assert task["available"]
