@@ -49,7 +49,7 @@ def thread_url(course_id: int, thread_id: int) -> str:
 
 
 def export_url(course_id: int) -> str:
-    return f"/api/v1/courses/{course_id}/participation.csv"
+    return f"/api/v1/courses/{course_id}/export/participation.csv"
 
 
 def events_url(course_id: int) -> str:

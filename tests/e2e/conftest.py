@@ -216,5 +216,36 @@ async def open_page(context, server: Server, token: str, path: str):
     page = await context.new_page()
     response = await page.goto(server.base_url + path)
     assert response is not None and response.status == 200, (path, response and response.status)
-    await page.wait_for_load_state("networkidle")
+    await page.wait_for_function("window.htmx !== undefined")
     return page
+
+
+async def launch(context, server: Server, token: str, path: str):
+    """Open `path` as an LTI launch would: only this first document request carries the session
+    (as the launch answer does); everything after relies on the page's meta tag and htmx."""
+    page = await context.new_page()
+    url = server.base_url + path
+
+    async def add_session(route):
+        await route.continue_(headers=route.request.headers | {"authorization": f"Bearer {token}"})
+
+    await page.route(url, add_session)
+    response = await page.goto(url)
+    await page.unroute(url, add_session)
+    assert response is not None and response.status == 200, (path, response and response.status)
+    await page.wait_for_function("window.htmx !== undefined")
+    return page
+
+
+async def check_accessibility(page, name: str) -> None:
+    """axe-core on the page as it is: no serious or critical violation; plus a screenshot."""
+    from axe_playwright_python.async_playwright import Axe
+
+    await page.screenshot(path=screenshot_path(name), full_page=True)
+    results = await Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{name}: " + "\n".join(bad)
