@@ -403,6 +403,28 @@ async def select_open_allocation(
     )
 
 
+async def select_reviewer_state(
+    conn: asyncpg.Connection, course_id: int, assignment_id: int, reviewer_id: int, owner: str
+):
+    """Everything `reviews/next` checks about a reviewer, in one round trip."""
+    return await conn.fetchrow(
+        """SELECT
+             (SELECT id FROM pr_submissions
+               WHERE course_id = $1 AND assignment_id = $2 AND owner_key = $4) AS submission_id,
+             (SELECT count(*) FROM pr_reviews
+               WHERE course_id = $1 AND assignment_id = $2 AND reviewer_id = $3
+                 AND NOT by_staff) AS done,
+             (SELECT count(*) FROM pr_calibration_examples
+               WHERE course_id = $1 AND assignment_id = $2) AS examples,
+             (SELECT count(*) FROM pr_calibration_answers
+               WHERE course_id = $1 AND assignment_id = $2 AND user_id = $3) AS answered""",
+        course_id,
+        assignment_id,
+        reviewer_id,
+        owner,
+    )
+
+
 async def count_reviews_done(
     conn: asyncpg.Connection, course_id: int, assignment_id: int, reviewer_id: int
 ) -> int:
@@ -618,24 +640,35 @@ async def select_review(conn: asyncpg.Connection, course_id: int, review_id: int
 
 
 async def select_reviews_of_submission(
-    conn: asyncpg.Connection, course_id: int, submission_id: int, *, after_id: int, limit: int
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    submission_id: int,
+    *,
+    after_id: int,
+    limit: int,
 ):
     return await conn.fetch(
         f"""SELECT {REVIEW_COLUMNS} FROM pr_reviews
-             WHERE course_id = $1 AND submission_id = $2 AND id > $3
-             ORDER BY id LIMIT $4""",  # noqa: S608
+             WHERE course_id = $1 AND assignment_id = $2 AND submission_id = $3 AND id > $4
+             ORDER BY id LIMIT $5""",  # noqa: S608
         course_id,
+        assignment_id,
         submission_id,
         after_id,
         limit,
     )
 
 
-async def select_review_totals(conn: asyncpg.Connection, course_id: int, submission_id: int):
+async def select_review_totals(
+    conn: asyncpg.Connection, course_id: int, assignment_id: int, submission_id: int
+):
     return await conn.fetch(
         """SELECT total FROM pr_reviews
-            WHERE course_id = $1 AND submission_id = $2 AND NOT by_staff""",
+            WHERE course_id = $1 AND assignment_id = $2 AND submission_id = $3
+              AND NOT by_staff""",
         course_id,
+        assignment_id,
         submission_id,
     )
 

@@ -580,15 +580,14 @@ async def next_review(conn, principal: Principal, assignment_id: int) -> s.Revie
         # leasing now would race the batch job for the same pairs
         return s.ReviewTask(available=False, reason="reviews are being allocated; try again soon")
     key, team = await _my_owner_key(conn, principal, row)
-    if await queries.select_submission_of_owner(conn, course_id, assignment_id, key) is None:
+    state = await queries.select_reviewer_state(
+        conn, course_id, assignment_id, principal.user_id, key
+    )
+    if state["submission_id"] is None:
         return s.ReviewTask(available=False, reason="submit your own work first")
-    examples = await queries.select_examples(conn, course_id, assignment_id)
-    required = min(row["calibration_required"], len(examples))
-    if required:
-        answered = await queries.select_answers(conn, course_id, assignment_id, principal.user_id)
-        if len(answered) < required:
-            return s.ReviewTask(available=False, reason="calibration first")
-    done = await queries.count_reviews_done(conn, course_id, assignment_id, principal.user_id)
+    if state["answered"] < min(row["calibration_required"], state["examples"]):
+        return s.ReviewTask(available=False, reason="calibration first")
+    done = state["done"]
     await queries.expire_leases(conn, course_id, assignment_id)
     current = await queries.select_open_allocation(
         conn, course_id, assignment_id, principal.user_id
@@ -732,7 +731,7 @@ def review_read(row, *, show_reviewer: bool) -> s.ReviewRead:
 
 async def _uncertain_after(conn, course_id: int, row, submission_id: int) -> bool:
     """Disagreement after k reviews sends the submission to the front for extra reviewers."""
-    rows = await queries.select_review_totals(conn, course_id, submission_id)
+    rows = await queries.select_review_totals(conn, course_id, row["id"], submission_id)
     totals = [r["total"] for r in rows]
     if len(totals) < row["reviews_per_submission"]:
         return False
@@ -904,6 +903,7 @@ async def reviews_of_submission(
     rows = await queries.select_reviews_of_submission(
         conn,
         principal.course_id,
+        row["id"],
         submission_id,
         after_id=int(after[0]) if after else 0,
         limit=page_limit(limit) + 1,
