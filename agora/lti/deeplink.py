@@ -11,15 +11,14 @@ import secrets
 import time
 
 import asyncpg
-from arq.connections import ArqRedis
 from litestar import Request, Response, post
 from redis.exceptions import RedisError
 
+from agora.deps import AppSettings, Db, Redis
 from agora.lti import claims as c
 from agora.lti import keys
 from agora.markup import clean_text
 from agora.sessions import select_principal
-from agora.settings import Settings
 from agora.web import html_response, render
 
 MAX_ITEMS = 20
@@ -60,7 +59,7 @@ def parse_item(value: str, titles) -> dict | None:
     return {"kind": kind, "id": int(raw_id), "title": clean_text(title)[:255]}
 
 
-def content_item(item: dict, settings: Settings, *, accept_lineitem: bool) -> dict:
+def content_item(item: dict, settings: AppSettings, *, accept_lineitem: bool) -> dict:
     default_titles = {"forum": "Course forum", "board": "Forum board", "thread": "Discussion"}
     title = item["title"] or default_titles.get(item["kind"], "Peer-review assignment")
     custom = {"agora_target": item["kind"]}
@@ -111,7 +110,7 @@ def _error(reason: str, status: int) -> Response:
 
 @post("/lti/deep-link/return", tags=["lti"], status_code=200)
 async def deep_link_return(
-    request: Request, db: asyncpg.Connection, redis: ArqRedis, settings: Settings
+    request: Request, db: Db, redis: Redis, settings: AppSettings
 ) -> Response:
     """Sign the picked items as an LtiDeepLinkingResponse and auto-post it to the platform."""
     form = await request.form()

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 
-import asyncpg
-from arq.connections import ArqRedis
 from litestar import Request, Response, get, post, route
 from litestar.status_codes import HTTP_302_FOUND
 
-from agora.lti import deeplink, keys, registration, service
+from agora.deps import AppSettings, Db, Redis
+from agora.lti import deeplink, devlms, keys, registration, service
 from agora.lti.validation import LaunchRejected
-from agora.settings import Settings
 from agora.web import html_response, launch_response, render
 
 log = logging.getLogger("agora.lti")
@@ -35,9 +33,7 @@ async def _params(request: Request) -> dict:
 
 
 @route("/lti/login", http_method=["GET", "POST"], tags=["lti"], include_in_schema=True)
-async def lti_login(
-    request: Request, db: asyncpg.Connection, redis: ArqRedis, settings: Settings
-) -> Response:
+async def lti_login(request: Request, db: Db, redis: Redis, settings: AppSettings) -> Response:
     """OIDC third-party initiated login: store state and nonce, redirect to the platform."""
     try:
         result = await service.login(db, redis, settings, await _params(request))
@@ -64,9 +60,7 @@ async def lti_login(
 
 
 @post("/lti/launch", tags=["lti"], status_code=200)
-async def lti_launch(
-    request: Request, db: asyncpg.Connection, redis: ArqRedis, settings: Settings
-) -> Response:
+async def lti_launch(request: Request, db: Db, redis: Redis, settings: AppSettings) -> Response:
     """Validate the id_token, then open the course (or the deep-linking picker)."""
     form = await _params(request)
     try:
@@ -95,7 +89,7 @@ async def lti_launch(
 
 @post("/lti/launch/complete", tags=["lti"], status_code=200)
 async def lti_launch_complete(
-    request: Request, db: asyncpg.Connection, redis: ArqRedis, settings: Settings
+    request: Request, db: Db, redis: Redis, settings: AppSettings
 ) -> Response:
     """Second half of a cookie-less launch, once platform storage confirmed the state."""
     form = await _params(request)
@@ -110,7 +104,7 @@ async def lti_launch_complete(
         return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
 
 
-async def _finish(db, redis: ArqRedis, settings: Settings, launch: service.Launch) -> Response:
+async def _finish(db, redis: Redis, settings: AppSettings, launch: service.Launch) -> Response:
     # A savepoint: if anything fails half-way, none of the launch's rows stay.
     async with db.transaction():
         done = await service.complete_launch(db, redis, settings, launch)
@@ -120,7 +114,7 @@ async def _finish(db, redis: ArqRedis, settings: Settings, launch: service.Launc
 
 
 @get("/lti/jwks", tags=["lti"], cache=False)
-async def lti_jwks(db: asyncpg.Connection) -> Response:
+async def lti_jwks(db: Db) -> Response:
     """Our public keys (current and those still in their grace period)."""
     return Response(
         await keys.public_jwks(db),
@@ -136,4 +130,5 @@ ROUTES: list = [
     lti_jwks,
     *deeplink.ROUTES,
     *registration.ROUTES,
+    *devlms.ROUTES,
 ]

@@ -25,12 +25,17 @@ from agora.lti import claims as c
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
 
-@asynccontextmanager
-async def serve(app):
-    """Serve an ASGI app on 127.0.0.1:<free port> in this event loop; yield its base URL."""
+def bound_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def serve(app, sock: socket.socket | None = None):
+    """Serve an ASGI app on 127.0.0.1:<free port> in this event loop; yield its base URL."""
+    sock = sock or bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, lifespan="off", log_level="warning", ws="none", http="h11", access_log=False
