@@ -118,6 +118,14 @@ SELECT t.*, u.name AS author_name, m.role AS author_role,
        ARRAY(SELECT kind FROM forum_restrictions x
               WHERE x.course_id = t.course_id AND x.user_id = $3
                 AND (x.expires_at IS NULL OR x.expires_at > now())) AS restrictions,
+       CASE WHEN t.last_seq > coalesce(r.read_seq, 0) THEN
+            (SELECT count(*) FROM (
+                SELECT 1 FROM forum_posts p
+                 WHERE p.course_id = t.course_id AND p.thread_id = t.id
+                   AND p.seq > coalesce(r.read_seq, 0) AND NOT p.deleted AND NOT p.hidden
+                   AND p.author_id <> $3
+                 LIMIT 200) unread)
+       ELSE 0 END AS unread_count,
        (t.post_first AND EXISTS (
             SELECT 1 FROM forum_posts p
              WHERE p.course_id = t.course_id AND p.author_id = $3 AND p.thread_id = t.id
@@ -234,11 +242,15 @@ SELECT t.id, t.board_id, t.kind, t.title, t.author_id, t.anonymity, t.pinned, t.
        t.score, t.open_flags, t.last_seq, t.last_activity_at, t.created_at,
        u.name AS author_name, m.role AS author_role,
        (f.user_id IS NOT NULL) AS following,
+       -- Exact up to UNREAD_CAP (shown as "200+"): a page of huge unread threads costs at most
+       -- 20 x 200 index entries.
        CASE WHEN t.last_seq > coalesce(r.read_seq, 0) THEN
-            (SELECT count(*) FROM forum_posts p
-              WHERE p.course_id = t.course_id AND p.thread_id = t.id
-                AND p.seq > coalesce(r.read_seq, 0) AND NOT p.deleted AND NOT p.hidden
-                AND p.author_id <> $2)
+            (SELECT count(*) FROM (
+                SELECT 1 FROM forum_posts p
+                 WHERE p.course_id = t.course_id AND p.thread_id = t.id
+                   AND p.seq > coalesce(r.read_seq, 0) AND NOT p.deleted AND NOT p.hidden
+                   AND p.author_id <> $2
+                 LIMIT 200) unread)
        ELSE 0 END AS unread_count,
        t.@SORT@ AS sort_value
   FROM forum_threads t
@@ -310,6 +322,9 @@ async def select_threads(
         *after,
         limit,
     )
+
+
+UNREAD_CAP = 200  # keep in step with the LIMIT in _LIST_TEMPLATE
 
 
 # ---- posts ----------------------------------------------------------------------------------

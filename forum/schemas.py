@@ -131,7 +131,7 @@ class ThreadSummary(Output):
     duplicate_of: int | None
     reply_count: int
     score: int
-    unread_count: int
+    unread_count: int  # exact up to 200 (then 200: show "200+")
     following: bool
     last_activity_at: datetime
     created_at: datetime

@@ -343,13 +343,9 @@ async def read_thread(
         post_view(principal, r, max_depth=settings.max_depth, read_seq=read_seq)
         for r in rows[:limit]
     ]
-    unread = 0 if head["last_seq"] <= read_seq else None
     return ThreadRead(
         thread=thread_view(
-            principal,
-            head,
-            unread_count=unread if unread is not None else sum(p.unread for p in posts),
-            following=head["following"],
+            principal, head, unread_count=head["unread_count"], following=head["following"]
         ),
         state_reason=head["state_reason"],
         read_seq=read_seq,

@@ -110,7 +110,8 @@ CREATE TABLE forum_posts (
     FOREIGN KEY (course_id, thread_id) REFERENCES forum_threads (course_id, id),
     FOREIGN KEY (course_id, parent_id) REFERENCES forum_posts (course_id, id)
 );
-CREATE INDEX forum_posts_seq ON forum_posts (course_id, thread_id, seq)
+-- Unread counts and the newest visible post: index-only scans (author_id: own posts never unread).
+CREATE INDEX forum_posts_seq ON forum_posts (course_id, thread_id, seq) INCLUDE (author_id)
     WHERE NOT deleted AND NOT hidden;
 CREATE INDEX forum_posts_author ON forum_posts (course_id, author_id, id);
 CREATE INDEX forum_posts_search ON forum_posts USING gin (search_vector);

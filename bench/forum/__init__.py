@@ -1,0 +1,1 @@
+"""Forum benchmark at MOOC scale; see bench/forum/__main__.py."""
