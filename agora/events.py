@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import msgspec
 from redis.exceptions import RedisError, ResponseError
 
+from agora.errors import Unavailable
+
 log = logging.getLogger("agora.events")
 
 STREAM_MAXLEN = 10_000
@@ -73,34 +75,140 @@ async def replay(redis, course_id: int, after_id: str, *, count: int = 1000) -> 
     return [_decode(_text(entry_id), fields[b"e"]) for entry_id, fields in entries]
 
 
+class Hub:
+    """One Redis pattern subscription per process, fanned out to every local listener.
+
+    A MOOC course can have thousands of open SSE streams per app process; they share this one
+    Redis connection instead of holding one each. Each listener gets a bounded queue: a listener
+    that cannot keep up is dropped (its stream ends) and resumes with Last-Event-ID, so a slow
+    client never holds memory or delays the others. If Redis goes away every stream ends the
+    same way, and clients replay what they missed when they reconnect.
+    """
+
+    PATTERN = "agora:{course:*}:events"
+    QUEUE_SIZE = 1000
+
+    def __init__(self, redis) -> None:
+        self.redis = redis
+        self.listeners: dict[int, set[asyncio.Queue]] = {}
+        self._task: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    async def _ensure_running(self) -> None:
+        async with self._lock:
+            if self._task is None or self._task.done():
+                self._ready.clear()
+                self._task = asyncio.create_task(self._run(), name="agora-events-hub")
+            await asyncio.wait_for(self._ready.wait(), timeout=5)
+            if self._task.done():
+                raise Unavailable("live events are unavailable right now; retry shortly")
+
+    async def _run(self) -> None:
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.psubscribe(self.PATTERN)
+            self._ready.set()
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
+                if message is None:
+                    continue
+                self._dispatch(_text(message["channel"]), message["data"])
+        except (RedisError, OSError) as error:
+            log.warning("live events: Redis subscription lost (%s); streams will resume", error)
+        finally:
+            self._ready.set()  # wake anyone waiting for a subscription that will not come
+            self._close_all()
+            with contextlib.suppress(RedisError, OSError, RuntimeError):
+                await pubsub.aclose()
+
+    def _dispatch(self, channel_name: str, raw: bytes) -> None:
+        try:
+            course_id = int(channel_name.split("{course:", 1)[1].split("}", 1)[0])
+        except (IndexError, ValueError):
+            return
+        for queue in list(self.listeners.get(course_id, ())):
+            try:
+                queue.put_nowait(raw)
+            except asyncio.QueueFull:
+                self._drop(course_id, queue)
+
+    def _drop(self, course_id: int, queue: asyncio.Queue) -> None:
+        self.listeners.get(course_id, set()).discard(queue)
+        with contextlib.suppress(asyncio.QueueFull):
+            queue.put_nowait(None)
+
+    def _close_all(self) -> None:
+        for course_id, queues in list(self.listeners.items()):
+            for queue in list(queues):
+                self._drop(course_id, queue)
+
+    async def add(self, course_id: int) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(self.QUEUE_SIZE + 1)
+        self.listeners.setdefault(course_id, set()).add(queue)
+        try:
+            await self._ensure_running()
+        except BaseException:
+            self.remove(course_id, queue)
+            raise
+        return queue
+
+    def remove(self, course_id: int, queue: asyncio.Queue) -> None:
+        queues = self.listeners.get(course_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self.listeners[course_id]
+
+    def count(self, course_id: int) -> int:
+        return len(self.listeners.get(course_id, ()))
+
+
 async def subscribe(
-    redis, course_id: int, last_event_id: str | None = None, *, heartbeat: float = 15.0
+    hub: Hub,
+    course_id: int,
+    last_event_id: str | None = None,
+    *,
+    queue: asyncio.Queue | None = None,
+    heartbeat: float = 15.0,
 ) -> AsyncIterator[Event | None]:
     """Yield the course's events (None every `heartbeat` seconds of silence, to keep proxies
-    from closing the connection)."""
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(channel(course_id))
+    from closing the connection). Listens first, then replays what the stream holds after
+    Last-Event-ID, then follows live events, skipping anything already replayed.
+
+    Pass a `queue` from `hub.add` to listen before the response starts (so an unavailable Redis
+    is a 503, not a broken stream); otherwise it is taken here."""
+    if queue is None:
+        queue = await hub.add(course_id)
     try:
         seen = (0, 0)
         if last_event_id:
-            for event in await replay(redis, course_id, last_event_id):
+            for event in await replay(hub.redis, course_id, last_event_id):
                 seen = _order(event.id)
                 yield event
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=heartbeat)
-            if message is None:
+            try:
+                raw = await asyncio.wait_for(queue.get(), timeout=heartbeat)
+            except TimeoutError:
                 yield None
                 continue
-            raw = message["data"]
+            if raw is None:
+                return  # dropped (too slow, or Redis lost): the client resumes
             event_id, _, payload = raw.partition(b" ")
-            event_id = event_id.decode()
             try:
-                if _order(event_id) <= seen:
+                if _order(event_id.decode()) <= seen:
                     continue
             except ValueError:
                 continue
-            yield _decode(event_id, payload)
+            yield _decode(event_id.decode(), payload)
     finally:
-        with contextlib.suppress(RedisError, OSError, asyncio.CancelledError):
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
+        hub.remove(course_id, queue)
+
+
+def hub_for(state) -> Hub:
+    """The process's hub, kept on the app state (created on first use)."""
+    hub = getattr(state, "event_hub", None)
+    if hub is None:
+        hub = Hub(state.redis)
+        state.event_hub = hub
+    return hub

@@ -16,6 +16,7 @@ from litestar.params import (
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
 from agora.errors import BadRequest
+from agora.events import hub_for, subscribe
 from agora.sessions import Principal
 from forum import activity, live, moderation, service
 from forum.schemas import (
@@ -489,7 +490,6 @@ class MemberRoutes(Controller):
         self,
         request: Request,
         db: Db,
-        redis: object,
         principal: Principal,
         course_id: FromPath[int],
         last_event_id: Annotated[
@@ -501,19 +501,19 @@ class MemberRoutes(Controller):
         ctx = await service.context(db, principal, course_id)
         ctx.require_read()
 
+        hub = hub_for(request.app.state)
+        queue = await hub.add(course_id)  # 503 now, rather than a stream that breaks
+
         async def stream():
-            async for event in live_events(redis, principal, course_id, last_event_id):
+            async for event in live_events(hub, queue, principal, course_id, last_event_id):
                 yield event
 
         return ServerSentEvent(stream(), headers={"Cache-Control": "no-store"})
 
 
-async def live_events(
-    redis, principal: Principal, course_id: FromPath[int], last_event_id: str | None
-):
-    from agora.events import subscribe
-
-    async for event in subscribe(redis, course_id, last_event_id):
+async def live_events(hub, queue, principal: Principal, course_id: int, last_event_id):
+    """The course's events as SSE messages, each cut down for this viewer (or skipped)."""
+    async for event in subscribe(hub, course_id, last_event_id, queue=queue):
         if event is None:
             yield ServerSentEventMessage(comment="keep-alive", data=None)
             continue

@@ -74,22 +74,26 @@ class Listener:
             await self._task
 
 
-async def subscribers(redis, course, count):
+async def subscribers(app, course, count):
+    """Wait until `count` SSE streams of the course listen on this process's hub."""
     for _ in range(250):
-        if (await redis.pubsub_numsub(events.channel(course.id)))[0][1] >= count:
+        hub = getattr(app.state, "event_hub", None)
+        if hub is not None and hub.count(course.id) >= count:
             return
         await asyncio.sleep(0.02)
-    raise AssertionError("the SSE stream never subscribed")
+    raise AssertionError("the SSE streams never subscribed")
 
 
-async def test_new_post_reaches_every_subscriber_after_commit(server, forum, course, redis, drain):
+async def test_new_post_reaches_every_subscriber_after_commit(
+    server, app, forum, course, redis, drain
+):
     thread_id = (await forum.thread(course.alice))["thread"]["id"]
     await drain()
     async with (
         Listener(server, course, course.bob) as bob,
         Listener(server, course, course.ta) as ta,
     ):
-        await subscribers(redis, course, 2)
+        await subscribers(app, course, 2)
         reply = await forum.reply(course.carol, thread_id, body="hello")
         assert bob.events == []  # nothing before the outbox is relayed (after commit)
         await drain()
@@ -101,14 +105,14 @@ async def test_new_post_reaches_every_subscriber_after_commit(server, forum, cou
         assert (await ta.wait_for(1))[0]["data"]["post_id"] == reply["id"]
 
 
-async def test_events_respect_anonymity_per_viewer(server, forum, course, redis, drain):
+async def test_events_respect_anonymity_per_viewer(server, app, forum, course, redis, drain):
     thread_id = (await forum.thread(course.alice))["thread"]["id"]
     await drain()
     async with (
         Listener(server, course, course.bob) as bob,
         Listener(server, course, course.ta) as ta,
     ):
-        await subscribers(redis, course, 2)
+        await subscribers(app, course, 2)
         await forum.reply(course.carol, thread_id, body="peers", anonymity="peers")
         await forum.reply(course.carol, thread_id, body="all", anonymity="all")
         await drain()
@@ -135,7 +139,7 @@ async def test_events_respect_anonymity_per_viewer(server, forum, course, redis,
 
 
 async def test_hidden_posts_and_threads_are_not_sent_to_learners(
-    server, forum, course, client, redis, drain
+    server, app, forum, course, client, redis, drain
 ):
     thread_id = (await forum.thread(course.alice))["thread"]["id"]
     reply = await forum.reply(course.carol, thread_id)
@@ -144,7 +148,7 @@ async def test_hidden_posts_and_threads_are_not_sent_to_learners(
         Listener(server, course, course.bob) as bob,
         Listener(server, course, course.ta) as ta,
     ):
-        await subscribers(redis, course, 2)
+        await subscribers(app, course, 2)
         await client.post(
             f"/api/v1/threads/{thread_id}/state",
             json={"action": "hide", "reason": "spam"},
@@ -161,11 +165,13 @@ async def test_hidden_posts_and_threads_are_not_sent_to_learners(
     assert reply
 
 
-async def test_last_event_id_resumes_where_the_client_left(server, forum, course, redis, drain):
+async def test_last_event_id_resumes_where_the_client_left(
+    server, app, forum, course, redis, drain
+):
     thread_id = (await forum.thread(course.alice))["thread"]["id"]
     await drain()
     async with Listener(server, course, course.bob) as first:
-        await subscribers(redis, course, 1)
+        await subscribers(app, course, 1)
         await forum.reply(course.carol, thread_id, body="one")
         await drain()
         [seen] = await first.wait_for(1)
@@ -174,7 +180,7 @@ async def test_last_event_id_resumes_where_the_client_left(server, forum, course
     async with Listener(server, course, course.bob, last_event_id=seen["id"]) as resumed:
         replayed = await resumed.wait_for(2)
         assert [e["data"]["post_id"] for e in replayed] == [m["id"] for m in missed]
-        await subscribers(redis, course, 1)
+        await subscribers(app, course, 1)
         live = await forum.reply(course.carol, thread_id, body="four")
         await drain()
         events_now = await resumed.wait_for(3)
@@ -182,11 +188,11 @@ async def test_last_event_id_resumes_where_the_client_left(server, forum, course
         assert len({e["id"] for e in events_now}) == 3
 
 
-async def test_vote_and_edit_events(server, forum, course, client, redis, drain):
+async def test_vote_and_edit_events(server, app, forum, course, client, redis, drain):
     reply = await forum.reply(course.carol, (await forum.thread(course.alice))["thread"]["id"])
     await drain()
     async with Listener(server, course, course.bob) as bob:
-        await subscribers(redis, course, 1)
+        await subscribers(app, course, 1)
         await client.put(
             f"/api/v1/posts/{reply['id']}/vote", json={"value": 1}, headers=course.alice.headers
         )
@@ -214,3 +220,35 @@ async def test_events_of_another_course_are_404_and_banned_members_403(
         )
         response = await http.get(f"/api/v1/courses/{course.id}/events", headers=course.bob.headers)
         assert response.status_code == 403
+
+
+async def test_streams_in_one_process_share_one_redis_subscription(
+    server, app, forum, course, redis
+):
+    async with Listener(server, course, course.bob), Listener(server, course, course.carol):
+        async with Listener(server, course, course.ta):
+            await subscribers(app, course, 3)
+            assert await redis.pubsub_numpat() == 1
+    for _ in range(100):
+        if app.state.event_hub.count(course.id) == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert app.state.event_hub.count(course.id) == 0  # closed streams leave the hub
+
+
+async def test_events_are_503_when_redis_is_down(course, settings, database):
+    from agora.app import create_app
+    from agora.redis import create_redis
+
+    dead = create_redis("redis://127.0.0.1:1/0")
+    app = create_app(settings, database=database, redis=dead)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get(
+                f"/api/v1/courses/{course.id}/events", headers=course.bob.headers
+            )
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+    finally:
+        await dead.aclose()
