@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,7 @@ from agora.errors import DomainError, NotFound
 from agora.markup import render_markdown
 from agora.sessions import Principal, token_from
 
+log = logging.getLogger("agora.web")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 PAGE_PREFIX = "/ui"
@@ -217,7 +219,16 @@ def page_http_error(request: Request, error: HTTPException) -> Response:
     return _error_page(request, error.status_code, detail)
 
 
-PAGE_EXCEPTION_HANDLERS = {DomainError: page_domain_error, HTTPException: page_http_error}
+def page_internal_error(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return _error_page(request, 500, "")
+
+
+PAGE_EXCEPTION_HANDLERS = {
+    DomainError: page_domain_error,
+    HTTPException: page_http_error,
+    Exception: page_internal_error,
+}
 
 
 def page_router(*handlers) -> Router:

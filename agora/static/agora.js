@@ -260,9 +260,16 @@
     if (uiUrl) window.history.replaceState(null, "", uiUrl);
     // A reload loses the header: if this tab still holds a session, load the page again with it.
     var status = document.querySelector(".notice[data-status='401']");
-    if (status && !document.querySelector('meta[name="agora-session"]') && storedToken() &&
-        window.htmx) {
-      window.htmx.ajax("GET", window.location.href, { target: "body", swap: "innerHTML" });
+    if (status && !document.querySelector('meta[name="agora-session"]') && storedToken()) {
+      fetch(window.location.href, { headers: { Authorization: "Bearer " + storedToken() } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) return;  // expired too: the "session ended" page stays
+          document.open();
+          document.write(html);
+          document.close();
+        });
+      return;
     }
     enhance(document.body);
     postHeight();

@@ -121,3 +121,19 @@ async def test_expired_launch_session_cannot_use_pages(client, conn, course):
         "/ui/preview", data={"body": "x"}, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 401
+
+
+async def test_a_bug_on_a_page_is_an_html_500_not_json(app, client, course):
+    from litestar import get
+
+    from agora.web import page_router
+
+    @get("/boom")
+    async def boom() -> str:
+        raise RuntimeError("bug")
+
+    app.register(page_router(boom))
+    response = await client.get("/ui/boom", headers=course.alice.headers)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in response.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.e2e.conftest import demo_session, open_page, screenshot_path
 
 
-async def test_preview_renders_math_and_code_in_the_browser(server, context):
+async def test_served_page_carries_the_session_in_its_meta_tag(server, context):
     token, course_id = await demo_session(server, "dev-learner-1")
     page = await open_page(context, server, token, f"/ui/courses/{course_id}/forum")
     assert await page.locator("meta[name=agora-session]").get_attribute("content") == token
