@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -249,3 +250,16 @@ async def check_accessibility(page, name: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{name}: " + "\n".join(bad)
+
+
+async def launch_from_dev_lms(context, server: Server, person: str, link: str = "Course forum"):
+    """A real LTI 1.3 launch: the dev LMS's button → /lti/login → authorize → signed id_token
+    posted to /lti/launch → the launch page, which carries the session in its meta tag."""
+    page = await context.new_page()
+    await page.goto(server.base_url + "/dev/lms")
+    row = page.get_by_role("row").filter(has_text=person)
+    await row.get_by_role("button", name=link).click()
+    await page.wait_for_url(re.compile(r"/(lti/launch|ui/)"))
+    await page.wait_for_function("window.htmx !== undefined")
+    assert await page.locator("meta[name=agora-session]").get_attribute("content")
+    return page

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import check_accessibility, demo_session, launch
+from tests.e2e.conftest import check_accessibility, demo_session, launch, launch_from_dev_lms
 
 LIVE_TIMEOUT = 20_000
 
@@ -62,7 +62,10 @@ async def test_question_answered_endorsed_and_seen_live(server, browsing):
     forum = f"/ui/courses/{course_id}/forum"
     title = f"Why does CO2 absorb infrared ({tag})?"
 
-    asker = await launch(await new_context(), server, token1, forum)
+    people = {"dev-learner-1": "Amara Okafor", "dev-learner-2": "Lucas Bernard"}
+    asker = await launch_from_dev_lms(await new_context(), server, people[first])
+    await expect(asker.get_by_role("heading", name="Forum", exact=True)).to_be_visible()
+    del token1  # the asker's session comes from the LTI launch
     await asker.get_by_role("link", name="New thread").click()
     await asker.get_by_label("Title").fill(title)
     await asker.get_by_label("Question").check()
@@ -112,7 +115,9 @@ async def test_anonymous_post_is_anonymous_to_peers_and_named_to_staff(server, b
     token_i, _ = await demo_session(server, "dev-instructor")
     title = f"A question I am shy about ({tag})"
 
-    author = await launch(await new_context(), server, token1, f"/ui/courses/{course_id}/forum/new")
+    author = await launch_from_dev_lms(await new_context(), server, names[first])
+    await author.get_by_role("link", name="New thread").click()
+    del token1, course_id  # the author's session comes from the LTI launch
     await author.get_by_label("Title").fill(title)
     await author.locator("#thread-body").fill("Is the greenhouse effect like a greenhouse?")
     await author.get_by_label("Show my name").select_option("peers")
