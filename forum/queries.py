@@ -640,6 +640,11 @@ SELECT page.*, t.title AS thread_title, u.name AS author_name, m.role AS author_
 """
 
 
+async def set_local_work_mem(conn, value: str) -> None:
+    """Memory for this transaction's sorts and bitmaps (search: no lossy bitmap rechecks)."""
+    await conn.execute("SELECT set_config('work_mem', $1, true)", value)
+
+
 async def select_search(conn, course_id, config, text, *, staff, user_id, after, limit):
     return await conn.fetch(
         SEARCH_SQL, course_id, config, text, staff, user_id, after[0], after[1], limit

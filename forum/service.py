@@ -51,6 +51,7 @@ DAY = 86_400
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 MAX_INT = 2**31 - 1
 MAX_BIGINT = 2**63 - 1
+SEARCH_WORK_MEM = "64MB"
 MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,64})")
 
 
@@ -750,10 +751,14 @@ async def search(
     if not text or len(text) > 200:
         raise BadRequest("q must be 1 to 200 characters")
     after = decode_cursor(cursor, (float, int)) or [float("inf"), MAX_BIGINT]
-    rows = await q.select_search(
-        conn, course_id, ctx.search_config, text, staff=principal.is_staff,
-        user_id=principal.user_id, after=after, limit=limit + 1,
-    )  # fmt: skip
+    # Broad queries match tens of thousands of posts; with the default work_mem their bitmap
+    # turns lossy and every row on every page is rechecked (measured 2-3x slower at 1M posts).
+    async with conn.transaction():
+        await q.set_local_work_mem(conn, SEARCH_WORK_MEM)
+        rows = await q.select_search(
+            conn, course_id, ctx.search_config, text, staff=principal.is_staff,
+            user_id=principal.user_id, after=after, limit=limit + 1,
+        )  # fmt: skip
     items = [
         SearchHit(
             thread_id=r["thread_id"],
