@@ -11,6 +11,7 @@ from litestar.params import (
     FromQuery,
     HeaderParameter,
     JSONBody,
+    PathParameter,
     QueryParameter,
 )
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
@@ -56,6 +57,9 @@ from forum.schemas import (
 )
 
 Db = asyncpg.Connection
+# Ids beyond bigint are 400, not a database error.
+PathId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+QueryId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
 Cursor = Annotated[str | None, QueryParameter(max_length=500)]
 Limit = Annotated[int | None, QueryParameter(ge=1, le=500)]
 FILTERS = frozenset({"unread", "unanswered", "unresponded", "following", "mine", "flagged"})
@@ -74,13 +78,13 @@ class BoardRoutes(Controller):
     tags = ["forum"]
 
     @get("/boards")
-    async def list_boards(self, db: Db, principal: Principal, course_id: FromPath[int]) -> dict:
+    async def list_boards(self, db: Db, principal: Principal, course_id: PathId) -> dict:
         """The course's boards with thread and unread-thread counts (default board first made)."""
         return {"items": await service.list_boards(db, principal, course_id), "next_cursor": None}
 
     @post("/boards")
     async def create_board(
-        self, db: Db, principal: Principal, course_id: FromPath[int], data: JSONBody[BoardCreate]
+        self, db: Db, principal: Principal, course_id: PathId, data: JSONBody[BoardCreate]
     ) -> BoardRead:
         return await service.create_board(db, principal, course_id, data)
 
@@ -89,8 +93,8 @@ class BoardRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
-        board_id: FromPath[int],
+        course_id: PathId,
+        board_id: PathId,
         data: JSONBody[BoardUpdate],
     ) -> BoardRead:
         """Rename, reorder or archive a board (instructors)."""
@@ -98,30 +102,26 @@ class BoardRoutes(Controller):
 
     @put("/boards/{board_id:int}/follow")
     async def follow_board(
-        self, db: Db, principal: Principal, course_id: FromPath[int], board_id: FromPath[int]
+        self, db: Db, principal: Principal, course_id: PathId, board_id: PathId
     ) -> FollowRead:
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "board", board_id, True)
 
     @delete("/boards/{board_id:int}/follow", status_code=200)
     async def unfollow_board(
-        self, db: Db, principal: Principal, course_id: FromPath[int], board_id: FromPath[int]
+        self, db: Db, principal: Principal, course_id: PathId, board_id: PathId
     ) -> FollowRead:
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "board", board_id, False)
 
     @put("/follow")
-    async def follow_course(
-        self, db: Db, principal: Principal, course_id: FromPath[int]
-    ) -> FollowRead:
+    async def follow_course(self, db: Db, principal: Principal, course_id: PathId) -> FollowRead:
         """Staff: be notified of every new thread in the course."""
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "course", 0, True)
 
     @delete("/follow", status_code=200)
-    async def unfollow_course(
-        self, db: Db, principal: Principal, course_id: FromPath[int]
-    ) -> FollowRead:
+    async def unfollow_course(self, db: Db, principal: Principal, course_id: PathId) -> FollowRead:
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "course", 0, False)
 
@@ -135,9 +135,9 @@ class CourseThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         sort: FromQuery[Literal["activity", "new", "votes", "replies"]] = "activity",
-        board: FromQuery[int | None] = None,
+        board: QueryId = None,
         kind: FromQuery[Literal["discussion", "question", "notes"] | None] = None,
         filter: Annotated[str | None, QueryParameter(max_length=200)] = None,
         cursor: Cursor = None,
@@ -163,7 +163,7 @@ class CourseThreadRoutes(Controller):
         db: Db,
         redis: object,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         data: JSONBody[ThreadCreate],
     ) -> ThreadRead:
         return await service.create_thread(db, redis, principal, course_id, data)
@@ -173,7 +173,7 @@ class CourseThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         title: Annotated[str, QueryParameter(max_length=300)],
         limit: Limit = None,
     ) -> SimilarPage:
@@ -185,7 +185,7 @@ class CourseThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         q: Annotated[str, QueryParameter(max_length=200)],
         cursor: Cursor = None,
         limit: Limit = None,
@@ -203,7 +203,7 @@ class ThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        thread_id: FromPath[int],
+        thread_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> ThreadRead:
@@ -212,7 +212,7 @@ class ThreadRoutes(Controller):
 
     @patch()
     async def update(
-        self, db: Db, principal: Principal, thread_id: FromPath[int], data: JSONBody[ThreadUpdate]
+        self, db: Db, principal: Principal, thread_id: PathId, data: JSONBody[ThreadUpdate]
     ) -> ThreadRead:
         """Edit the title and/or opening post (a revision is kept)."""
         return await service.update_thread(db, principal, thread_id, data)
@@ -222,7 +222,7 @@ class ThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        thread_id: FromPath[int],
+        thread_id: PathId,
         data: JSONBody[ThreadStateChange],
     ) -> ThreadRead:
         """Staff: pin, lock, close, hide and their undoing, with a reason."""
@@ -230,7 +230,7 @@ class ThreadRoutes(Controller):
 
     @post("/move", status_code=200)
     async def move(
-        self, db: Db, principal: Principal, thread_id: FromPath[int], data: JSONBody[ThreadMove]
+        self, db: Db, principal: Principal, thread_id: PathId, data: JSONBody[ThreadMove]
     ) -> ThreadRead:
         return await service.move_thread(db, principal, thread_id, data)
 
@@ -239,17 +239,17 @@ class ThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        thread_id: FromPath[int],
+        thread_id: PathId,
         data: JSONBody[ThreadDuplicate],
     ) -> ThreadRead:
         return await service.mark_duplicate(db, principal, thread_id, data)
 
     @put("/follow")
-    async def follow(self, db: Db, principal: Principal, thread_id: FromPath[int]) -> FollowRead:
+    async def follow(self, db: Db, principal: Principal, thread_id: PathId) -> FollowRead:
         return await service.set_follow(db, principal, "thread", thread_id, True)
 
     @delete("/follow", status_code=200)
-    async def unfollow(self, db: Db, principal: Principal, thread_id: FromPath[int]) -> FollowRead:
+    async def unfollow(self, db: Db, principal: Principal, thread_id: PathId) -> FollowRead:
         return await service.set_follow(db, principal, "thread", thread_id, False)
 
     @put("/read")
@@ -257,7 +257,7 @@ class ThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        thread_id: FromPath[int],
+        thread_id: PathId,
         data: JSONBody[ReadMark | None] = None,
     ) -> dict:
         """Mark the thread read up to `seq` (default: everything so far)."""
@@ -268,7 +268,7 @@ class ThreadRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        thread_id: FromPath[int],
+        thread_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> PostPage:
@@ -280,7 +280,7 @@ class ThreadRoutes(Controller):
         db: Db,
         redis: object,
         principal: Principal,
-        thread_id: FromPath[int],
+        thread_id: PathId,
         data: JSONBody[PostCreate],
     ) -> PostRead:
         """Reply to the thread (parent_id: to a post in it)."""
@@ -292,17 +292,17 @@ class PostRoutes(Controller):
     tags = ["forum"]
 
     @get()
-    async def read(self, db: Db, principal: Principal, post_id: FromPath[int]) -> PostRead:
+    async def read(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
         return await service.get_post(db, principal, post_id)
 
     @patch()
     async def edit(
-        self, db: Db, principal: Principal, post_id: FromPath[int], data: JSONBody[PostUpdate]
+        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[PostUpdate]
     ) -> PostRead:
         return await service.edit_post(db, principal, post_id, data)
 
     @delete()
-    async def remove(self, db: Db, principal: Principal, post_id: FromPath[int]) -> None:
+    async def remove(self, db: Db, principal: Principal, post_id: PathId) -> None:
         """Soft delete (author or staff); the post stays as a placeholder in the tree."""
         await service.delete_post(db, principal, post_id)
 
@@ -311,7 +311,7 @@ class PostRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        post_id: FromPath[int],
+        post_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> RevisionPage:
@@ -319,48 +319,48 @@ class PostRoutes(Controller):
 
     @put("/vote")
     async def vote(
-        self, db: Db, principal: Principal, post_id: FromPath[int], data: JSONBody[VoteRequest]
+        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[VoteRequest]
     ) -> VoteRead:
         """value 1 votes up, 0 takes the vote back."""
         return await service.vote(db, principal, post_id, data.value)
 
     @put("/accept")
-    async def accept(self, db: Db, principal: Principal, post_id: FromPath[int]) -> PostRead:
+    async def accept(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
         return await service.accept_answer(db, principal, post_id, True)
 
     @delete("/accept", status_code=200)
-    async def unaccept(self, db: Db, principal: Principal, post_id: FromPath[int]) -> PostRead:
+    async def unaccept(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
         return await service.accept_answer(db, principal, post_id, False)
 
     @put("/endorse")
-    async def endorse(self, db: Db, principal: Principal, post_id: FromPath[int]) -> PostRead:
+    async def endorse(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
         return await service.endorse(db, principal, post_id, True)
 
     @delete("/endorse", status_code=200)
-    async def unendorse(self, db: Db, principal: Principal, post_id: FromPath[int]) -> PostRead:
+    async def unendorse(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
         return await service.endorse(db, principal, post_id, False)
 
     @post("/hide", status_code=200)
     async def hide(
-        self, db: Db, principal: Principal, post_id: FromPath[int], data: JSONBody[HideRequest]
+        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[HideRequest]
     ) -> PostRead:
         return await service.set_post_hidden(db, principal, post_id, True, data.reason)
 
     @post("/restore", status_code=200)
     async def restore(
-        self, db: Db, principal: Principal, post_id: FromPath[int], data: JSONBody[HideRequest]
+        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[HideRequest]
     ) -> PostRead:
         return await service.set_post_hidden(db, principal, post_id, False, data.reason)
 
     @post("/flags")
     async def flag(
-        self, db: Db, principal: Principal, post_id: FromPath[int], data: JSONBody[FlagCreate]
+        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[FlagCreate]
     ) -> FlagRead:
         return await moderation.flag_post(db, principal, post_id, data)
 
     @post("/flags/resolve", status_code=200)
     async def resolve(
-        self, db: Db, principal: Principal, post_id: FromPath[int], data: JSONBody[FlagResolve]
+        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[FlagResolve]
     ) -> FlagRead:
         """Staff: hide the post or dismiss its open flags."""
         return await moderation.resolve_flags(db, principal, post_id, data)
@@ -375,7 +375,7 @@ class StaffRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> QueuePage:
@@ -386,7 +386,7 @@ class StaffRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> ModLogPage:
@@ -397,14 +397,14 @@ class StaffRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
-        user: FromQuery[int | None] = None,
+        course_id: PathId,
+        user: QueryId = None,
     ) -> RestrictionList:
         return await moderation.restrictions(db, principal, course_id, user)
 
     @get("/members/{user_id:int}/restrictions")
     async def member_restrictions(
-        self, db: Db, principal: Principal, course_id: FromPath[int], user_id: FromPath[int]
+        self, db: Db, principal: Principal, course_id: PathId, user_id: PathId
     ) -> RestrictionList:
         return await moderation.restrictions(db, principal, course_id, user_id)
 
@@ -413,8 +413,8 @@ class StaffRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
-        user_id: FromPath[int],
+        course_id: PathId,
+        user_id: PathId,
         data: JSONBody[RestrictionCreate],
     ) -> RestrictionRead:
         """Mute (read-only) or ban a learner, until lifted or for duration_hours."""
@@ -425,8 +425,8 @@ class StaffRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
-        user_id: FromPath[int],
+        course_id: PathId,
+        user_id: PathId,
         kind: FromPath[str],
     ) -> None:
         await moderation.lift(db, principal, course_id, user_id, kind)
@@ -436,7 +436,7 @@ class StaffRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> LearnerStatsPage:
@@ -444,7 +444,7 @@ class StaffRoutes(Controller):
 
     @get("/export/participation.csv")
     async def export(
-        self, request: Request, db: Db, principal: Principal, course_id: FromPath[int]
+        self, request: Request, db: Db, principal: Principal, course_id: PathId
     ) -> Stream:
         """Timestamped posts and replies per member (posts anonymous to all are not attributed)."""
         await activity.check_export_allowed(db, principal, course_id)
@@ -466,7 +466,7 @@ class MemberRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         unread: FromQuery[bool] = False,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -480,7 +480,7 @@ class MemberRoutes(Controller):
         self,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         data: JSONBody[NotificationsMark],
     ) -> dict:
         return await activity.mark_notifications(db, principal, course_id, data)
@@ -491,7 +491,7 @@ class MemberRoutes(Controller):
         request: Request,
         db: Db,
         principal: Principal,
-        course_id: FromPath[int],
+        course_id: PathId,
         last_event_id: Annotated[
             str | None, HeaderParameter(name="Last-Event-ID", max_length=64)
         ] = None,

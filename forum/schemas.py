@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Body = Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
@@ -84,7 +85,7 @@ class ThreadCreate(Input):
     title: Title
     body: Body
     kind: Kind = "discussion"
-    board_id: int | None = None
+    board_id: Id | None = None
     anonymity: Anonymity = "none"
     post_first: bool = False
 
@@ -102,12 +103,12 @@ class ThreadStateChange(Input):
 
 
 class ThreadMove(Input):
-    board_id: int
+    board_id: Id
     reason: Reason = ""
 
 
 class ThreadDuplicate(Input):
-    duplicate_of: int
+    duplicate_of: Id
     reason: Reason = ""
 
 
@@ -182,7 +183,7 @@ class PostPage(Output):
 
 class PostCreate(Input):
     body: Body
-    parent_id: int | None = None
+    parent_id: Id | None = None
     anonymity: Anonymity = "none"
 
 
@@ -349,7 +350,7 @@ class NotificationPage(Output):
 
 
 class NotificationsMark(Input):
-    ids: Annotated[list[int], msgspec.Meta(max_length=500)] | None = None
+    ids: Annotated[list[Id], msgspec.Meta(max_length=500)] | None = None
     all: bool = False
 
 

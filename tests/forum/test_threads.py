@@ -297,3 +297,21 @@ async def test_depth_cap_follows_course_setting(conn, client):
     a = await forum.reply(course.bob, thread_id)
     b = await forum.reply(course.alice, thread_id, parent_id=a["id"])
     assert (b["depth"], b["display_depth"]) == (2, 1)
+
+
+async def test_out_of_range_ids_are_404_or_400_never_500(forum, course, client):
+    h = course.alice.headers
+    huge = 10**20
+    for url in (f"/api/v1/threads/{huge}", f"/api/v1/posts/{huge}", f"/api/v1/threads/{-1}"):
+        response = await client.get(url, headers=h)
+        assert response.status_code in (400, 404), (url, response.status_code)
+    response = await client.get(
+        f"/api/v1/courses/{course.id}/threads", params={"board": huge}, headers=h
+    )
+    assert response.status_code in (400, 404)
+    response = await client.post(
+        f"/api/v1/courses/{course.id}/threads",
+        json={"title": "t", "body": "b", "board_id": huge},
+        headers=h,
+    )
+    assert response.status_code in (400, 404)
