@@ -36,6 +36,7 @@ async def _params(request: Request) -> dict:
 async def lti_login(request: Request, db: Db, redis: Redis, settings: AppSettings) -> Response:
     """OIDC third-party initiated login: store state and nonce, redirect to the platform."""
     try:
+        await service.check_login_rate(redis, request.client.host if request.client else "-")
         result = await service.login(db, redis, settings, await _params(request))
     except LaunchRejected as error:
         return error_page(error.reason, error.status)

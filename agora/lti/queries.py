@@ -260,3 +260,17 @@ async def upsert_nrps_url(connection: asyncpg.Connection, course_id: int, url: s
             course_id,
         )
     return due
+
+
+async def requeue_passbacks_without_endpoint(
+    connection: asyncpg.Connection, course_id: int, limit: int
+):
+    return await connection.fetch(
+        """UPDATE lti_score_passbacks SET status = 'pending', last_error = NULL, updated_at = now()
+            WHERE (course_id, resource_id, user_id) IN (
+                  SELECT course_id, resource_id, user_id FROM lti_score_passbacks
+                   WHERE course_id = $1 AND status = 'no_endpoint' LIMIT $2)
+           RETURNING resource_id, user_id""",
+        course_id,
+        limit,
+    )

@@ -37,6 +37,9 @@ STATE_COOKIE_PREFIX = "agora_lti_state_"
 TARGET_KINDS = frozenset({"forum", "board", "thread", "assignment"})
 MAX_PARAM = 2048
 MAX_ID = 2**63 - 1
+# A whole classroom may share one NAT address and launch at once.
+LOGIN_RATE = 600
+REQUEUE_LIMIT = 1000
 
 
 class RedisDown(Exception):
@@ -73,6 +76,20 @@ class LoginResult:
     nonce: str
     storage_target: str = ""
     platform_origin: str = ""
+
+
+async def check_login_rate(redis, client: str) -> None:
+    """At most LOGIN_RATE logins per minute per client address: each stores state in Redis."""
+    key = f"lti:login-rate:{client}"
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=60, nx=True)  # the window starts with the first login
+            pipe.incr(key)
+            _, count = await pipe.execute()
+    except (RedisError, OSError) as error:
+        raise RedisDown(str(error)) from None
+    if count > LOGIN_RATE:
+        raise LaunchRejected("too many launches from this address; wait a minute", 429)
 
 
 async def login(connection: asyncpg.Connection, redis, settings: Settings, params) -> LoginResult:
@@ -363,6 +380,19 @@ async def _resource_link(connection, course_id: int, claims: dict, ags: dict) ->
     lineitems = ags.get("lineitems") if isinstance(ags.get("lineitems"), str) else None
     lineitem = ags.get("lineitem") if isinstance(ags.get("lineitem"), str) else None
     scopes = [s for s in ags.get("scope", []) if isinstance(s, str)][:10] if ags else []
+    if lineitems:
+        # Scores recorded before any launch carried an AGS endpoint can go out now.
+        for row in await queries.requeue_passbacks_without_endpoint(
+            connection, course_id, REQUEUE_LIMIT
+        ):
+            await enqueue(
+                connection,
+                "lti_publish_score",
+                course_id,
+                row["resource_id"],
+                row["user_id"],
+                course_id=course_id,
+            )
     await queries.upsert_resource_link(
         connection,
         course_id=course_id,

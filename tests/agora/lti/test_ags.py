@@ -230,3 +230,31 @@ async def test_results_are_read_back_from_the_line_item(client, conn, platform, 
         {"userId": "learner-0", "resultScore": 9.0, "resultMaximum": 10.0, "scoreOf": lineitem}
     ]
     assert len(ags_tokens(platform)) == 1  # the cached token was reused
+
+
+async def test_scores_waiting_for_an_endpoint_go_out_once_a_launch_brings_one(
+    client, conn, platform, run_outbox
+):
+    principal, _ = await launched(client, conn, platform, ags=None)
+    await ags.request_score_passback(
+        conn,
+        course_id=principal.course_id,
+        resource_id=RESOURCE,
+        label="Essay",
+        score_maximum=10,
+        user_id=principal.user_id,
+        score_given=4,
+    )
+    await run_outbox()
+    (status,) = await ags.select_passback_status(
+        conn, course_id=principal.course_id, resource_id=RESOURCE
+    )
+    assert status["status"] == "no_endpoint"
+    platform.tool_jwks = await keys.public_jwks(conn)
+    await launched(client, conn, platform)  # this launch carries the AGS claim
+    await run_outbox()
+    (status,) = await ags.select_passback_status(
+        conn, course_id=principal.course_id, resource_id=RESOURCE
+    )
+    assert status["status"] == "sent"
+    assert [s["scoreGiven"] for s in platform.scores] == [4]
