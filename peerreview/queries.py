@@ -6,34 +6,23 @@ from datetime import datetime
 
 import asyncpg
 
-ASSIGNMENT_COLUMNS = """id, course_id, title, prompt, prompt_html, rubric, points_possible,
-    reviews_per_submission, reviews_required, calibration_required, phase, submission_deadline,
-    review_deadline, allocation_mode, grading_method, team_submissions, lease_seconds,
-    extra_reviews, allocation_seed, allocated_at, graded_at, released_at, created_by, created_at,
-    updated_at"""
-
-SUBMISSION_COLUMNS = """id, assignment_id, owner_key, author_id, team, body, body_html,
-    review_load, reviews_done, uncertain, created_at, updated_at"""
-
-REVIEW_COLUMNS = """id, assignment_id, submission_id, reviewer_id, allocation_id, by_staff, choices,
-    scores, total, criterion_comments, comment_html, helpfulness, flagged, flag_reason,
-    created_at"""
-
-GRADE_COLUMNS = """submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
-    spread, doubt, doubtful, override_score, override_reason, final_score, computed_at,
-    released_at"""
-
 # ---- assignments ---------------------------------------------------------------------------
 
 
 async def insert_assignment(conn: asyncpg.Connection, course_id: int, values: dict):
     return await conn.fetchrow(
-        f"""INSERT INTO pr_assignments (course_id, title, prompt, prompt_html, rubric,
+        """INSERT INTO pr_assignments (course_id, title, prompt, prompt_html, rubric,
                 points_possible, reviews_per_submission, reviews_required, calibration_required,
                 submission_deadline, review_deadline, allocation_mode, grading_method,
                 team_submissions, lease_seconds, extra_reviews, created_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-            RETURNING {ASSIGNMENT_COLUMNS}""",  # noqa: S608 (constant column list)
+            RETURNING id, course_id, title, prompt, prompt_html, rubric, points_possible,
+                  reviews_per_submission, reviews_required, calibration_required, phase,
+                  submission_deadline,
+                  review_deadline, allocation_mode, grading_method, team_submissions, lease_seconds,
+                  extra_reviews, allocation_seed, allocated_at, graded_at, released_at,
+                  created_by, created_at,
+                  updated_at""",
         course_id,
         values["title"],
         values["prompt"],
@@ -54,12 +43,28 @@ async def insert_assignment(conn: asyncpg.Connection, course_id: int, values: di
     )
 
 
+SELECT_ASSIGNMENT = """
+    SELECT id, course_id, title, prompt, prompt_html, rubric, points_possible,
+           reviews_per_submission, reviews_required, calibration_required, phase,
+           submission_deadline, review_deadline, allocation_mode, grading_method,
+           team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
+           graded_at, released_at, created_by, created_at, updated_at
+      FROM pr_assignments WHERE course_id = $1 AND id = $2"""
+# The same row, locked: phase changes, allocation and grading serialise on it.
+SELECT_ASSIGNMENT_FOR_UPDATE = """
+    SELECT id, course_id, title, prompt, prompt_html, rubric, points_possible,
+           reviews_per_submission, reviews_required, calibration_required, phase,
+           submission_deadline, review_deadline, allocation_mode, grading_method,
+           team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
+           graded_at, released_at, created_by, created_at, updated_at
+      FROM pr_assignments WHERE course_id = $1 AND id = $2
+       FOR UPDATE"""
+
+
 async def select_assignment(
     conn: asyncpg.Connection, course_id: int, assignment_id: int, *, for_update: bool = False
 ):
-    sql = f"SELECT {ASSIGNMENT_COLUMNS} FROM pr_assignments WHERE course_id = $1 AND id = $2"  # noqa: S608
-    if for_update:
-        sql += " FOR UPDATE"
+    sql = SELECT_ASSIGNMENT_FOR_UPDATE if for_update else SELECT_ASSIGNMENT
     return await conn.fetchrow(sql, course_id, assignment_id)
 
 
@@ -67,9 +72,15 @@ async def select_assignments(
     conn: asyncpg.Connection, course_id: int, *, after_id: int, limit: int, include_drafts: bool
 ):
     return await conn.fetch(
-        f"""SELECT {ASSIGNMENT_COLUMNS} FROM pr_assignments
+        """SELECT id, course_id, title, prompt, prompt_html, rubric, points_possible,
+                  reviews_per_submission, reviews_required, calibration_required, phase,
+                  submission_deadline,
+                  review_deadline, allocation_mode, grading_method, team_submissions, lease_seconds,
+                  extra_reviews, allocation_seed, allocated_at, graded_at, released_at,
+                  created_by, created_at,
+                  updated_at FROM pr_assignments
              WHERE course_id = $1 AND id > $2 AND ($4 OR phase <> 'draft')
-             ORDER BY id LIMIT $3""",  # noqa: S608
+             ORDER BY id LIMIT $3""",
         course_id,
         after_id,
         limit,
@@ -84,14 +95,20 @@ async def update_assignment(
     row = await select_assignment(conn, course_id, assignment_id)
     merged = {**dict(row), **values}
     return await conn.fetchrow(
-        f"""UPDATE pr_assignments SET title = $3, prompt = $4, prompt_html = $5, rubric = $6,
+        """UPDATE pr_assignments SET title = $3, prompt = $4, prompt_html = $5, rubric = $6,
                 points_possible = $7, reviews_per_submission = $8, reviews_required = $9,
                 calibration_required = $10, submission_deadline = $11, review_deadline = $12,
                 allocation_mode = $13, grading_method = $14, lease_seconds = $15,
                 extra_reviews = $16, phase = $17, allocation_seed = $18, allocated_at = $19,
                 graded_at = $20, released_at = $21, updated_at = now()
              WHERE course_id = $1 AND id = $2
-         RETURNING {ASSIGNMENT_COLUMNS}""",  # noqa: S608
+         RETURNING id, course_id, title, prompt, prompt_html, rubric, points_possible,
+                  reviews_per_submission, reviews_required, calibration_required, phase,
+                  submission_deadline,
+                  review_deadline, allocation_mode, grading_method, team_submissions, lease_seconds,
+                  extra_reviews, allocation_seed, allocated_at, graded_at, released_at,
+                  created_by, created_at,
+                  updated_at""",
         course_id,
         assignment_id,
         merged["title"],
@@ -118,7 +135,13 @@ async def update_assignment(
 
 async def select_assignment_by_title(conn: asyncpg.Connection, course_id: int, title: str):
     return await conn.fetchrow(
-        f"SELECT {ASSIGNMENT_COLUMNS} FROM pr_assignments WHERE course_id = $1 AND title = $2"  # noqa: S608
+        """SELECT id, course_id, title, prompt, prompt_html, rubric, points_possible,
+                  reviews_per_submission, reviews_required, calibration_required, phase,
+                  submission_deadline,
+                  review_deadline, allocation_mode, grading_method, team_submissions, lease_seconds,
+                  extra_reviews, allocation_seed, allocated_at, graded_at, released_at,
+                  created_by, created_at,
+                  updated_at FROM pr_assignments WHERE course_id = $1 AND title = $2"""
         " ORDER BY id LIMIT 1",
         course_id,
         title,
@@ -193,13 +216,15 @@ async def upsert_submission(
     body_html: str,
 ):
     return await conn.fetchrow(
-        f"""INSERT INTO pr_submissions (course_id, assignment_id, owner_key, author_id, team,
+        """INSERT INTO pr_submissions (course_id, assignment_id, owner_key, author_id, team,
                 body, body_html)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (course_id, assignment_id, owner_key) DO UPDATE
                SET body = EXCLUDED.body, body_html = EXCLUDED.body_html,
                    author_id = EXCLUDED.author_id, updated_at = now()
-            RETURNING {SUBMISSION_COLUMNS}, (xmax = 0) AS created""",  # noqa: S608
+            RETURNING id, assignment_id, owner_key, author_id, team, body, body_html,
+                  review_load, reviews_done, uncertain, created_at, updated_at,
+                  (xmax = 0) AS created""",
         course_id,
         assignment_id,
         owner_key,
@@ -212,7 +237,9 @@ async def upsert_submission(
 
 async def select_submission(conn: asyncpg.Connection, course_id: int, submission_id: int):
     return await conn.fetchrow(
-        f"SELECT {SUBMISSION_COLUMNS} FROM pr_submissions WHERE course_id = $1 AND id = $2",  # noqa: S608
+        """SELECT id, assignment_id, owner_key, author_id, team, body, body_html,
+                  review_load, reviews_done, uncertain, created_at, updated_at
+             FROM pr_submissions WHERE course_id = $1 AND id = $2""",
         course_id,
         submission_id,
     )
@@ -222,8 +249,9 @@ async def select_submission_of_owner(
     conn: asyncpg.Connection, course_id: int, assignment_id: int, owner_key: str
 ):
     return await conn.fetchrow(
-        f"""SELECT {SUBMISSION_COLUMNS} FROM pr_submissions
-             WHERE course_id = $1 AND assignment_id = $2 AND owner_key = $3""",  # noqa: S608
+        """SELECT id, assignment_id, owner_key, author_id, team, body, body_html,
+                  review_load, reviews_done, uncertain, created_at, updated_at FROM pr_submissions
+             WHERE course_id = $1 AND assignment_id = $2 AND owner_key = $3""",
         course_id,
         assignment_id,
         owner_key,
@@ -234,9 +262,10 @@ async def select_submissions(
     conn: asyncpg.Connection, course_id: int, assignment_id: int, *, after_id: int, limit: int
 ):
     return await conn.fetch(
-        f"""SELECT {SUBMISSION_COLUMNS} FROM pr_submissions
+        """SELECT id, assignment_id, owner_key, author_id, team, body, body_html,
+                  review_load, reviews_done, uncertain, created_at, updated_at FROM pr_submissions
              WHERE course_id = $1 AND assignment_id = $2 AND id > $3
-             ORDER BY id LIMIT $4""",  # noqa: S608
+             ORDER BY id LIMIT $4""",
         course_id,
         assignment_id,
         after_id,
@@ -437,10 +466,10 @@ async def count_reviews_done(
     )
 
 
-_PICK = """
+PICK_UNDER_K = """
     SELECT s.id FROM pr_submissions s
      WHERE s.course_id = $1 AND s.assignment_id = $2 AND s.owner_key <> ALL($3::text[])
-       AND s.review_load < $4 {extra}
+       AND s.review_load < $4
        AND NOT EXISTS (SELECT 1 FROM pr_allocations a
                         WHERE a.course_id = s.course_id AND a.assignment_id = s.assignment_id
                           AND a.submission_id = s.id AND a.reviewer_id = $5
@@ -448,8 +477,18 @@ _PICK = """
      ORDER BY s.review_load, s.id
      LIMIT 1
      FOR UPDATE OF s SKIP LOCKED"""
-PICK_UNDER_K = _PICK.format(extra="")
-PICK_UNCERTAIN = _PICK.format(extra="AND s.uncertain")
+# The same scan restricted to uncertain submissions (their own partial index).
+PICK_UNCERTAIN = """
+    SELECT s.id FROM pr_submissions s
+     WHERE s.course_id = $1 AND s.assignment_id = $2 AND s.owner_key <> ALL($3::text[])
+       AND s.review_load < $4 AND s.uncertain
+       AND NOT EXISTS (SELECT 1 FROM pr_allocations a
+                        WHERE a.course_id = s.course_id AND a.assignment_id = s.assignment_id
+                          AND a.submission_id = s.id AND a.reviewer_id = $5
+                          AND a.state IN ('assigned', 'leased', 'completed'))
+     ORDER BY s.review_load, s.id
+     LIMIT 1
+     FOR UPDATE OF s SKIP LOCKED"""
 
 
 async def pick_submission(
@@ -590,7 +629,7 @@ async def count_allocations(conn: asyncpg.Connection, course_id: int, assignment
 
 async def insert_review(conn: asyncpg.Connection, course_id: int, values: dict):
     return await conn.fetchrow(
-        f"""INSERT INTO pr_reviews (course_id, assignment_id, submission_id, reviewer_id,
+        """INSERT INTO pr_reviews (course_id, assignment_id, submission_id, reviewer_id,
                 allocation_id, by_staff, choices, scores, total, criterion_comments, comment,
                 comment_html)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -598,7 +637,11 @@ async def insert_review(conn: asyncpg.Connection, course_id: int, values: dict):
                SET choices = EXCLUDED.choices, scores = EXCLUDED.scores, total = EXCLUDED.total,
                    criterion_comments = EXCLUDED.criterion_comments, comment = EXCLUDED.comment,
                    comment_html = EXCLUDED.comment_html, updated_at = now()
-            RETURNING {REVIEW_COLUMNS}, (xmax = 0) AS created""",  # noqa: S608
+            RETURNING id, assignment_id, submission_id, reviewer_id, allocation_id, by_staff,
+                  choices,
+                  scores, total, criterion_comments, comment_html, helpfulness, flagged,
+                  flag_reason,
+                  created_at, (xmax = 0) AS created""",
         course_id,
         values["assignment_id"],
         values["submission_id"],
@@ -616,10 +659,14 @@ async def insert_review(conn: asyncpg.Connection, course_id: int, values: dict):
 
 async def update_review(conn: asyncpg.Connection, course_id: int, review_id: int, values: dict):
     return await conn.fetchrow(
-        f"""UPDATE pr_reviews SET choices = $3, scores = $4, total = $5,
+        """UPDATE pr_reviews SET choices = $3, scores = $4, total = $5,
                 criterion_comments = $6, comment = $7, comment_html = $8, updated_at = now()
              WHERE course_id = $1 AND id = $2
-         RETURNING {REVIEW_COLUMNS}""",  # noqa: S608
+         RETURNING id, assignment_id, submission_id, reviewer_id, allocation_id, by_staff,
+                  choices,
+                  scores, total, criterion_comments, comment_html, helpfulness, flagged,
+                  flag_reason,
+                  created_at""",
         course_id,
         review_id,
         values["choices"],
@@ -633,7 +680,10 @@ async def update_review(conn: asyncpg.Connection, course_id: int, review_id: int
 
 async def select_review(conn: asyncpg.Connection, course_id: int, review_id: int):
     return await conn.fetchrow(
-        f"SELECT {REVIEW_COLUMNS}, comment FROM pr_reviews WHERE course_id = $1 AND id = $2",  # noqa: S608
+        """SELECT id, assignment_id, submission_id, reviewer_id, allocation_id, by_staff, choices,
+                  scores, total, criterion_comments, comment_html, helpfulness, flagged,
+                  flag_reason,
+                  created_at, comment FROM pr_reviews WHERE course_id = $1 AND id = $2""",
         course_id,
         review_id,
     )
@@ -649,9 +699,12 @@ async def select_reviews_of_submission(
     limit: int,
 ):
     return await conn.fetch(
-        f"""SELECT {REVIEW_COLUMNS} FROM pr_reviews
+        """SELECT id, assignment_id, submission_id, reviewer_id, allocation_id, by_staff, choices,
+                  scores, total, criterion_comments, comment_html, helpfulness, flagged,
+                  flag_reason,
+                  created_at FROM pr_reviews
              WHERE course_id = $1 AND assignment_id = $2 AND submission_id = $3 AND id > $4
-             ORDER BY id LIMIT $5""",  # noqa: S608
+             ORDER BY id LIMIT $5""",
         course_id,
         assignment_id,
         submission_id,
@@ -694,12 +747,16 @@ async def set_review_feedback(
     flag_reason: str | None = None,
 ):
     return await conn.fetchrow(
-        f"""UPDATE pr_reviews
+        """UPDATE pr_reviews
                SET helpfulness = COALESCE($3, helpfulness),
                    flagged = flagged OR $4::text IS NOT NULL,
                    flag_reason = COALESCE($4, flag_reason)
              WHERE course_id = $1 AND id = $2
-         RETURNING {REVIEW_COLUMNS}""",  # noqa: S608
+         RETURNING id, assignment_id, submission_id, reviewer_id, allocation_id, by_staff,
+                  choices,
+                  scores, total, criterion_comments, comment_html, helpfulness, flagged,
+                  flag_reason,
+                  created_at""",
         course_id,
         review_id,
         helpfulness,
@@ -789,7 +846,10 @@ async def upsert_grader_stats(
 
 async def select_grade(conn: asyncpg.Connection, course_id: int, submission_id: int):
     return await conn.fetchrow(
-        f"SELECT {GRADE_COLUMNS} FROM pr_grades WHERE course_id = $1 AND submission_id = $2",  # noqa: S608
+        """SELECT submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
+                  spread, doubt, doubtful, override_score, override_reason, final_score,
+                  computed_at,
+                  released_at FROM pr_grades WHERE course_id = $1 AND submission_id = $2""",
         course_id,
         submission_id,
     )
@@ -799,9 +859,12 @@ async def select_grades(
     conn: asyncpg.Connection, course_id: int, assignment_id: int, *, after_id: int, limit: int
 ):
     return await conn.fetch(
-        f"""SELECT {GRADE_COLUMNS} FROM pr_grades
+        """SELECT submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
+                  spread, doubt, doubtful, override_score, override_reason, final_score,
+                  computed_at,
+                  released_at FROM pr_grades
              WHERE course_id = $1 AND assignment_id = $2 AND submission_id > $3
-             ORDER BY submission_id LIMIT $4""",  # noqa: S608
+             ORDER BY submission_id LIMIT $4""",
         course_id,
         assignment_id,
         after_id,
@@ -820,11 +883,14 @@ async def select_doubtful(
     """The instructor queue: doubtful grades not yet overridden, most doubtful first."""
     doubt, after_id = after if after else (None, 0)
     return await conn.fetch(
-        f"""SELECT {GRADE_COLUMNS} FROM pr_grades
+        """SELECT submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
+                  spread, doubt, doubtful, override_score, override_reason, final_score,
+                  computed_at,
+                  released_at FROM pr_grades
              WHERE course_id = $1 AND assignment_id = $2 AND doubtful
                AND override_score IS NULL
                AND ($3::float8 IS NULL OR (doubt < $3 OR (doubt = $3 AND submission_id > $4)))
-             ORDER BY doubt DESC, submission_id LIMIT $5""",  # noqa: S608
+             ORDER BY doubt DESC, submission_id LIMIT $5""",
         course_id,
         assignment_id,
         doubt,
@@ -835,10 +901,14 @@ async def select_doubtful(
 
 async def set_override(conn, course_id: int, submission_id: int, score, reason: str, by: int):
     return await conn.fetchrow(
-        f"""UPDATE pr_grades SET override_score = $3, override_reason = $4, overridden_by = $5,
+        """UPDATE pr_grades SET override_score = $3, override_reason = $4, overridden_by = $5,
                 overridden_at = now()
              WHERE course_id = $1 AND submission_id = $2
-         RETURNING {GRADE_COLUMNS}""",  # noqa: S608
+         RETURNING submission_id, assignment_id, estimate, criteria, confidence, method,
+                  n_reviews,
+                  spread, doubt, doubtful, override_score, override_reason, final_score,
+                  computed_at,
+                  released_at""",
         course_id,
         submission_id,
         score,
@@ -850,10 +920,14 @@ async def set_override(conn, course_id: int, submission_id: int, score, reason: 
 async def insert_override_grade(conn, course_id, assignment_id, submission_id, score, reason, by):
     """An override on a submission that has no computed grade yet."""
     return await conn.fetchrow(
-        f"""INSERT INTO pr_grades (course_id, assignment_id, submission_id, method,
+        """INSERT INTO pr_grades (course_id, assignment_id, submission_id, method,
                 override_score, override_reason, overridden_by, overridden_at)
             VALUES ($1, $2, $3, 'override', $4, $5, $6, now())
-            RETURNING {GRADE_COLUMNS}""",  # noqa: S608
+            RETURNING submission_id, assignment_id, estimate, criteria, confidence, method,
+                  n_reviews,
+                  spread, doubt, doubtful, override_score, override_reason, final_score,
+                  computed_at,
+                  released_at""",
         course_id,
         assignment_id,
         submission_id,
