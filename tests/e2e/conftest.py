@@ -23,6 +23,8 @@ import httpx
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The page is loaded and htmx has processed it (boosted links carry the session from here on).
+READY = "window.htmx !== undefined && document.readyState === 'complete'"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -33,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Tests embed the loopback server in a page whose content Playwright serves; a real LMS and
+    # Agora are both public, so Chromium's local-network-access gate does not apply to them.
+    "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessRespectPreflightResults",
 ]
 
 try:
@@ -217,7 +222,7 @@ async def open_page(context, server: Server, token: str, path: str):
     page = await context.new_page()
     response = await page.goto(server.base_url + path)
     assert response is not None and response.status == 200, (path, response and response.status)
-    await page.wait_for_function("window.htmx !== undefined")
+    await page.wait_for_function(READY)
     return page
 
 
@@ -234,7 +239,7 @@ async def launch(context, server: Server, token: str, path: str):
     response = await page.goto(url)
     await page.unroute(url, add_session)
     assert response is not None and response.status == 200, (path, response and response.status)
-    await page.wait_for_function("window.htmx !== undefined")
+    await page.wait_for_function(READY)
     return page
 
 
@@ -260,6 +265,6 @@ async def launch_from_dev_lms(context, server: Server, person: str, link: str = 
     row = page.get_by_role("row").filter(has_text=person)
     await row.get_by_role("button", name=link).click()
     await page.wait_for_url(re.compile(r"/(lti/launch|ui/)"))
-    await page.wait_for_function("window.htmx !== undefined")
+    await page.wait_for_function(READY)
     assert await page.locator("meta[name=agora-session]").get_attribute("content")
     return page
