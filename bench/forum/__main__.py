@@ -49,7 +49,7 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds per round")
     p.add_argument("--rounds", type=int, default=3, help="HTTP/baseline alternations")
     p.add_argument("--pool", type=int, default=10, help="PostgreSQL pool size, app and baseline")
-    p.add_argument("--data-dir", default=os.environ.get("AGORA_BENCH_DATA_DIR", ".agora-bench"))
+    p.add_argument("--data-dir", default=os.environ.get("AGORA_BENCH_DATA_DIR", ".agora/bench"))
     p.add_argument("--reuse", action="store_true", help="keep data generated at the same scale")
     return p.parse_args(argv)
 
