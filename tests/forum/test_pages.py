@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import msgspec
 import pytest
 
 from agora.outbox import relay_pending
@@ -264,3 +265,22 @@ async def test_forum_pages_render_in_french(client, conn, course, question):
         assert response.status_code == 200, path
         assert '<html lang="fr">' in response.text, path
         assert expected in response.text, path
+
+
+async def test_launch_lands_on_the_linked_thread_board_or_forum(conn, course, question):
+    from agora.web import launch_response
+
+    bob = await principal_of(conn, course.bob)
+
+    async def landed(target: dict) -> str:
+        principal = msgspec.structs.replace(bob, target=target)
+        return (await launch_response(conn, principal, course.bob.token)).content
+
+    thread = await landed({"kind": "thread", "id": question.id})
+    assert 'data-page="thread"' in thread and "How does ocean heat uptake work?" in thread
+    assert f'data-ui-url="/ui/courses/{course.id}/forum/threads/{question.id}"' in thread
+    board = await landed({"kind": "board", "id": question.board_id})
+    assert 'data-page="thread-list"' in board
+    assert 'data-page="forum-home"' in await landed({"kind": "forum"})
+    # A link to a thread that is gone lands on the forum home rather than an error.
+    assert 'data-page="forum-home"' in await landed({"kind": "thread", "id": 999_999_999})

@@ -169,3 +169,17 @@ async def test_peer_review_pages_render_in_french(client, conn, course):
         response = await client.get(path, headers=headers)
         assert response.status_code == 200, path
         assert '<html lang="fr">' in response.text and expected in response.text, path
+
+
+async def test_launch_into_an_assignment_shows_it(client, conn, course):
+    import msgspec
+
+    from agora.sessions import select_principal
+    from agora.web import launch_response
+
+    url = await create_assignment(client, course)
+    assignment_id = int(url.rsplit("/", 1)[1])
+    staff = await select_principal(conn, course.instructor.token)
+    principal = msgspec.structs.replace(staff, target={"kind": "assignment", "id": assignment_id})
+    page = (await launch_response(conn, principal, course.instructor.token)).content
+    assert 'data-page="assignment-dashboard"' in page and "Essay: carbon budgets" in page
