@@ -148,21 +148,29 @@ async def threads_view(
     }
 
 
-async def thread_view(db, principal: Principal, thread_id) -> tuple[str, dict]:
+async def thread_view(
+    db, principal: Principal, thread_id, *, cursor: str | None = None
+) -> tuple[str, dict]:
+    """The thread with one page of posts; what the viewer has now seen is marked read.
+
+    No board counts here (the hot path): only staff get the board list, for "move"."""
     thread_id = int(thread_id)
-    view = await service.read_thread(db, principal, thread_id)
-    await service.mark_read(db, principal, thread_id, None)
+    view = await service.read_thread(db, principal, thread_id, cursor=cursor)
+    seen = max((p.seq for p in view.posts if p.unread), default=0)
+    if seen:
+        await service.mark_read(db, principal, thread_id, seen)
     ctx = await service.context(db, principal)
     t = view.thread
     muted = "mute" in ctx.restrictions
-    boards = await service.list_boards(db, principal, principal.course_id)
-    board_name = next((b.name for b in boards if b.id == t.board_id), "")
+    boards = (
+        await service.list_boards(db, principal, principal.course_id) if principal.is_staff else []
+    )
     return "forum/thread.html", {
         "view": view,
         "thread_url": thread_url(principal.course_id, thread_id),
         "events_url": events_url(principal.course_id),
-        "boards": boards if principal.is_staff else [],
-        "board_name": board_name,
+        "boards": boards,
+        "board_name": next((b.name for b in boards if b.id == t.board_id), ""),
         "can_reply": not muted and (principal.is_staff or not (t.locked or t.closed)),
         "muted": muted,
         "max_depth": ctx.settings.max_depth,
@@ -289,8 +297,8 @@ async def more_posts(
     cursor: FromQuery[str | None] = None,
 ) -> Response:
     principal.require_course(course_id)
-    page = await service.list_posts(db, principal, thread_id, cursor, None)
-    _, context = await thread_view(db, principal, thread_id)
+    _, context = await thread_view(db, principal, thread_id, cursor=cursor)
+    page = {"items": context["view"].posts, "next_cursor": context["view"].next_cursor}
     shared = await _shared(db, principal, request)
     return _fragment("forum/_more_posts.html", **(shared | context), page=page)
 

@@ -284,3 +284,11 @@ async def test_launch_lands_on_the_linked_thread_board_or_forum(conn, course, qu
     assert 'data-page="forum-home"' in await landed({"kind": "forum"})
     # A link to a thread that is gone lands on the forum home rather than an error.
     assert 'data-page="forum-home"' in await landed({"kind": "thread", "id": 999_999_999})
+
+
+async def test_opening_a_thread_marks_what_was_shown_as_read(client, course, question):
+    home = await client.get(ui(course, "/forum"), headers=course.bob.headers)
+    assert "1 unread" in home.text
+    await client.get(ui(course, f"/forum/threads/{question.id}"), headers=course.bob.headers)
+    home = await client.get(ui(course, "/forum"), headers=course.bob.headers)
+    assert "unread" not in home.text
