@@ -1,1 +1,14 @@
-"""LTI 1.3 Advantage tool: launch, deep linking, AGS, NRPS, dynamic registration."""
+"""LTI 1.3 Advantage tool: launch, deep linking, AGS, NRPS, dynamic registration.
+
+Modules: `http` (routes), `service` (OIDC login and launch rules), `validation` (id_token
+checks), `keys` (our signing keys, JWKS, rotation), `platform_keys` (platform JWKS cache),
+`deeplink` (picker and signed LtiDeepLinkingResponse), `ags` (score passback contract and AGS
+client), `tokens` (client_credentials tokens, cached), `nrps` (roster pages), `jobs` (arq),
+`registration` (dynamic registration, config.json), `devlms` (the dev-only platform), `cli`.
+
+Other contexts use exactly one thing from here, agora.lti.ags:
+`request_score_passback(conn, course_id=, resource_id=, label=, score_maximum=, user_id=,
+score_given=, comment=, timestamp=)` inside their transaction, and `select_passback_status(conn,
+course_id=, resource_id=)` to show instructors what happened. `assignment_resource_id(id)` is the
+resourceId deep linking gives an assignment's line item.
+"""

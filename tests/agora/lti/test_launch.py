@@ -452,3 +452,15 @@ async def test_logins_are_rate_limited_per_client_address(client, conn, platform
     result = await login(client, platform)
     assert result.response.status_code == 429
     assert "too many launches" in result.response.text
+
+
+async def test_the_raw_id_token_is_never_logged(client, conn, platform, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    r = await login(client, platform)
+    good = platform.id_token(r.nonce)
+    await launch(client, r.state, tamper(good), r.cookie)  # rejected
+    await launch(client, r.state, good, r.cookie)  # accepted
+    payload = good.split(".")[1]
+    assert payload not in caplog.text and good not in caplog.text
