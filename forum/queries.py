@@ -856,7 +856,8 @@ async def insert_post_notifications(conn, course_id: int, post_id: int, mentions
                SELECT m.user_id, 'mention', 2
                  FROM p JOIN memberships m ON m.course_id = p.course_id
                  JOIN users u ON u.id = m.user_id
-                WHERE lower(replace(u.name, ' ', '')) = ANY($3::text[])
+                WHERE cardinality($3::text[]) > 0  -- one-time filter: no scan without mentions
+                  AND lower(replace(u.name, ' ', '')) = ANY($3::text[])
                UNION ALL
                SELECT f.user_id, 'answer', 3
                  FROM p JOIN forum_follows f ON f.course_id = p.course_id
