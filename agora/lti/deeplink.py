@@ -25,6 +25,19 @@ MAX_ITEMS = 20
 ITEM_KINDS = frozenset({"forum", "board", "thread", "assignment"})
 LINE_ITEM_TAG = "agora-peer-review"
 DEFAULT_SCORE_MAXIMUM = 100
+# The rubric a "new peer-review assignment" starts with (POSTed by the picker page to the
+# assignments API); the instructor edits it in Agora afterwards.
+NEW_ASSIGNMENT_RUBRIC = [
+    {
+        "name": "Overall quality",
+        "options": [
+            {"label": "Needs work", "points": 0},
+            {"label": "Adequate", "points": 1},
+            {"label": "Good", "points": 2},
+            {"label": "Excellent", "points": 3},
+        ],
+    }
+]
 
 
 def assignment_resource_id(assignment_id: int) -> str:
@@ -43,6 +56,7 @@ async def picker_response(connection: asyncpg.Connection, done) -> Response:
         course_id=done.principal.course_id,
         course_title=row["title"] if row else "",
         deep_link=done.deep_link,
+        new_assignment_rubric=json.dumps(NEW_ASSIGNMENT_RUBRIC),
     )
     return html_response(body, headers={"Cache-Control": "no-store"})
 

@@ -135,3 +135,24 @@ async def test_deep_link_request_without_return_url_is_rejected(client, conn, pl
     claims["dl_settings"] = {"accept_types": ["ltiResourceLink"]}
     response = await launch(client, r.state, platform.id_token(r.nonce, **claims), r.cookie)
     assert response.status_code == 400 and "deep_link_return_url" in response.text
+
+
+async def test_the_picker_can_list_and_create_through_the_course_api(client, conn, platform):
+    """The calls the picker page makes in the browser, with its session token."""
+    from agora.lti.deeplink import NEW_ASSIGNMENT_RUBRIC
+
+    principal, response = await launched(client, conn, platform, **dl_claims(platform))
+    assert "data-rubric=" in response.text
+    headers = {"Authorization": f"Bearer {session_of(response)}"}
+    course = principal.course_id
+    boards = await client.get(f"/api/v1/courses/{course}/boards", headers=headers)
+    assert boards.status_code == 200
+    assert all("id" in b and ("title" in b or "name" in b) for b in boards.json()["items"])
+    created = await client.post(
+        f"/api/v1/courses/{course}/assignments",
+        json={"title": "Essay review", "rubric": NEW_ASSIGNMENT_RUBRIC},
+        headers=headers,
+    )
+    assert created.status_code in (200, 201), created.text
+    listed = await client.get(f"/api/v1/courses/{course}/assignments", headers=headers)
+    assert created.json()["id"] in [a["id"] for a in listed.json()["items"]]
