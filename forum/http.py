@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import asyncpg
+import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import (
     FromPath,
@@ -519,8 +520,6 @@ async def live_events(hub, queue, principal: Principal, course_id: int, last_eve
             continue
         data = live.for_viewer(principal, event)
         if data is not None:
-            import msgspec
-
             yield ServerSentEventMessage(
                 data=msgspec.json.encode(data).decode(), event=event.type, id=event.id
             )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncpg
 
 # ---- course context -------------------------------------------------------------------------
@@ -1044,7 +1042,3 @@ async def select_thread_ids_by_title(conn, course_id: int, title: str) -> int | 
         course_id,
         title,
     )
-
-
-def as_datetime(value) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
 
 import msgspec
 
@@ -29,6 +30,8 @@ from forum.schemas import (
     PostPage,
     PostRead,
     PostUpdate,
+    RevisionPage,
+    RevisionRead,
     SearchHit,
     SearchPage,
     SimilarPage,
@@ -698,8 +701,6 @@ async def endorse(conn, principal: Principal, post_id: int, endorsed: bool) -> P
 
 
 async def revisions(conn, principal: Principal, post_id: int, cursor, limit):
-    from forum.schemas import RevisionPage, RevisionRead
-
     limit = page_limit(limit, 20, 100)
     row = await _post_for_write(conn, principal, post_id)
     if row["author_id"] != principal.user_id and not principal.is_staff:
@@ -735,8 +736,6 @@ async def revisions(conn, principal: Principal, post_id: int, cursor, limit):
 
 def _snippet(raw: str) -> str:
     """Escape the headline text, then turn the \\x02/\\x03 markers into <mark>."""
-    from html import escape
-
     text = escape(raw.replace("\x02", "\x00").replace("\x03", "\x01"), quote=True)
     return text.replace("\x00", "<mark>").replace("\x01", "</mark>")
 
