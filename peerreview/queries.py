@@ -523,23 +523,26 @@ async def insert_lease(
     reviewer_id: int,
     lease_seconds: int,
 ):
-    """A lease, unless a concurrent request of the same reviewer got one first (then None)."""
-    row = await conn.fetchrow(
-        """INSERT INTO pr_allocations (course_id, assignment_id, submission_id, reviewer_id,
-               source, state, lease_expires_at)
-           VALUES ($1, $2, $3, $4, 'dynamic', 'leased', now() + make_interval(secs => $5))
-           ON CONFLICT (course_id, assignment_id, reviewer_id) WHERE state = 'leased'
-           DO NOTHING
-           RETURNING id, submission_id, state, lease_expires_at""",
+    """A lease and its load, in one statement; None if a concurrent request of the same
+    reviewer got a lease first (the one-live-lease index)."""
+    return await conn.fetchrow(
+        """WITH lease AS (
+               INSERT INTO pr_allocations (course_id, assignment_id, submission_id, reviewer_id,
+                      source, state, lease_expires_at)
+               VALUES ($1, $2, $3, $4, 'dynamic', 'leased', now() + make_interval(secs => $5))
+               ON CONFLICT (course_id, assignment_id, reviewer_id) WHERE state = 'leased'
+               DO NOTHING
+               RETURNING id, submission_id, state, lease_expires_at),
+           bump AS (
+               UPDATE pr_submissions SET review_load = review_load + 1
+                WHERE course_id = $1 AND id = (SELECT submission_id FROM lease))
+           SELECT id, submission_id, state, lease_expires_at FROM lease""",
         course_id,
         assignment_id,
         submission_id,
         reviewer_id,
         lease_seconds,
     )
-    if row is not None:
-        await add_load(conn, course_id, [submission_id], 1)
-    return row
 
 
 async def add_load(conn: asyncpg.Connection, course_id: int, submission_ids: list, delta: int):
@@ -592,14 +595,23 @@ async def select_allocation(conn: asyncpg.Connection, course_id: int, allocation
     )
 
 
-async def complete_allocation(conn: asyncpg.Connection, course_id: int, allocation_id: int):
-    """Mark a live allocation done; None if it expired or was cancelled meanwhile."""
+async def complete_allocation(
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    allocation_id: int,
+    reviewer_id: int,
+):
+    """Mark the reviewer's live allocation done; None if it is not theirs or no longer live."""
     return await conn.fetchrow(
         """UPDATE pr_allocations SET state = 'completed', completed_at = now()
-            WHERE course_id = $1 AND id = $2 AND state IN ('assigned', 'leased')
+            WHERE course_id = $1 AND id = $2 AND assignment_id = $3 AND reviewer_id = $4
+              AND state IN ('assigned', 'leased')
         RETURNING id, submission_id""",
         course_id,
         allocation_id,
+        assignment_id,
+        reviewer_id,
     )
 
 
@@ -713,28 +725,29 @@ async def select_reviews_of_submission(
     )
 
 
-async def select_review_totals(
-    conn: asyncpg.Connection, course_id: int, assignment_id: int, submission_id: int
-):
-    return await conn.fetch(
-        """SELECT total FROM pr_reviews
-            WHERE course_id = $1 AND assignment_id = $2 AND submission_id = $3
-              AND NOT by_staff""",
+async def mark_reviewed(
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    submission_id: int,
+    *,
+    k: int,
+    max_spread: float,
+) -> None:
+    """Count a completed review; with k or more peer reviews whose totals disagree (sample sd
+    above max_spread) the submission becomes uncertain and gets extra reviewers first."""
+    await conn.execute(
+        """UPDATE pr_submissions s SET reviews_done = s.reviews_done + 1,
+                  uncertain = coalesce(r.n >= $4 AND r.sd > $5, false)
+             FROM (SELECT count(*) AS n, stddev_samp(total) AS sd FROM pr_reviews
+                    WHERE course_id = $1 AND assignment_id = $2 AND submission_id = $3
+                      AND NOT by_staff) r
+            WHERE s.course_id = $1 AND s.id = $3""",
         course_id,
         assignment_id,
         submission_id,
-    )
-
-
-async def mark_reviewed(
-    conn: asyncpg.Connection, course_id: int, submission_id: int, *, uncertain: bool
-) -> None:
-    await conn.execute(
-        """UPDATE pr_submissions SET reviews_done = reviews_done + 1, uncertain = $3
-            WHERE course_id = $1 AND id = $2""",
-        course_id,
-        submission_id,
-        uncertain,
+        k,
+        max_spread,
     )
 
 
@@ -789,11 +802,10 @@ async def upsert_grades(conn: asyncpg.Connection, course_id: int, assignment_id:
     await conn.execute(
         """INSERT INTO pr_grades (course_id, assignment_id, submission_id, estimate, criteria,
                confidence, method, n_reviews, spread, doubt, doubtful, computed_at)
-           SELECT $1, $2, x.s, x.e, ($6::float8[])[(x.i - 1) * $12 + 1 : x.i * $12], x.conf, $3,
-                  x.n, x.sp, x.d, x.dbt, now()
-             FROM unnest($4::bigint[], $5::float8[], $7::float8[], $8::int[],
-                         $9::float8[], $10::float8[], $11::bool[]) WITH ORDINALITY
-                  AS x(s, e, conf, n, sp, d, dbt, i)
+           SELECT $1, $2, x.s, x.e, x.c::float8[], x.conf, $3, x.n, x.sp, x.d, x.dbt, now()
+             FROM unnest($4::bigint[], $5::float8[], $6::text[], $7::float8[], $8::int[],
+                         $9::float8[], $10::float8[], $11::bool[])
+                  AS x(s, e, c, conf, n, sp, d, dbt)
            ON CONFLICT (course_id, submission_id) DO UPDATE
               SET estimate = EXCLUDED.estimate, criteria = EXCLUDED.criteria,
                   confidence = EXCLUDED.confidence, method = EXCLUDED.method,
@@ -811,7 +823,6 @@ async def upsert_grades(conn: asyncpg.Connection, course_id: int, assignment_id:
         g["spread"],
         g["doubt"],
         g["doubtful"],
-        g["n_criteria"],
     )
     # Uncertain submissions get extra reviewers first in dynamic allocation.
     await conn.execute(

@@ -729,17 +729,6 @@ def review_read(row, *, show_reviewer: bool) -> s.ReviewRead:
     )
 
 
-async def _uncertain_after(conn, course_id: int, row, submission_id: int) -> bool:
-    """Disagreement after k reviews sends the submission to the front for extra reviewers."""
-    rows = await queries.select_review_totals(conn, course_id, row["id"], submission_id)
-    totals = [r["total"] for r in rows]
-    if len(totals) < row["reviews_per_submission"]:
-        return False
-    low, high = rubric_points(row["rubric"])
-    spread = float(np.std(totals, ddof=1)) if len(totals) > 1 else 0.0
-    return spread > DOUBT_SPREAD_SHARE * (sum(high) - sum(low))
-
-
 async def create_review(
     conn, principal: Principal, assignment_id: int, data: s.ReviewCreate
 ) -> s.ReviewRead:
@@ -747,18 +736,21 @@ async def create_review(
     course_id = principal.course_id
     if row["phase"] != "review" or past(row["review_deadline"]):
         raise Conflict("reviewing is not open")
-    allocation = await queries.select_allocation(conn, course_id, data.allocation_id)
-    if (
-        allocation is None
-        or allocation["reviewer_id"] != principal.user_id
-        or allocation["assignment_id"] != assignment_id
-    ):
-        raise NotFound("no such allocation of yours")
-    if allocation["state"] == "completed":
-        raise Conflict("this review is already submitted; edit it instead")
-    if await queries.complete_allocation(conn, course_id, allocation["id"]) is None:
-        raise Gone("this lease expired and went back to the pool; ask for the next submission")
     scores, total = score_choices(row["rubric"], data.choices)
+    allocation = await queries.complete_allocation(
+        conn, course_id, assignment_id, data.allocation_id, principal.user_id
+    )
+    if allocation is None:  # find out why, on this rare path only
+        found = await queries.select_allocation(conn, course_id, data.allocation_id)
+        if (
+            found is None
+            or found["reviewer_id"] != principal.user_id
+            or found["assignment_id"] != assignment_id
+        ):
+            raise NotFound("no such allocation of yours")
+        if found["state"] == "completed":
+            raise Conflict("this review is already submitted; edit it instead")
+        raise Gone("this lease expired and went back to the pool; ask for the next submission")
     review = await queries.insert_review(
         conn,
         course_id,
@@ -776,8 +768,15 @@ async def create_review(
             "comment_html": render_markdown(data.comment) if data.comment else "",
         },
     )
-    uncertain = await _uncertain_after(conn, course_id, row, allocation["submission_id"])
-    await queries.mark_reviewed(conn, course_id, allocation["submission_id"], uncertain=uncertain)
+    low, high = rubric_points(row["rubric"])
+    await queries.mark_reviewed(
+        conn,
+        course_id,
+        assignment_id,
+        allocation["submission_id"],
+        k=row["reviews_per_submission"],
+        max_spread=DOUBT_SPREAD_SHARE * (sum(high) - sum(low)),
+    )
     return review_read(review, show_reviewer=True)
 
 
@@ -976,10 +975,13 @@ async def run_grading(conn, course_id: int, assignment_id: int) -> s.GradingRun:
         assignment_id,
         {
             "method": method,
-            "n_criteria": n_criteria,
             "submission": sub_ids[keep].tolist(),
             "estimate": total_fit.grade[keep].tolist(),
-            "criteria": np.nan_to_num(criteria[keep]).ravel().tolist(),
+            # one PostgreSQL array literal per grade: parsed by a cast, no per-row slicing
+            "criteria": [
+                "{" + ",".join(map(repr, row)) + "}"
+                for row in np.nan_to_num(criteria[keep]).tolist()
+            ],
             "confidence": total_fit.confidence[keep].tolist(),
             "n_reviews": total_fit.n_reviews[keep].tolist(),
             "spread": total_fit.spread[keep].tolist(),
