@@ -64,7 +64,12 @@ async def request_score_passback(
                   score_given = EXCLUDED.score_given, comment = EXCLUDED.comment,
                   score_timestamp = EXCLUDED.score_timestamp, status = 'pending',
                   attempts = 0, last_error = NULL, version = p.version + 1, updated_at = now()
-            WHERE EXCLUDED.score_timestamp >= p.score_timestamp
+            WHERE EXCLUDED.score_timestamp > p.score_timestamp
+               OR (EXCLUDED.score_timestamp = p.score_timestamp
+                   AND (p.status IN ('failed', 'no_endpoint')
+                        OR EXCLUDED.score_given <> p.score_given
+                        OR EXCLUDED.score_maximum <> p.score_maximum
+                        OR EXCLUDED.comment <> p.comment))
            RETURNING version""",
         course_id,
         resource_id,
@@ -75,7 +80,9 @@ async def request_score_passback(
         comment[:MAX_COMMENT],
         timestamp,
     )
-    if changed is not None:  # an older score than the one recorded changes nothing
+    # An older score, or the same one again once sent or pending, changes nothing; the same one
+    # again after a failure is a retry.
+    if changed is not None:
         await enqueue(
             conn, "lti_publish_score", course_id, resource_id, user_id, course_id=course_id
         )

@@ -258,3 +258,41 @@ async def test_scores_waiting_for_an_endpoint_go_out_once_a_launch_brings_one(
     )
     assert status["status"] == "sent"
     assert [s["scoreGiven"] for s in platform.scores] == [4]
+
+
+async def test_requesting_the_same_score_again_sends_nothing_more_unless_it_failed(
+    client, conn, platform, run_outbox
+):
+    (alice,) = await learners(client, conn, platform, 1)
+    platform.tool_jwks = await keys.public_jwks(conn)
+    stamp = datetime(2026, 5, 1, tzinfo=UTC)
+    score = dict(
+        course_id=alice.course_id,
+        resource_id=RESOURCE,
+        label="Essay",
+        score_maximum=10,
+        user_id=alice.user_id,
+        score_given=6,
+        timestamp=stamp,
+    )
+    platform.score_failures, platform.score_status_on_failure = 1, 400
+    await ags.request_score_passback(conn, **score)
+    await run_outbox()
+    (status,) = await ags.select_passback_status(
+        conn, course_id=alice.course_id, resource_id=RESOURCE
+    )
+    assert status["status"] == "failed"
+    await ags.request_score_passback(conn, **score)  # the instructor retries
+    await run_outbox()
+    await ags.request_score_passback(conn, **score)  # a rerun of the release job
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE job = 'lti_publish_score' AND relayed_at IS NULL"
+        )
+        == 0
+    )
+    (status,) = await ags.select_passback_status(
+        conn, course_id=alice.course_id, resource_id=RESOURCE
+    )
+    assert status["status"] == "sent"
+    assert [s["scoreGiven"] for s in platform.scores] == [6]
