@@ -28,8 +28,12 @@ class PlatformHTTPError(Exception):
 
 
 def client() -> httpx.AsyncClient:
+    # A few redirects are normal (JWKS and configuration URLs moved behind a CDN); more is not.
     return httpx.AsyncClient(
-        timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+        timeout=TIMEOUT,
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+        max_redirects=3,
     )
 
 
