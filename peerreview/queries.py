@@ -235,6 +235,14 @@ async def upsert_submission(
     )
 
 
+async def count_submissions(conn: asyncpg.Connection, course_id: int, assignment_id: int) -> int:
+    return await conn.fetchval(
+        "SELECT count(*) FROM pr_submissions WHERE course_id = $1 AND assignment_id = $2",
+        course_id,
+        assignment_id,
+    )
+
+
 async def select_submission(conn: asyncpg.Connection, course_id: int, submission_id: int):
     return await conn.fetchrow(
         """SELECT id, assignment_id, owner_key, author_id, team, body, body_html,

@@ -238,6 +238,14 @@ async def change_phase(
     elif phase == "grading":
         await enqueue(conn, "peerreview_grade", course_id, assignment_id, course_id=course_id)
     elif phase == "review" and row["allocation_mode"] == "batch":
+        # Refuse now rather than let the job fail: batch needs k+1 submissions at least.
+        k = row["reviews_per_submission"]
+        count = await queries.count_submissions(conn, course_id, assignment_id)
+        if count < k + 1:
+            raise Conflict(
+                f"batch allocation needs at least {k + 1} submissions for {k} reviews each; "
+                f"there are {count}"
+            )
         await enqueue(conn, "peerreview_allocate", course_id, assignment_id, course_id=course_id)
     return assignment_read(await queries.update_assignment(conn, course_id, assignment_id, values))
 

@@ -87,6 +87,8 @@ async def test_submission_markdown_is_sanitised_and_editable_until_closed(client
     assert "<script>" not in first["body_html"] and "<strong>bold</strong>" in first["body_html"]
     second = await submit(client, course.alice, a["id"], "Edited")
     assert second["id"] == first["id"] and "Edited" in second["body_html"]
+    await submit(client, course.bob, a["id"])
+    await submit(client, course.carol, a["id"])
     await set_phase(client, course, a["id"], "review")
     response = await client.post(
         f"{API}/assignments/{a['id']}/submissions", json={"body": "late"},
@@ -95,8 +97,23 @@ async def test_submission_markdown_is_sanitised_and_editable_until_closed(client
     assert response.status_code == 409
 
 
+async def test_batch_review_phase_needs_enough_submissions(client, course):
+    a = await create_assignment(client, course, reviews_per_submission=2)
+    await set_phase(client, course, a["id"], "submission")
+    await submit(client, course.alice, a["id"])
+    await submit(client, course.bob, a["id"])
+    response = await client.post(
+        f"{API}/assignments/{a['id']}/phase",
+        json={"phase": "review"},
+        headers=course.instructor.headers,
+    )
+    assert response.status_code == 409 and "3 submissions" in response.json()["detail"]
+    await submit(client, course.carol, a["id"])
+    await set_phase(client, course, a["id"], "review")
+
+
 async def test_phases_only_move_forward(client, course):
-    a = await create_assignment(client, course)
+    a = await create_assignment(client, course, allocation_mode="dynamic")
     await set_phase(client, course, a["id"], "review")
     response = await client.post(
         f"{API}/assignments/{a['id']}/phase",
