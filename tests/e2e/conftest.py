@@ -125,10 +125,13 @@ def _wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 def _database_url(data_dir: Path) -> str:
-    """The server's embedded PostgreSQL (joined, never stopped by the tests)."""
-    import pgserver
+    """The server's embedded PostgreSQL, read from its postmaster.pid (the tests never join or
+    stop it: the server process owns it)."""
+    from pgserver.utils import PostmasterInfo
 
-    return pgserver.get_server(data_dir / "postgres", cleanup_mode=None).get_uri()
+    info = PostmasterInfo.read_from_pgdata(data_dir / "postgres")
+    assert info is not None, f"no running PostgreSQL under {data_dir}"
+    return info.get_uri()
 
 
 # ---- browsers ---------------------------------------------------------------------------------
