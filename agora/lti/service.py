@@ -277,13 +277,16 @@ def _text(value: object, limit: int = 255) -> str:
 
 
 def session_locale(claims: dict) -> tuple[str, str]:
-    """(raw locale for the user row, 'en'|'fr' for the UI)."""
+    """(raw locale for the user row, 'en'|'fr' for the UI or '' when the launch names none).
+
+    An empty UI language lets the pages fall back to the course's language.
+    """
     presentation = claims.get(c.LAUNCH_PRESENTATION)
     raw = presentation.get("locale") if isinstance(presentation, dict) else None
     raw = raw if isinstance(raw, str) and raw else claims.get("locale")
     raw = raw[:35] if isinstance(raw, str) else ""
     language = raw.replace("_", "-").split("-")[0].lower()
-    return raw, language if language in ("en", "fr") else "en"
+    return raw, language if language in ("en", "fr") else ""
 
 
 def target_from_custom(custom: object) -> tuple[str, int | None] | None:
@@ -316,7 +319,7 @@ async def complete_launch(
         context_id=context["id"][:255],
         title=_text(context.get("title")),
         label=_text(context.get("label")),
-        language=language,
+        language=language or "en",
     )
     user_id = await queries.upsert_user(
         connection,

@@ -185,6 +185,18 @@ async def test_relaunch_updates_role_and_keeps_one_user(client, conn, platform):
     )
 
 
+async def test_launch_without_a_locale_falls_back_to_the_course_language(client, conn, platform):
+    first = await login(client, platform)
+    await launch(client, first.state, platform.id_token(first.nonce), first.cookie)  # fr-FR
+    second = await login(client, platform)
+    token = platform.id_token(second.nonce, sub="user-2", **{c.LAUNCH_PRESENTATION: None})
+    response = await launch(client, second.state, token, second.cookie)
+    assert response.status_code == 200, response.text
+    principal = await select_principal(conn, session_token(response))
+    assert principal.locale == ""
+    assert '<html lang="fr"' in response.text
+
+
 async def test_the_session_token_opens_the_json_api(client, conn, platform):
     result = await login(client, platform)
     response = await launch(client, result.state, platform.id_token(result.nonce), result.cookie)
