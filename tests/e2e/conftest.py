@@ -41,8 +41,11 @@ CHROMIUM_ARGS = [
 ]
 
 try:
-    import playwright.async_api  # noqa: F401
+    from playwright.async_api import expect
 
+    # Two cores run the app, its PostgreSQL, Redis, the worker, Chromium and pytest at once:
+    # give assertions on what a page shows time to come true before calling them false.
+    expect.set_options(timeout=15_000)
     _PLAYWRIGHT = ""
 except ImportError:  # pragma: no cover - dev extras not installed
     _PLAYWRIGHT = "the playwright package is not installed (pip install -e '.[dev]')"

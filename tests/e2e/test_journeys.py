@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import expect
 
 from tests.e2e.conftest import check_accessibility, demo_session, launch, launch_from_dev_lms
@@ -17,11 +18,15 @@ LIVE_TIMEOUT = 20_000
 async def post_patiently(page, button: str) -> None:
     """Click a post button; if the forum's rate limit says to slow down (one person posting
     in quick succession across journeys), wait as a person would and post again."""
+    limited = page.locator("#flash [data-status='429']")
     for _ in range(3):
         await page.get_by_role("button", name=button).click()
         await page.wait_for_load_state()
-        await page.wait_for_timeout(300)
-        if not await page.locator("#flash [data-status='429']").count():
+        try:
+            # The answer may be slow on a loaded machine: give a 429 time to show before
+            # taking its absence as success.
+            await limited.wait_for(state="visible", timeout=2_000)
+        except PlaywrightTimeout:
             return
         await page.wait_for_timeout(6_000)
 
