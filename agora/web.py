@@ -90,7 +90,8 @@ def snippet_html(text: str) -> Markup:
 
 
 def render(template: str, *, locale: str = i18n.DEFAULT, **context) -> str:
-    return environment(locale).get_template(template).render(**context)
+    """Render in `locale`; any spelling ('fr-CA', '') is reduced to a supported language."""
+    return environment(i18n.choose_locale(locale)).get_template(template).render(**context)
 
 
 def html_response(body: str, *, status: int = 200, headers: dict | None = None) -> Response:

@@ -14,6 +14,7 @@ import asyncpg
 from litestar import Request, Response, post
 from redis.exceptions import RedisError
 
+from agora import i18n
 from agora.deps import AppSettings, Db, Redis
 from agora.lti import claims as c
 from agora.lti import keys
@@ -47,11 +48,11 @@ def assignment_resource_id(assignment_id: int) -> str:
 
 async def picker_response(connection: asyncpg.Connection, done) -> Response:
     row = await connection.fetchrow(
-        "SELECT title FROM courses WHERE id = $1", done.principal.course_id
+        "SELECT title, language FROM courses WHERE id = $1", done.principal.course_id
     )
     body = render(
         "lti/picker.html",
-        locale=done.principal.locale,
+        locale=i18n.choose_locale(done.principal.locale, row["language"] if row else None),
         session_token=done.token,
         course_id=done.principal.course_id,
         course_title=row["title"] if row else "",
