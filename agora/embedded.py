@@ -35,16 +35,16 @@ class EmbeddedServers:
 
 def start_postgres(data_dir: Path) -> tuple[str, callable]:
     """Start (or join) the embedded PostgreSQL; returns its URL and a function that releases it."""
+    pg_dir = data_dir / "postgres"
+    pg_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver copes.
         warnings.simplefilter("ignore")
         import pgserver
 
-    pg_dir = data_dir / "postgres"
-    pg_dir.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode="stop": pgserver counts the processes using the server and stops it when the
-    # last one exits, keeping the data directory.
-    server = pgserver.get_server(pg_dir, cleanup_mode="stop")
+        # cleanup_mode="stop": pgserver counts the processes using the server and stops it when
+        # the last one exits, keeping the data directory.
+        server = pgserver.get_server(pg_dir, cleanup_mode="stop")
     return server.get_uri(), server.cleanup
 
 
