@@ -13,7 +13,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 
-from agora import health
+from agora import health, web
+from agora.contexts import collect
 from agora.db import Database, create_pool
 from agora.errors import EXCEPTION_HANDLERS
 from agora.redis import create_redis
@@ -39,17 +40,6 @@ def provide_redis(request: Request):
 
 def provide_settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def route_modules() -> list:
-    from agora import web
-    from agora.lti import http as lti_http
-    from forum import http as forum_http
-    from forum import pages as forum_pages
-    from peerreview import http as peerreview_http
-    from peerreview import pages as peerreview_pages
-
-    return [health, lti_http, forum_http, peerreview_http, web, forum_pages, peerreview_pages]
 
 
 def create_app(settings: Settings, *, database: Database | None = None, redis=None) -> Litestar:
@@ -82,9 +72,12 @@ def create_app(settings: Settings, *, database: Database | None = None, redis=No
     if redis is not None:
         state.redis = redis
 
-    route_handlers = []
-    for module in route_modules():
-        route_handlers.extend(getattr(module, "ROUTES", []))
+    route_handlers = [
+        *health.ROUTES,
+        *collect("http", "ROUTES"),
+        *web.ROUTES,
+        *collect("pages", "ROUTES"),
+    ]
 
     prometheus = PrometheusConfig(
         app_name="agora", prefix="agora", group_path=True, exclude=["/metrics", "/static"]

@@ -149,18 +149,11 @@ def worker() -> None:
 
 
 def _register_context_commands() -> None:
-    """Each context may expose a click group named `cli` in its cli module."""
-    import importlib
+    """Each context may add commands: the COMMANDS list of its cli module."""
+    from agora.contexts import collect
 
-    for module_name in ("agora.lti.cli", "forum.cli", "peerreview.cli"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        for command in getattr(module, "COMMANDS", []):
-            main.add_command(command)
+    for command in collect("cli", "COMMANDS"):
+        main.add_command(command)
 
 
 _register_context_commands()

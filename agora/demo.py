@@ -6,10 +6,9 @@ through a `seed(connection, course_id, people)` function in its `demo` module.
 
 from __future__ import annotations
 
-import importlib
-
 import asyncpg
 
+from agora.contexts import context_modules
 from agora.settings import Settings
 
 DEV_ISSUER = "https://dev-lms.agora.test"
@@ -85,13 +84,7 @@ async def seed_demo(connection: asyncpg.Connection, settings: Settings) -> dict:
                 role,
             )
             people[sub] = user_id
-        for module_name in ("forum.demo", "peerreview.demo"):
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as error:
-                if error.name != module_name:
-                    raise
-                continue
+        for module in context_modules("demo"):
             await module.seed(connection, course_id, people)
     return {"platform_id": platform_id, "course_id": course_id, "people": people}
 

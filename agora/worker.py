@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 
+from arq.cron import cron
 from arq.worker import Worker, func
 
+from agora.contexts import collect
 from agora.db import Database, create_pool
 from agora.outbox import OutboxRelay, delete_relayed
 from agora.redis import QUEUE_NAME, redis_settings
@@ -25,28 +27,15 @@ async def prune_outbox(ctx: dict) -> int:
 
 
 def job_functions() -> list:
-    """All job functions. The one place (with the app factory and CLI) that knows every context."""
-    from agora.lti import jobs as lti_jobs
-    from forum import jobs as forum_jobs
-    from peerreview import jobs as peerreview_jobs
-
-    functions = [func(prune_outbox, name="prune_outbox")]
-    for module in (lti_jobs, forum_jobs, peerreview_jobs):
-        functions.extend(getattr(module, "FUNCTIONS", []))
-    return functions
+    """Every job function: the shell's own and each context's jobs.FUNCTIONS."""
+    return [func(prune_outbox, name="prune_outbox"), *collect("jobs", "FUNCTIONS")]
 
 
 def cron_jobs() -> list:
-    from arq.cron import cron
-
-    from agora.lti import jobs as lti_jobs
-    from forum import jobs as forum_jobs
-    from peerreview import jobs as peerreview_jobs
-
-    jobs = [cron(prune_outbox, hour={3}, minute={17}, run_at_startup=False)]
-    for module in (lti_jobs, forum_jobs, peerreview_jobs):
-        jobs.extend(getattr(module, "CRON_JOBS", []))
-    return jobs
+    return [
+        cron(prune_outbox, hour={3}, minute={17}, run_at_startup=False),
+        *collect("jobs", "CRON_JOBS"),
+    ]
 
 
 def build_worker(
