@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import msgspec
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 
 from agora.errors import NotFound, Unauthorized
 
@@ -105,7 +106,9 @@ def token_from(connection: ASGIConnection) -> str | None:
     return connection.cookies.get(COOKIE_NAME) or None
 
 
-async def provide_principal(request: ASGIConnection, db: asyncpg.Connection) -> Principal:
+async def provide_principal(
+    request: ASGIConnection, db: NamedDependency[asyncpg.Connection]
+) -> Principal:
     """Litestar dependency: the request's Principal, or 401 problem+json."""
     token = token_from(request)
     if not token:

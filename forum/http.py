@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import asyncpg
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import (
@@ -17,9 +16,9 @@ from litestar.params import (
 )
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
+from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import BadRequest
 from agora.events import hub_for, subscribe
-from agora.sessions import Principal
 from forum import activity, live, moderation, service
 from forum.schemas import (
     BoardCreate,
@@ -57,7 +56,6 @@ from forum.schemas import (
     VoteRequest,
 )
 
-Db = asyncpg.Connection
 # Ids beyond bigint are 400, not a database error.
 PathId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
@@ -79,13 +77,13 @@ class BoardRoutes(Controller):
     tags = ["forum"]
 
     @get("/boards")
-    async def list_boards(self, db: Db, principal: Principal, course_id: PathId) -> dict:
+    async def list_boards(self, db: Db, principal: CurrentPrincipal, course_id: PathId) -> dict:
         """The course's boards with thread and unread-thread counts (default board first made)."""
         return {"items": await service.list_boards(db, principal, course_id), "next_cursor": None}
 
     @post("/boards")
     async def create_board(
-        self, db: Db, principal: Principal, course_id: PathId, data: JSONBody[BoardCreate]
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId, data: JSONBody[BoardCreate]
     ) -> BoardRead:
         return await service.create_board(db, principal, course_id, data)
 
@@ -93,7 +91,7 @@ class BoardRoutes(Controller):
     async def update_board(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         board_id: PathId,
         data: JSONBody[BoardUpdate],
@@ -103,26 +101,30 @@ class BoardRoutes(Controller):
 
     @put("/boards/{board_id:int}/follow")
     async def follow_board(
-        self, db: Db, principal: Principal, course_id: PathId, board_id: PathId
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId, board_id: PathId
     ) -> FollowRead:
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "board", board_id, True)
 
     @delete("/boards/{board_id:int}/follow", status_code=200)
     async def unfollow_board(
-        self, db: Db, principal: Principal, course_id: PathId, board_id: PathId
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId, board_id: PathId
     ) -> FollowRead:
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "board", board_id, False)
 
     @put("/follow")
-    async def follow_course(self, db: Db, principal: Principal, course_id: PathId) -> FollowRead:
+    async def follow_course(
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId
+    ) -> FollowRead:
         """Staff: be notified of every new thread in the course."""
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "course", 0, True)
 
     @delete("/follow", status_code=200)
-    async def unfollow_course(self, db: Db, principal: Principal, course_id: PathId) -> FollowRead:
+    async def unfollow_course(
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId
+    ) -> FollowRead:
         principal.require_course(course_id)
         return await service.set_follow(db, principal, "course", 0, False)
 
@@ -135,7 +137,7 @@ class CourseThreadRoutes(Controller):
     async def list_threads(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         sort: FromQuery[Literal["activity", "new", "votes", "replies"]] = "activity",
         board: QueryId = None,
@@ -162,8 +164,8 @@ class CourseThreadRoutes(Controller):
     async def create_thread(
         self,
         db: Db,
-        redis: object,
-        principal: Principal,
+        redis: Redis,
+        principal: CurrentPrincipal,
         course_id: PathId,
         data: JSONBody[ThreadCreate],
     ) -> ThreadRead:
@@ -173,7 +175,7 @@ class CourseThreadRoutes(Controller):
     async def similar(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         title: Annotated[str, QueryParameter(max_length=300)],
         limit: Limit = None,
@@ -185,7 +187,7 @@ class CourseThreadRoutes(Controller):
     async def search(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         q: Annotated[str, QueryParameter(max_length=200)],
         cursor: Cursor = None,
@@ -203,7 +205,7 @@ class ThreadRoutes(Controller):
     async def read(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         thread_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -213,7 +215,7 @@ class ThreadRoutes(Controller):
 
     @patch()
     async def update(
-        self, db: Db, principal: Principal, thread_id: PathId, data: JSONBody[ThreadUpdate]
+        self, db: Db, principal: CurrentPrincipal, thread_id: PathId, data: JSONBody[ThreadUpdate]
     ) -> ThreadRead:
         """Edit the title and/or opening post (a revision is kept)."""
         return await service.update_thread(db, principal, thread_id, data)
@@ -222,7 +224,7 @@ class ThreadRoutes(Controller):
     async def state(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         thread_id: PathId,
         data: JSONBody[ThreadStateChange],
     ) -> ThreadRead:
@@ -231,7 +233,7 @@ class ThreadRoutes(Controller):
 
     @post("/move", status_code=200)
     async def move(
-        self, db: Db, principal: Principal, thread_id: PathId, data: JSONBody[ThreadMove]
+        self, db: Db, principal: CurrentPrincipal, thread_id: PathId, data: JSONBody[ThreadMove]
     ) -> ThreadRead:
         return await service.move_thread(db, principal, thread_id, data)
 
@@ -239,25 +241,25 @@ class ThreadRoutes(Controller):
     async def duplicate(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         thread_id: PathId,
         data: JSONBody[ThreadDuplicate],
     ) -> ThreadRead:
         return await service.mark_duplicate(db, principal, thread_id, data)
 
     @put("/follow")
-    async def follow(self, db: Db, principal: Principal, thread_id: PathId) -> FollowRead:
+    async def follow(self, db: Db, principal: CurrentPrincipal, thread_id: PathId) -> FollowRead:
         return await service.set_follow(db, principal, "thread", thread_id, True)
 
     @delete("/follow", status_code=200)
-    async def unfollow(self, db: Db, principal: Principal, thread_id: PathId) -> FollowRead:
+    async def unfollow(self, db: Db, principal: CurrentPrincipal, thread_id: PathId) -> FollowRead:
         return await service.set_follow(db, principal, "thread", thread_id, False)
 
     @put("/read")
     async def read_mark(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         thread_id: PathId,
         data: JSONBody[ReadMark | None] = None,
     ) -> dict:
@@ -268,7 +270,7 @@ class ThreadRoutes(Controller):
     async def posts(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         thread_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -279,8 +281,8 @@ class ThreadRoutes(Controller):
     async def reply(
         self,
         db: Db,
-        redis: object,
-        principal: Principal,
+        redis: Redis,
+        principal: CurrentPrincipal,
         thread_id: PathId,
         data: JSONBody[PostCreate],
     ) -> PostRead:
@@ -293,17 +295,17 @@ class PostRoutes(Controller):
     tags = ["forum"]
 
     @get()
-    async def read(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
+    async def read(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
         return await service.get_post(db, principal, post_id)
 
     @patch()
     async def edit(
-        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[PostUpdate]
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[PostUpdate]
     ) -> PostRead:
         return await service.edit_post(db, principal, post_id, data)
 
     @delete()
-    async def remove(self, db: Db, principal: Principal, post_id: PathId) -> None:
+    async def remove(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> None:
         """Soft delete (author or staff); the post stays as a placeholder in the tree."""
         await service.delete_post(db, principal, post_id)
 
@@ -311,7 +313,7 @@ class PostRoutes(Controller):
     async def revisions(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         post_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -320,48 +322,48 @@ class PostRoutes(Controller):
 
     @put("/vote")
     async def vote(
-        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[VoteRequest]
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[VoteRequest]
     ) -> VoteRead:
         """value 1 votes up, 0 takes the vote back."""
         return await service.vote(db, principal, post_id, data.value)
 
     @put("/accept")
-    async def accept(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
+    async def accept(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
         return await service.accept_answer(db, principal, post_id, True)
 
     @delete("/accept", status_code=200)
-    async def unaccept(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
+    async def unaccept(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
         return await service.accept_answer(db, principal, post_id, False)
 
     @put("/endorse")
-    async def endorse(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
+    async def endorse(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
         return await service.endorse(db, principal, post_id, True)
 
     @delete("/endorse", status_code=200)
-    async def unendorse(self, db: Db, principal: Principal, post_id: PathId) -> PostRead:
+    async def unendorse(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
         return await service.endorse(db, principal, post_id, False)
 
     @post("/hide", status_code=200)
     async def hide(
-        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[HideRequest]
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[HideRequest]
     ) -> PostRead:
         return await service.set_post_hidden(db, principal, post_id, True, data.reason)
 
     @post("/restore", status_code=200)
     async def restore(
-        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[HideRequest]
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[HideRequest]
     ) -> PostRead:
         return await service.set_post_hidden(db, principal, post_id, False, data.reason)
 
     @post("/flags")
     async def flag(
-        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[FlagCreate]
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[FlagCreate]
     ) -> FlagRead:
         return await moderation.flag_post(db, principal, post_id, data)
 
     @post("/flags/resolve", status_code=200)
     async def resolve(
-        self, db: Db, principal: Principal, post_id: PathId, data: JSONBody[FlagResolve]
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[FlagResolve]
     ) -> FlagRead:
         """Staff: hide the post or dismiss its open flags."""
         return await moderation.resolve_flags(db, principal, post_id, data)
@@ -375,7 +377,7 @@ class StaffRoutes(Controller):
     async def queue(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -386,7 +388,7 @@ class StaffRoutes(Controller):
     async def log(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -397,7 +399,7 @@ class StaffRoutes(Controller):
     async def restrictions(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         user: QueryId = None,
     ) -> RestrictionList:
@@ -405,7 +407,7 @@ class StaffRoutes(Controller):
 
     @get("/members/{user_id:int}/restrictions")
     async def member_restrictions(
-        self, db: Db, principal: Principal, course_id: PathId, user_id: PathId
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId, user_id: PathId
     ) -> RestrictionList:
         return await moderation.restrictions(db, principal, course_id, user_id)
 
@@ -413,7 +415,7 @@ class StaffRoutes(Controller):
     async def restrict(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         user_id: PathId,
         data: JSONBody[RestrictionCreate],
@@ -425,7 +427,7 @@ class StaffRoutes(Controller):
     async def lift(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         user_id: PathId,
         kind: FromPath[str],
@@ -436,7 +438,7 @@ class StaffRoutes(Controller):
     async def stats(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -445,7 +447,7 @@ class StaffRoutes(Controller):
 
     @get("/export/participation.csv")
     async def export(
-        self, request: Request, db: Db, principal: Principal, course_id: PathId
+        self, request: Request, db: Db, principal: CurrentPrincipal, course_id: PathId
     ) -> Stream:
         """Timestamped posts and replies per member (posts anonymous to all are not attributed)."""
         await activity.check_export_allowed(db, principal, course_id)
@@ -466,7 +468,7 @@ class MemberRoutes(Controller):
     async def notifications(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         unread: FromQuery[bool] = False,
         cursor: Cursor = None,
@@ -480,7 +482,7 @@ class MemberRoutes(Controller):
     async def mark(
         self,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         data: JSONBody[NotificationsMark],
     ) -> dict:
@@ -491,7 +493,7 @@ class MemberRoutes(Controller):
         self,
         request: Request,
         db: Db,
-        principal: Principal,
+        principal: CurrentPrincipal,
         course_id: PathId,
         last_event_id: Annotated[
             str | None, HeaderParameter(name="Last-Event-ID", max_length=64)
@@ -512,7 +514,7 @@ class MemberRoutes(Controller):
         return ServerSentEvent(stream(), headers={"Cache-Control": "no-store"})
 
 
-async def live_events(hub, queue, principal: Principal, course_id: int, last_event_id):
+async def live_events(hub, queue, principal: CurrentPrincipal, course_id: int, last_event_id):
     """The course's events as SSE messages, each cut down for this viewer (or skipped)."""
     async for event in subscribe(hub, course_id, last_event_id, queue=queue):
         if event is None:
