@@ -106,14 +106,25 @@ def token_from(connection: ASGIConnection) -> str | None:
     return connection.cookies.get(COOKIE_NAME) or None
 
 
+COURSE_PATH_PARAMETER = "course_id"
+
+
 async def provide_principal(
     request: ASGIConnection, db: NamedDependency[asyncpg.Connection]
 ) -> Principal:
-    """Litestar dependency: the request's Principal, or 401 problem+json."""
+    """Litestar dependency: the request's Principal, or 401 problem+json.
+
+    It is also the course guard: on every route whose path names a course (`{course_id:int}`),
+    a session opened in another course gets 404 before the handler runs, so no handler
+    repeats the check. Resources addressed by their own id are scoped by the services, which
+    look them up within `principal.course_id`."""
     token = token_from(request)
     if not token:
         raise Unauthorized("send the session token as 'Authorization: Bearer TOKEN'")
     principal = await select_principal(db, token)
     if principal is None:
         raise Unauthorized("the session is unknown or has expired; launch again from the LMS")
+    course_id = request.path_params.get(COURSE_PATH_PARAMETER)
+    if course_id is not None:
+        principal.require_course(course_id)
     return principal

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -24,12 +24,13 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, se
 from litestar import MediaType, Request, Response, Router, post
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXDetails
 from litestar.static_files import create_static_files_router
 from markupsafe import Markup, escape
 
 from agora import i18n
 from agora.deps import CurrentPrincipal
-from agora.errors import DomainError, NotFound
+from agora.errors import BadRequest, DomainError, NotFound
 from agora.markup import render_markdown
 from agora.sessions import Principal, token_from
 
@@ -39,6 +40,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 PAGE_PREFIX = "/ui"
 PREVIEW_MAX_CHARS = 50_000
 
+S = TypeVar("S", bound=msgspec.Struct)
 _prefixed_dirs: dict[str, Path] = {}
 # kind → async (connection, principal, target id) → (template, context) for the launch page.
 TargetRenderer = Callable[[asyncpg.Connection, Principal, Any], Awaitable[tuple[str, dict]]]
@@ -154,20 +156,54 @@ async def render_page(
 ) -> Response:
     """A page (or, for a targeted htmx request, the same template's fragment) with the layout's
     shared context: course, locale, role, token."""
-    shared = await page_context(connection, principal, token_from(request) or "", section)
-    shared["fragment"] = is_fragment_request(request)
+    shared = await shared_context(request, connection, principal, section)
     body = render(template, **(shared | context))
     return html_response(body, status=status, headers=headers)
 
 
 def is_fragment_request(request: Request) -> bool:
     """An htmx request that swaps a part of the page (not a boosted navigation or history load)."""
-    headers = request.headers
-    return (
-        headers.get("hx-request") == "true"
-        and headers.get("hx-boosted") != "true"
-        and headers.get("hx-history-restore-request") != "true"
-    )
+    htmx = HTMXDetails(request)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+async def shared_context(
+    request: Request, connection: asyncpg.Connection, principal: Principal, section: str = ""
+) -> dict:
+    """The layout's context for this request (course, locale, role, token, fragment or page)."""
+    shared = await page_context(connection, principal, token_from(request) or "", section)
+    shared["fragment"] = is_fragment_request(request)
+    return shared
+
+
+def fragment(template: str, **context) -> Response:
+    """A part of a page; `context` holds the shared page context (locale included)."""
+    return html_response(render(template, **context))
+
+
+# ---- forms posted by pages --------------------------------------------------------------------
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form as strings (a repeated field keeps its last value)."""
+    form = await request.form()
+    return {key: str(value) for key, value in form.items()}
+
+
+def convert_form(raw: dict, struct: type[S]) -> S:
+    """Form values into an input Struct, converting strings; 400 problem saying what is wrong."""
+    try:
+        return msgspec.convert(raw, struct, strict=False)
+    except msgspec.ValidationError as error:
+        raise BadRequest(str(error)) from None
+
+
+async def form_struct(request: Request, struct: type[S], **fixed) -> S:
+    """A form post decoded into an input Struct. Only the Struct's fields are taken; empty
+    strings mean "not given" so defaults apply; `fixed` values override the form."""
+    fields = set(struct.__struct_fields__)
+    raw = {k: v for k, v in (await form_fields(request)).items() if k in fields and v != ""}
+    return convert_form(raw | fixed, struct)
 
 
 # ---- the launch page -------------------------------------------------------------------------
@@ -204,7 +240,7 @@ def _error_page(request: Request, status: int, detail: str) -> Response:
         locale=locale,
         status=status,
         detail=detail,
-        fragment=request.headers.get("hx-request") == "true",
+        fragment=bool(HTMXDetails(request)),
     )
     return html_response(body, status=status)
 
