@@ -1,0 +1,43 @@
+"""Boards of a course: list (with unread counts), create, rename/reorder/archive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, patch, post
+from litestar.params import JSONBody
+
+from agora.deps import CurrentPrincipal, Db
+from agora.params import PathId
+from forum import service
+from forum.schemas import BoardCreate, BoardRead, BoardUpdate
+
+
+class BoardRoutes(Controller):
+    path = "/api/v1/courses/{course_id:int}"
+    tags = ["forum"]
+
+    @get("/boards")
+    async def list_boards(
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId
+    ) -> dict[str, Any]:
+        """The course's boards with thread and unread-thread counts (default board first made)."""
+        return {"items": await service.list_boards(db, principal, course_id), "next_cursor": None}
+
+    @post("/boards")
+    async def create_board(
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId, data: JSONBody[BoardCreate]
+    ) -> BoardRead:
+        return await service.create_board(db, principal, course_id, data)
+
+    @patch("/boards/{board_id:int}")
+    async def update_board(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        board_id: PathId,
+        data: JSONBody[BoardUpdate],
+    ) -> BoardRead:
+        """Rename, reorder or archive a board (instructors)."""
+        return await service.update_board(db, principal, course_id, board_id, data)

@@ -1,0 +1,155 @@
+"""Moderation: thread state (pin, lock, close, hide), move and duplicate; hiding posts; flags
+and the queue; the audit log; mutes and bans."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+
+from agora.deps import CurrentPrincipal, Db
+from agora.params import Cursor, Limit, PathId, QueryId
+from forum import moderation, service
+from forum.schemas import (
+    FlagCreate,
+    FlagRead,
+    FlagResolve,
+    HideRequest,
+    ModLogPage,
+    PostRead,
+    QueuePage,
+    RestrictionCreate,
+    RestrictionList,
+    RestrictionRead,
+    ThreadDuplicate,
+    ThreadMove,
+    ThreadRead,
+    ThreadStateChange,
+)
+
+
+class ThreadModerationRoutes(Controller):
+    path = "/api/v1/threads/{thread_id:int}"
+    tags = ["forum"]
+
+    @post("/state", status_code=200)
+    async def state(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        data: JSONBody[ThreadStateChange],
+    ) -> ThreadRead:
+        """Staff: pin, lock, close, hide and their undoing, with a reason."""
+        return await service.change_thread_state(db, principal, thread_id, data)
+
+    @post("/move", status_code=200)
+    async def move(
+        self, db: Db, principal: CurrentPrincipal, thread_id: PathId, data: JSONBody[ThreadMove]
+    ) -> ThreadRead:
+        return await service.move_thread(db, principal, thread_id, data)
+
+    @post("/duplicate", status_code=200)
+    async def duplicate(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        data: JSONBody[ThreadDuplicate],
+    ) -> ThreadRead:
+        return await service.mark_duplicate(db, principal, thread_id, data)
+
+
+class PostModerationRoutes(Controller):
+    path = "/api/v1/posts/{post_id:int}"
+    tags = ["forum"]
+
+    @post("/hide", status_code=200)
+    async def hide(
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[HideRequest]
+    ) -> PostRead:
+        return await service.set_post_hidden(db, principal, post_id, True, data.reason)
+
+    @post("/restore", status_code=200)
+    async def restore(
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[HideRequest]
+    ) -> PostRead:
+        return await service.set_post_hidden(db, principal, post_id, False, data.reason)
+
+    @post("/flags")
+    async def flag(
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[FlagCreate]
+    ) -> FlagRead:
+        return await moderation.flag_post(db, principal, post_id, data)
+
+    @post("/flags/resolve", status_code=200)
+    async def resolve(
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[FlagResolve]
+    ) -> FlagRead:
+        """Staff: hide the post or dismiss its open flags."""
+        return await moderation.resolve_flags(db, principal, post_id, data)
+
+
+class StaffModerationRoutes(Controller):
+    path = "/api/v1/courses/{course_id:int}"
+    tags = ["forum staff"]
+
+    @get("/moderation/queue")
+    async def queue(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> QueuePage:
+        return await moderation.queue(db, principal, course_id, cursor, limit)
+
+    @get("/moderation/log")
+    async def log(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> ModLogPage:
+        return await moderation.audit_log(db, principal, course_id, cursor, limit)
+
+    @get("/restrictions")
+    async def restrictions(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        user: QueryId = None,
+    ) -> RestrictionList:
+        return await moderation.restrictions(db, principal, course_id, user)
+
+    @get("/members/{user_id:int}/restrictions")
+    async def member_restrictions(
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId, user_id: PathId
+    ) -> RestrictionList:
+        return await moderation.restrictions(db, principal, course_id, user_id)
+
+    @put("/members/{user_id:int}/restrictions")
+    async def restrict(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        user_id: PathId,
+        data: JSONBody[RestrictionCreate],
+    ) -> RestrictionRead:
+        """Mute (read-only) or ban a learner, until lifted or for duration_hours."""
+        return await moderation.restrict(db, principal, course_id, user_id, data)
+
+    @delete("/members/{user_id:int}/restrictions/{kind:str}")
+    async def lift(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        user_id: PathId,
+        kind: FromPath[str],
+    ) -> None:
+        await moderation.lift(db, principal, course_id, user_id, kind)

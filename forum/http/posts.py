@@ -1,0 +1,70 @@
+"""Posts: a thread's replies (page, reply), one post (read, edit, soft delete), its revisions."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import JSONBody
+
+from agora.deps import CurrentPrincipal, Db, Redis
+from agora.params import Cursor, Limit, PathId
+from forum import service
+from forum.schemas import PostCreate, PostPage, PostRead, PostUpdate, RevisionPage
+
+
+class ThreadPostRoutes(Controller):
+    path = "/api/v1/threads/{thread_id:int}"
+    tags = ["forum"]
+
+    @get("/posts")
+    async def posts(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> PostPage:
+        return await service.list_posts(db, principal, thread_id, cursor, limit)
+
+    @post("/posts")
+    async def reply(
+        self,
+        db: Db,
+        redis: Redis,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        data: JSONBody[PostCreate],
+    ) -> PostRead:
+        """Reply to the thread (parent_id: to a post in it)."""
+        return await service.create_post(db, redis, principal, thread_id, data)
+
+
+class PostRoutes(Controller):
+    path = "/api/v1/posts/{post_id:int}"
+    tags = ["forum"]
+
+    @get()
+    async def read(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
+        return await service.get_post(db, principal, post_id)
+
+    @patch()
+    async def edit(
+        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[PostUpdate]
+    ) -> PostRead:
+        return await service.edit_post(db, principal, post_id, data)
+
+    @delete()
+    async def remove(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> None:
+        """Soft delete (author or staff); the post stays as a placeholder in the tree."""
+        await service.delete_post(db, principal, post_id)
+
+    @get("/revisions")
+    async def revisions(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        post_id: PathId,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> RevisionPage:
+        return await service.revisions(db, principal, post_id, cursor, limit)

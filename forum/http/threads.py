@@ -1,0 +1,103 @@
+"""Threads: the course's list (sorts, filters, keyset pages), create, read, edit, read marks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, get, patch, post, put
+from litestar.params import FromQuery, JSONBody, QueryParameter
+
+from agora.deps import CurrentPrincipal, Db, Redis
+from agora.errors import BadRequest
+from agora.params import Cursor, Limit, PathId, QueryId
+from forum import service
+from forum.schemas import ReadMark, ThreadCreate, ThreadPage, ThreadRead, ThreadUpdate
+
+FILTERS = frozenset({"unread", "unanswered", "unresponded", "following", "mine", "flagged"})
+
+
+def parse_filters(value: str | None) -> frozenset[str]:
+    """`filter=unread,mine` as a set of known filter names (400 naming any unknown one)."""
+    names = frozenset(f.strip() for f in (value or "").split(",") if f.strip())
+    unknown = names - FILTERS
+    if unknown:
+        raise BadRequest(f"unknown filter {sorted(unknown)}; use {', '.join(sorted(FILTERS))}")
+    return names
+
+
+class CourseThreadRoutes(Controller):
+    path = "/api/v1/courses/{course_id:int}"
+    tags = ["forum"]
+
+    @get("/threads")
+    async def list_threads(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        sort: FromQuery[Literal["activity", "new", "votes", "replies"]] = "activity",
+        board: QueryId = None,
+        kind: FromQuery[Literal["discussion", "question", "notes"] | None] = None,
+        filter: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> ThreadPage:
+        """Threads, pinned first, by sort; filters: comma-separated unread, unanswered,
+        unresponded, following, mine, flagged (staff)."""
+        return await service.list_threads(
+            db,
+            principal,
+            course_id,
+            sort=sort,
+            board_id=board,
+            kind=kind,
+            filters=parse_filters(filter),
+            cursor=cursor,
+            limit=limit,
+        )
+
+    @post("/threads")
+    async def create_thread(
+        self,
+        db: Db,
+        redis: Redis,
+        principal: CurrentPrincipal,
+        course_id: PathId,
+        data: JSONBody[ThreadCreate],
+    ) -> ThreadRead:
+        return await service.create_thread(db, redis, principal, course_id, data)
+
+
+class ThreadRoutes(Controller):
+    path = "/api/v1/threads/{thread_id:int}"
+    tags = ["forum"]
+
+    @get()
+    async def read(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> ThreadRead:
+        """The thread and a page of its posts in tree order (next pages: next_cursor)."""
+        return await service.read_thread(db, principal, thread_id, cursor=cursor, limit=limit)
+
+    @patch()
+    async def update(
+        self, db: Db, principal: CurrentPrincipal, thread_id: PathId, data: JSONBody[ThreadUpdate]
+    ) -> ThreadRead:
+        """Edit the title and/or opening post (a revision is kept)."""
+        return await service.update_thread(db, principal, thread_id, data)
+
+    @put("/read")
+    async def read_mark(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        data: JSONBody[ReadMark | None] = None,
+    ) -> dict[str, Any]:
+        """Mark the thread read up to `seq` (default: everything so far)."""
+        return await service.mark_read(db, principal, thread_id, data.seq if data else None)

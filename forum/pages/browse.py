@@ -1,0 +1,251 @@
+"""Finding one's way in the forum: home (boards), thread lists, new thread, similar-title
+suggestions, search, notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery
+
+from agora import web
+from agora.deps import CurrentPrincipal, Db, Redis
+from agora.errors import NotFound
+from agora.params import Cursor, PathId, QueryId
+from agora.sessions import Principal
+from forum import activity, service
+from forum.pages.render import View, render_fragment, render_view
+from forum.pages.thread import anonymity_options, target_id, thread_view
+from forum.pages.urls import COURSE, base_url, thread_url
+from forum.schemas import NotificationsMark, ThreadCreate
+
+SORTS = ("activity", "new", "votes", "replies")
+FILTERS = ("unread", "unanswered", "unresponded", "following", "mine", "flagged")
+KINDS = ("question", "discussion", "notes")
+
+
+async def home_view(db: asyncpg.Connection, principal: Principal, _target: Any = None) -> View:
+    boards = await service.list_boards(db, principal, principal.course_id)
+    return "forum/home.html", {
+        "boards": boards,
+        "section": "forum",
+        "page_url": f"{base_url(principal.course_id)}/forum",
+    }
+
+
+async def threads_view(
+    db: asyncpg.Connection,
+    principal: Principal,
+    board_id: int | None = None,
+    *,
+    sort: str = "activity",
+    filter: str = "",
+    kind: str = "",
+    cursor: str | None = None,
+) -> View:
+    """One page of the course's (or a board's) threads; unknown sorts and filters fall back to
+    the defaults rather than failing (they come from links and forms)."""
+    course_id = principal.course_id
+    board = None
+    if board_id is not None:
+        boards = await service.list_boards(db, principal, course_id)
+        board = next((b for b in boards if b.id == board_id), None)
+        if board is None:
+            raise NotFound("no such board")
+    sort = sort if sort in SORTS else "activity"
+    filter = filter if filter in FILTERS else ""
+    kind = kind if kind in KINDS else ""
+    page = await service.list_threads(
+        db,
+        principal,
+        course_id,
+        sort=sort,
+        board_id=board.id if board else None,
+        kind=kind or None,
+        filters=frozenset([filter]) if filter else frozenset(),
+        cursor=cursor,
+    )
+    list_url = (
+        f"{base_url(course_id)}/forum/boards/{board.id}"
+        if board
+        else f"{base_url(course_id)}/forum/threads"
+    )
+    query = {k: v for k, v in (("sort", sort), ("filter", filter), ("kind", kind)) if v}
+    more_url = ""
+    if page.next_cursor:
+        more_url = list_url + "?" + urlencode(query | {"cursor": page.next_cursor})
+    return "forum/threads.html", {
+        "board": board,
+        "page": page,
+        "sort": sort,
+        "filter": filter,
+        "kind": kind,
+        "cursor": cursor,
+        "list_url": list_url,
+        "more_url": more_url,
+        "section": "forum",
+        "page_url": list_url + ("?" + urlencode(query) if query else ""),
+    }
+
+
+async def board_target(db: asyncpg.Connection, principal: Principal, board_id: Any) -> View:
+    """What a launch linked to a board shows (no board: the forum home)."""
+    if board_id is None:
+        return await home_view(db, principal)
+    return await threads_view(db, principal, target_id(board_id))
+
+
+@get(COURSE + "/forum")
+async def forum_home(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    return await render_view(request, db, principal, await home_view(db, principal))
+
+
+async def _thread_list(
+    request: Request, db: asyncpg.Connection, principal: Principal, board_id: int | None,
+    sort: str, filter: str, kind: str, cursor: str | None,
+) -> Response:  # fmt: skip
+    """The list page, or only its rows for htmx (filter changes, infinite scroll)."""
+    view = await threads_view(
+        db, principal, board_id, sort=sort, filter=filter, kind=kind, cursor=cursor
+    )
+    if web.is_fragment_request(request):
+        return await render_fragment(request, db, principal, "forum/_thread_rows.html", **view[1])
+    return await render_view(request, db, principal, view)
+
+
+@get(COURSE + "/forum/threads")
+async def thread_list(
+    request: Request,
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    sort: FromQuery[str] = "activity",
+    filter: FromQuery[str] = "",
+    kind: FromQuery[str] = "",
+    cursor: Cursor = None,
+) -> Response:
+    return await _thread_list(request, db, principal, None, sort, filter, kind, cursor)
+
+
+@get(COURSE + "/forum/boards/{board_id:int}")
+async def board_page(
+    request: Request,
+    course_id: PathId,
+    board_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    sort: FromQuery[str] = "activity",
+    filter: FromQuery[str] = "",
+    kind: FromQuery[str] = "",
+    cursor: Cursor = None,
+) -> Response:
+    return await _thread_list(request, db, principal, board_id, sort, filter, kind, cursor)
+
+
+@get(COURSE + "/forum/new")
+async def new_thread_page(
+    request: Request,
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    board: QueryId = None,
+    kind: FromQuery[str] = "question",
+) -> Response:
+    boards = await service.list_boards(db, principal, course_id)
+    ctx = await service.context(db, principal)
+    return await web.render_page(
+        request,
+        db,
+        principal,
+        "forum/new_thread.html",
+        section="forum",
+        boards=boards,
+        board_id=board or next((b.id for b in boards if b.is_default), None),
+        kind=kind if kind in KINDS else "question",
+        anonymity_options=anonymity_options(ctx.settings),
+    )
+
+
+@post(COURSE + "/forum/threads", status_code=200)
+async def create_thread(
+    request: Request, course_id: PathId, db: Db, redis: Redis, principal: CurrentPrincipal
+) -> Response:
+    """Post the new-thread form; answer with the thread's page (and push its URL)."""
+    data = await web.form_struct(request, ThreadCreate)
+    created = await service.create_thread(db, redis, principal, course_id, data)
+    view = await thread_view(db, principal, created.thread.id)
+    response = await render_view(request, db, principal, view, fragment=False)
+    response.headers["HX-Push-Url"] = thread_url(course_id, created.thread.id)
+    return response
+
+
+@get(COURSE + "/forum/similar")
+async def similar(
+    request: Request,
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    title: FromQuery[str] = "",
+) -> Response:
+    page = await service.similar_threads(db, principal, course_id, title[:300], None)
+    return await render_fragment(request, db, principal, "forum/_similar.html", similar=page.items)
+
+
+@get(COURSE + "/forum/search")
+async def search_page(
+    request: Request,
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    q: FromQuery[str] = "",
+    cursor: Cursor = None,
+) -> Response:
+    q = q.strip()[:200]
+    results = await service.search(db, principal, course_id, q, cursor, None) if q else None
+    return await web.render_page(
+        request, db, principal, "forum/search.html", section="search", q=q, results=results
+    )
+
+
+@get(COURSE + "/notifications")
+async def notifications_page(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal, cursor: Cursor = None
+) -> Response:
+    notes = await activity.notifications(
+        db, principal, course_id, unread_only=False, cursor=cursor, limit=None
+    )
+    return await web.render_page(
+        request, db, principal, "forum/notifications.html", section="notifications", notes=notes
+    )
+
+
+@post(COURSE + "/notifications/read", status_code=200)
+async def notifications_read(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    """Mark all as read; answer with the whole notifications page."""
+    await activity.mark_notifications(db, principal, course_id, NotificationsMark(all=True))
+    notes = await activity.notifications(
+        db, principal, course_id, unread_only=False, cursor=None, limit=None
+    )
+    return await web.render_page(
+        request, db, principal, "forum/notifications.html", section="notifications",
+        notes=notes, fragment=False,
+    )  # fmt: skip
+
+
+HANDLERS = [
+    forum_home,
+    thread_list,
+    board_page,
+    new_thread_page,
+    create_thread,
+    similar,
+    search_page,
+    notifications_page,
+    notifications_read,
+]

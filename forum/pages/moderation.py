@@ -1,0 +1,117 @@
+"""Staff pages: the moderation queue, the learners page (activity, mutes and bans), and the
+thread tools (state, move, duplicate) that answer with the thread's live part."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+
+from agora import web
+from agora.deps import CurrentPrincipal, Db
+from agora.params import Cursor, PathId
+from agora.web import form_fields, form_struct
+from forum import activity, moderation, service
+from forum.pages.render import render_fragment
+from forum.pages.thread import live_fragment
+from forum.pages.urls import COURSE, THREAD, export_url
+from forum.schemas import (
+    FlagResolve,
+    RestrictionCreate,
+    RestrictionRead,
+    ThreadDuplicate,
+    ThreadMove,
+    ThreadStateChange,
+)
+
+SECTION = "moderation"
+
+
+@get(COURSE + "/moderation")
+async def moderation_page(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal, cursor: Cursor = None
+) -> Response:
+    queue = await moderation.queue(db, principal, course_id, cursor, None)
+    return await web.render_page(
+        request, db, principal, "forum/moderation.html", section=SECTION, queue=queue,
+        tab="queue", export_url=export_url(course_id),
+    )  # fmt: skip
+
+
+@get(COURSE + "/moderation/learners")
+async def learners_page(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal, cursor: Cursor = None
+) -> Response:
+    stats = await activity.learner_stats(db, principal, course_id, cursor, None)
+    current = await moderation.restrictions(db, principal, course_id, None)
+    by_user: dict[int, RestrictionRead] = {}
+    for r in current.items:
+        # A ban outranks a mute when a learner has both.
+        if r.user_id not in by_user or r.kind == "ban":
+            by_user[r.user_id] = r
+    return await web.render_page(
+        request, db, principal, "forum/learners.html", section=SECTION, stats=stats,
+        restrictions=by_user, tab="learners", export_url=export_url(course_id),
+    )  # fmt: skip
+
+
+@post(COURSE + "/moderation/posts/{post_id:int}/resolve", status_code=200)
+async def resolve(
+    request: Request, course_id: PathId, post_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    data = await form_struct(request, FlagResolve)
+    await moderation.resolve_flags(db, principal, post_id, data)
+    return await render_fragment(
+        request, db, principal, "forum/_resolved.html", section=SECTION, action=data.action
+    )
+
+
+@post(COURSE + "/moderation/members/{user_id:int}/restrict", status_code=200)
+async def restrict(
+    request: Request, course_id: PathId, user_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    data = await form_struct(request, RestrictionCreate)
+    result = await moderation.restrict(db, principal, course_id, user_id, data)
+    member = {"user_id": user_id, "role": "learner"}
+    return await render_fragment(
+        request, db, principal, "forum/_restriction.html", section=SECTION, r=result, s=member
+    )
+
+
+@post(COURSE + "/moderation/members/{user_id:int}/lift", status_code=200)
+async def lift(
+    request: Request, course_id: PathId, user_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    kind = (await form_fields(request)).get("kind", "")
+    await moderation.lift(db, principal, course_id, user_id, kind)
+    member = {"user_id": user_id, "role": "learner"}
+    return await render_fragment(
+        request, db, principal, "forum/_restriction.html", section=SECTION, r=None, s=member
+    )
+
+
+@post(THREAD + "/state", status_code=200)
+async def thread_state(
+    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    data = await form_struct(request, ThreadStateChange)
+    await service.change_thread_state(db, principal, thread_id, data)
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@post(THREAD + "/move", status_code=200)
+async def move(
+    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    await service.move_thread(db, principal, thread_id, await form_struct(request, ThreadMove))
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@post(THREAD + "/duplicate", status_code=200)
+async def duplicate(
+    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    data = await form_struct(request, ThreadDuplicate)
+    await service.mark_duplicate(db, principal, thread_id, data)
+    return await live_fragment(request, db, principal, thread_id)
+
+
+HANDLERS = [moderation_page, learners_page, resolve, restrict, lift, thread_state, move, duplicate]

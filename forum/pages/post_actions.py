@@ -1,0 +1,193 @@
+"""What a reader does to a post (vote, accept, endorse, edit, history, flag, hide/restore) and
+following a thread or a board. Actions on the thread answer with its live part."""
+
+from __future__ import annotations
+
+import asyncpg
+from litestar import Request, Response, get, post
+
+from agora.deps import CurrentPrincipal, Db
+from agora.errors import NotFound
+from agora.params import PathId
+from agora.sessions import Principal
+from agora.web import form_fields, form_struct
+from forum import moderation, service
+from forum.pages.render import render_fragment
+from forum.pages.thread import live_fragment
+from forum.pages.urls import COURSE, POST, THREAD, thread_url
+from forum.schemas import FlagCreate, PostUpdate
+
+
+def checked(form_value: str | None) -> bool:
+    """A form's on/off value ("1", "true" or "on" is on)."""
+    return form_value in ("1", "true", "on")
+
+
+@post(POST + "/vote", status_code=200)
+async def vote(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await form_fields(request)
+    await service.vote(db, principal, post_id, 1 if checked(form.get("value")) else 0)
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@post(POST + "/accept", status_code=200)
+async def accept(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await form_fields(request)
+    await service.accept_answer(db, principal, post_id, checked(form.get("accepted")))
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@post(POST + "/endorse", status_code=200)
+async def endorse(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await form_fields(request)
+    await service.endorse(db, principal, post_id, checked(form.get("endorsed")))
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@get(POST + "/edit")
+async def edit_form(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    post_read = await service.get_post(db, principal, post_id)
+    if post_read.body is None:  # the service leaves out the source of posts you may not edit
+        raise NotFound("you cannot edit this post")
+    return await render_fragment(
+        request, db, principal, "forum/_post_edit.html", post=post_read,
+        thread_url=thread_url(course_id, thread_id),
+    )  # fmt: skip
+
+
+@post(POST + "/edit", status_code=200)
+async def edit(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    await service.edit_post(db, principal, post_id, await form_struct(request, PostUpdate))
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@get(POST + "/history")
+async def history(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    revisions = await service.revisions(db, principal, post_id, None, None)
+    return await render_fragment(
+        request, db, principal, "forum/_revisions.html", revisions=revisions
+    )
+
+
+@post(POST + "/flag", status_code=200)
+async def flag(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    data = await form_struct(request, FlagCreate)
+    result = await moderation.flag_post(db, principal, post_id, data)
+    return await render_fragment(request, db, principal, "forum/_flagged.html", flag=result)
+
+
+async def _set_hidden(
+    request: Request, thread_id: int, post_id: int, db: asyncpg.Connection,
+    principal: Principal, hidden: bool,
+) -> Response:  # fmt: skip
+    reason = (await form_fields(request)).get("reason", "")[:500]
+    await service.set_post_hidden(db, principal, post_id, hidden, reason)
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@post(POST + "/hide", status_code=200)
+async def hide(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    return await _set_hidden(request, thread_id, post_id, db, principal, True)
+
+
+@post(POST + "/restore", status_code=200)
+async def restore(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    return await _set_hidden(request, thread_id, post_id, db, principal, False)
+
+
+@post(THREAD + "/follow", status_code=200)
+async def follow_thread(
+    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    following = checked((await form_fields(request)).get("follow"))
+    result = await service.set_follow(db, principal, "thread", thread_id, following)
+    view = {"thread": {"following": result.following}}
+    return await render_fragment(request, db, principal, "forum/_follow_thread.html", view=view)
+
+
+@post(COURSE + "/forum/boards/{board_id:int}/follow", status_code=200)
+async def follow_board(
+    request: Request, course_id: PathId, board_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    following = checked((await form_fields(request)).get("follow"))
+    result = await service.set_follow(db, principal, "board", board_id, following)
+    board = {"id": board_id, "following": result.following}
+    return await render_fragment(request, db, principal, "forum/_follow_board.html", board=board)
+
+
+HANDLERS = [
+    vote,
+    accept,
+    endorse,
+    edit_form,
+    edit,
+    history,
+    flag,
+    hide,
+    restore,
+    follow_thread,
+    follow_board,
+]

@@ -1,0 +1,140 @@
+"""The thread page: the thread and its posts, its live part, more posts, replying.
+
+Actions elsewhere answer with `live_fragment` (the thread's header and posts), so one code path
+renders a thread whether it was just opened, changed, or updated live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response, get, post
+
+from agora.deps import CurrentPrincipal, Db, Redis
+from agora.errors import NotFound
+from agora.params import Cursor, PathId
+from agora.schemas import MAX_ID
+from agora.sessions import Principal
+from agora.web import form_struct
+from forum import service
+from forum.pages.render import View, render_fragment, render_view
+from forum.pages.urls import POST, THREAD, events_url, thread_url
+from forum.schemas import ForumSettings, PostCreate
+
+
+def anonymity_options(settings: ForumSettings) -> list[str]:
+    """The "show my name" choices the course allows, "to everyone" first."""
+    return ["none", *[a for a in settings.anonymity if a != "none"]]
+
+
+def target_id(value: Any) -> int:
+    """An id from a launch target (the LMS stores it): not a valid id is "not found"."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("no such target") from None
+    if not 1 <= number <= MAX_ID:
+        raise NotFound("no such target")
+    return number
+
+
+async def thread_view(
+    db: asyncpg.Connection, principal: Principal, thread_id: Any, *, cursor: str | None = None
+) -> View:
+    """The thread with one page of posts; what the viewer has now seen is marked read.
+
+    No board counts here (the hot path): only staff get the board list, for "move"."""
+    thread_id = target_id(thread_id)
+    view = await service.read_thread(db, principal, thread_id, cursor=cursor)
+    seen = max((p.seq for p in view.posts if p.unread), default=0)
+    if seen:
+        await service.mark_read(db, principal, thread_id, seen)
+    ctx = await service.context(db, principal)
+    t = view.thread
+    muted = "mute" in ctx.restrictions
+    boards = (
+        await service.list_boards(db, principal, principal.course_id) if principal.is_staff else []
+    )
+    return "forum/thread.html", {
+        "view": view,
+        "thread_url": thread_url(principal.course_id, thread_id),
+        "events_url": events_url(principal.course_id),
+        "boards": boards,
+        "board_name": next((b.name for b in boards if b.id == t.board_id), ""),
+        "can_reply": not muted and (principal.is_staff or not (t.locked or t.closed)),
+        "muted": muted,
+        "max_depth": ctx.settings.max_depth,
+        "anonymity_options": anonymity_options(ctx.settings),
+        "section": "forum",
+        "page_url": thread_url(principal.course_id, thread_id),
+    }
+
+
+async def live_fragment(
+    request: Request, db: asyncpg.Connection, principal: Principal, thread_id: int
+) -> Response:
+    """The thread's live part (header and posts), after an action or a live event."""
+    _, context = await thread_view(db, principal, thread_id)
+    return await render_fragment(request, db, principal, "forum/_thread_live.html", **context)
+
+
+@get(THREAD)
+async def thread_page(
+    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    return await render_view(request, db, principal, await thread_view(db, principal, thread_id))
+
+
+@get(THREAD + "/live")
+async def thread_live(
+    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@get(THREAD + "/posts")
+async def more_posts(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+) -> Response:
+    _, context = await thread_view(db, principal, thread_id, cursor=cursor)
+    page = {"items": context["view"].posts, "next_cursor": context["view"].next_cursor}
+    return await render_fragment(
+        request, db, principal, "forum/_more_posts.html", **context, page=page
+    )
+
+
+@post(THREAD + "/posts", status_code=200)
+async def create_reply(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    redis: Redis,
+    principal: CurrentPrincipal,
+) -> Response:
+    data = await form_struct(request, PostCreate)
+    await service.create_post(db, redis, principal, thread_id, data)
+    return await live_fragment(request, db, principal, thread_id)
+
+
+@get(POST + "/reply")
+async def reply_form(
+    request: Request,
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    _, context = await thread_view(db, principal, thread_id)
+    context |= {"parent": post_id, "form_id": str(post_id)}
+    return await render_fragment(request, db, principal, "forum/_reply_form.html", **context)
+
+
+HANDLERS = [thread_page, thread_live, more_posts, create_reply, reply_form]
