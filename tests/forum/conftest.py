@@ -64,6 +64,15 @@ class Forum:
         return response.json()
 
 
+async def inbox(client, course, who, **params):
+    """A member's notifications page (as JSON)."""
+    response = await client.get(
+        f"/api/v1/courses/{course.id}/notifications", params=params, headers=who.headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 # Tests post quickly: no gap between posts unless a test sets one. All anonymity modes allowed.
 TEST_FORUM_SETTINGS = {"post_interval_seconds": 0, "anonymity": ["none", "peers", "all"]}
 

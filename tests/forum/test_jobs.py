@@ -1,0 +1,81 @@
+"""The forum's arq jobs: notifying is safe to run twice; the email digest over real SMTP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from agora.settings import load_settings
+from forum.jobs import forum_email_digest, forum_notify_post
+from tests.forum.conftest import inbox
+
+
+async def test_jobs_run_twice_notify_once(forum, course, client, drain, run_jobs, database, redis):
+    thread_id = (await forum.thread(course.alice))["thread"]["id"]
+    reply = await forum.reply(course.bob, thread_id)
+    await drain()
+    await forum_notify_post({"db": database}, course.id, reply["id"], [])
+    assert len((await inbox(client, course, course.alice))["items"]) == 1
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    mailbox = Mailbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd's readiness check needs a real one)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+async def test_email_digest_sends_unread_notifications_once(
+    forum, course, client, conn, drain, database, redis, smtp, settings
+):
+    controller, mailbox = smtp
+    await conn.execute(
+        "UPDATE users SET email = 'alice@example.org' WHERE id = $1", course.alice.user_id
+    )
+    thread_id = (await forum.thread(course.alice, title="Ice cores"))["thread"]["id"]
+    await forum.reply(course.bob, thread_id, anonymity="all")
+    await drain()
+    port = controller.port
+    ctx = {
+        "db": database,
+        "redis": redis,
+        "settings": load_settings(
+            environ={},
+            database_url=settings.database_url,
+            redis_url=settings.redis_url,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+        ),
+    }
+    assert await forum_email_digest(ctx) == 1
+    assert await forum_email_digest(ctx) == 0  # already emailed
+    await asyncio.sleep(0.05)
+    [message] = mailbox.messages
+    text = message.content.decode()
+    assert message.rcpt_tos == ["alice@example.org"]
+    assert "Ice cores" in text and "Anonymous replied to your post" in text and "Bob" not in text
+
+
+async def test_email_digest_does_nothing_without_smtp(
+    forum, course, drain, database, redis, settings
+):
+    await forum.reply(course.bob, (await forum.thread(course.alice))["thread"]["id"])
+    await drain()
+    assert await forum_email_digest({"db": database, "redis": redis, "settings": settings}) == 0
