@@ -1,0 +1,29 @@
+"""The peer-review API (collected by agora.app through agora.contexts): one module per
+sub-domain, the same names as the service side, each handler a thin call into the service.
+
+Every path id is a bounded agora.params.PathId (400 problem+json outside 1..2^63-1), list
+routes take agora.params.Cursor and Limit, and course paths name their parameter `course_id`
+so the principal dependency's course guard applies.
+"""
+
+from __future__ import annotations
+
+from peerreview.http import (
+    allocations,
+    assignments,
+    calibration,
+    grades,
+    passback,
+    reviews,
+    submissions,
+)
+
+ROUTES: list = [
+    *assignments.ROUTES,
+    *submissions.ROUTES,
+    *calibration.ROUTES,
+    *allocations.ROUTES,
+    *reviews.ROUTES,
+    *grades.ROUTES,
+    *passback.ROUTES,
+]

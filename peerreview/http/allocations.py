@@ -1,0 +1,60 @@
+"""Allocation routes: batch and manual allocation, cancelling one, who waits for reviews, and
+"review next" (which leases a submission to the reviewer)."""
+
+from __future__ import annotations
+
+from litestar import delete, get, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from agora.deps import CurrentPrincipal, Db
+from agora.params import Cursor, Limit, PathId
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.http.paths import API, TAGS
+
+
+@post(
+    f"{API}/assignments/{{assignment_id:int}}/allocations/batch",
+    tags=TAGS,
+    status_code=HTTP_202_ACCEPTED,
+)
+async def allocate_batch(assignment_id: PathId, db: Db, principal: CurrentPrincipal) -> dict:
+    return await service.request_batch_allocation(db, principal, assignment_id)
+
+
+@post(f"{API}/assignments/{{assignment_id:int}}/allocations", tags=TAGS)
+async def assign_manually(
+    assignment_id: PathId,
+    data: JSONBody[s.ManualAllocation],
+    db: Db,
+    principal: CurrentPrincipal,
+) -> s.AllocationRead:
+    return await service.assign_manually(db, principal, assignment_id, data)
+
+
+@delete(f"{API}/allocations/{{allocation_id:int}}", tags=TAGS, status_code=HTTP_204_NO_CONTENT)
+async def cancel_allocation(allocation_id: PathId, db: Db, principal: CurrentPrincipal) -> None:
+    await service.cancel_allocation(db, principal, allocation_id)
+
+
+@get(f"{API}/assignments/{{assignment_id:int}}/waiting", tags=TAGS)
+async def waiting(
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> s.WaitingList:
+    return await service.waiting(db, principal, assignment_id, cursor, limit)
+
+
+# A GET that leases: it writes, so it runs in its own transaction (the app's provider only
+# opens one for non-GET methods).
+@get(f"{API}/assignments/{{assignment_id:int}}/reviews/next", tags=TAGS, cache=False)
+async def next_review(assignment_id: PathId, db: Db, principal: CurrentPrincipal) -> s.ReviewTask:
+    async with db.transaction():
+        return await service.next_review(db, principal, assignment_id)
+
+
+ROUTES: list = [allocate_batch, assign_manually, cancel_allocation, waiting, next_review]

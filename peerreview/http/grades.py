@@ -1,0 +1,78 @@
+"""Grade routes: grading runs, the grade list (and the doubtful queue), one grade, staff
+overrides, and learners' regrade requests."""
+
+from __future__ import annotations
+
+from litestar import get, patch, post
+from litestar.params import FromQuery, JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from agora.deps import CurrentPrincipal, Db
+from agora.params import Cursor, Limit, PathId
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.http.paths import API, TAGS
+
+
+@post(
+    f"{API}/assignments/{{assignment_id:int}}/grading-runs",
+    tags=TAGS,
+    status_code=HTTP_202_ACCEPTED,
+)
+async def request_grading(assignment_id: PathId, db: Db, principal: CurrentPrincipal) -> dict:
+    return await service.request_grading(db, principal, assignment_id)
+
+
+@get(f"{API}/assignments/{{assignment_id:int}}/grades", tags=TAGS)
+async def list_grades(
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    doubtful: FromQuery[bool] = False,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> s.GradeList:
+    return await service.list_grades(db, principal, assignment_id, cursor, limit, doubtful=doubtful)
+
+
+@get(f"{API}/grades/{{submission_id:int}}", tags=TAGS)
+async def get_grade(submission_id: PathId, db: Db, principal: CurrentPrincipal) -> s.GradeRead:
+    return await service.get_grade(db, principal, submission_id)
+
+
+@patch(f"{API}/grades/{{submission_id:int}}", tags=TAGS)
+async def override_grade(
+    submission_id: PathId, data: JSONBody[s.Override], db: Db, principal: CurrentPrincipal
+) -> s.GradeRead:
+    return await service.override_grade(db, principal, submission_id, data)
+
+
+@post(f"{API}/grades/{{submission_id:int}}/regrade", tags=TAGS)
+async def request_regrade(
+    submission_id: PathId,
+    data: JSONBody[s.RegradeCreate],
+    db: Db,
+    principal: CurrentPrincipal,
+) -> s.RegradeRead:
+    return await service.request_regrade(db, principal, submission_id, data)
+
+
+@get(f"{API}/assignments/{{assignment_id:int}}/regrade-requests", tags=TAGS)
+async def list_regrades(
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> s.RegradeList:
+    return await service.list_regrades(db, principal, assignment_id, cursor, limit)
+
+
+ROUTES: list = [
+    request_grading,
+    list_grades,
+    get_grade,
+    override_grade,
+    request_regrade,
+    list_regrades,
+]

@@ -1,0 +1,21 @@
+"""Passback route: what was sent to the LMS gradebook for an assignment, learner by learner."""
+
+from __future__ import annotations
+
+from litestar import get
+
+from agora.deps import CurrentPrincipal, Db
+from agora.params import PathId
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.http.paths import API, TAGS
+
+
+@get(f"{API}/assignments/{{assignment_id:int}}/passback", tags=TAGS)
+async def passback_status(
+    assignment_id: PathId, db: Db, principal: CurrentPrincipal
+) -> s.PassbackStatus:
+    return await service.passback_status(db, principal, assignment_id)
+
+
+ROUTES: list = [passback_status]

@@ -1,0 +1,45 @@
+"""Submission routes: submit (or edit) one's work, list and read submissions."""
+
+from __future__ import annotations
+
+from litestar import Response, get, post
+from litestar.params import JSONBody
+
+from agora.deps import CurrentPrincipal, Db
+from agora.params import Cursor, Limit, PathId
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.http.paths import API, TAGS
+
+
+@post(f"{API}/assignments/{{assignment_id:int}}/submissions", tags=TAGS)
+async def submit(
+    assignment_id: PathId,
+    data: JSONBody[s.SubmissionWrite],
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[s.SubmissionRead]:
+    """201 for a first submission, 200 when it replaces the author's earlier one."""
+    submission, created = await service.submit(db, principal, assignment_id, data)
+    return Response(submission, status_code=201 if created else 200)
+
+
+@get(f"{API}/assignments/{{assignment_id:int}}/submissions", tags=TAGS)
+async def list_submissions(
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> s.SubmissionList:
+    return await service.list_submissions(db, principal, assignment_id, cursor, limit)
+
+
+@get(f"{API}/submissions/{{submission_id:int}}", tags=TAGS)
+async def get_submission(
+    submission_id: PathId, db: Db, principal: CurrentPrincipal
+) -> s.SubmissionRead:
+    return await service.get_submission(db, principal, submission_id)
+
+
+ROUTES: list = [submit, list_submissions, get_submission]

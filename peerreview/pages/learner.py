@@ -1,0 +1,148 @@
+"""Learner pages: submit one's work, calibrate, review the next submission, read one's grade,
+rate a review received, ask for a regrade."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+
+from agora import web
+from agora.deps import CurrentPrincipal, Db
+from agora.errors import NotFound
+from agora.params import PathId
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.pages.forms import rubric_choices
+from peerreview.pages.overview import assignment_page_after
+from peerreview.pages.urls import ASSIGNMENT, REVIEW, SECTION, SUBMISSION, assignment_url
+
+
+@post(ASSIGNMENT + "/submission", status_code=200)
+async def submit(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await web.form_fields(request)
+    data = web.convert_form({"body": form.get("body", "")}, s.SubmissionWrite)
+    await service.submit(db, principal, assignment_id, data)
+    return await assignment_page_after(request, db, principal, assignment_id, saved=True)
+
+
+@post(ASSIGNMENT + "/calibration", status_code=200)
+async def calibrate(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    a = await service.get_assignment(db, principal, assignment_id)
+    form = await web.form_fields(request)
+    answer = web.convert_form(
+        {"example_id": form.get("example_id"), "choices": rubric_choices(form, a)},
+        s.CalibrationAnswer,
+    )
+    result = await service.answer_calibration(db, principal, assignment_id, answer)
+    return await assignment_page_after(
+        request, db, principal, assignment_id, calibration_result=result
+    )
+
+
+@post(ASSIGNMENT + "/review/next", status_code=200)
+async def review_next(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    """A POST: it leases a submission (FOR UPDATE SKIP LOCKED needs the request's transaction)."""
+    a = await service.get_assignment(db, principal, assignment_id)
+    task = await service.next_review(db, principal, assignment_id)
+    url = assignment_url(course_id, assignment_id)
+    return await web.render_page(
+        request, db, principal, "peerreview/review.html", section=SECTION,
+        a=a, task=task, url=url, fragment=False,
+    )  # fmt: skip
+
+
+@post(ASSIGNMENT + "/reviews", status_code=200)
+async def create_review(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    a = await service.get_assignment(db, principal, assignment_id)
+    form = await web.form_fields(request)
+    data = web.convert_form(
+        {
+            "allocation_id": form.get("allocation_id"),
+            "choices": rubric_choices(form, a),
+            "criterion_comments": [form.get(f"comment{i}", "") for i in range(len(a.rubric))],
+            "comment": form.get("comment", ""),
+        },
+        s.ReviewCreate,
+    )
+    await service.create_review(db, principal, assignment_id, data)
+    return await assignment_page_after(request, db, principal, assignment_id, reviewed=True)
+
+
+@get(ASSIGNMENT + "/grade")
+async def grade_page(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    a = await service.get_assignment(db, principal, assignment_id)
+    mine = await service.list_submissions(db, principal, assignment_id, None, 1)
+    if not mine.items:
+        raise NotFound("you have no submission in this assignment")
+    submission = mine.items[0]
+    grades = await service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
+    if not grades.items:
+        raise NotFound("your grade is not released yet")
+    reviews = await service.reviews_of_submission(db, principal, submission.id, None, 50)
+    return await web.render_page(
+        request, db, principal, "peerreview/grade.html", section=SECTION, a=a,
+        grade=grades.items[0], reviews=reviews, submission=submission,
+        url=assignment_url(course_id, assignment_id),
+    )  # fmt: skip
+
+
+@post(REVIEW + "/helpfulness", status_code=200)
+async def rate_review(
+    request: Request,
+    course_id: PathId,
+    review_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await web.form_fields(request)
+    rating = web.convert_form({"rating": form.get("rating")}, s.Helpfulness).rating
+    review = await service.review_feedback(db, principal, review_id, helpfulness=rating)
+    shared = await web.shared_context(request, db, principal, SECTION)
+    return web.fragment("peerreview/_helpfulness.html", **shared, review=review)
+
+
+@post(SUBMISSION + "/regrade", status_code=200)
+async def regrade(
+    request: Request,
+    course_id: PathId,
+    submission_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await web.form_fields(request)
+    data = web.convert_form({"reason": form.get("reason", "")}, s.RegradeCreate)
+    await service.request_regrade(db, principal, submission_id, data)
+    shared = await web.shared_context(request, db, principal, SECTION)
+    return web.fragment("peerreview/_regrade_sent.html", **shared)
+
+
+ROUTES: list = [submit, calibrate, review_next, create_review, grade_page, rate_review, regrade]

@@ -1,0 +1,132 @@
+"""The pages both audiences open: the assignments list and the assignment page.
+
+Learners see their own work, calibration, "review next" and their grade; staff see the
+progress dashboard. These views are also what a launch into an assignment (or into the
+peer-review list) shows.
+
+Page handlers declare `course_id` as a bounded PathId; the principal dependency has already
+checked it is the session's course, so handlers never check it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response, get
+
+from agora import web
+from agora.deps import CurrentPrincipal, Db
+from agora.params import PathId
+from agora.sessions import Principal
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_url, assignments_url
+
+View = tuple[str, dict[str, Any]]
+
+
+async def assignment_view(db: asyncpg.Connection, principal: Principal, assignment_id: Any) -> View:
+    """The assignment as this viewer sees it: the learner page or, for staff, the dashboard."""
+    assignment_id = int(assignment_id)
+    a = await service.get_assignment(db, principal, assignment_id)
+    url = assignment_url(principal.course_id, assignment_id)
+    context = {"a": a, "url": url, "page_url": url, "phases": s.PHASES}
+    if principal.is_staff:
+        context |= await dashboard_context(db, principal, a)
+        return "peerreview/dashboard.html", context
+    context |= await learner_context(db, principal, assignment_id)
+    return "peerreview/assignment.html", context
+
+
+async def learner_context(
+    db: asyncpg.Connection, principal: Principal, assignment_id: int
+) -> dict[str, Any]:
+    """The learner's own submission, calibration progress and (once released) grade."""
+    mine = await service.list_submissions(db, principal, assignment_id, None, 1)
+    calibration = await service.calibration_state(db, principal, assignment_id)
+    grades = await service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
+    return {
+        "submission": mine.items[0] if mine.items else None,
+        "calibration": calibration,
+        "grade": grades.items[0] if grades.items else None,
+    }
+
+
+async def dashboard_context(
+    db: asyncpg.Connection, principal: Principal, a: s.AssignmentRead
+) -> dict[str, Any]:
+    """Staff's progress figures, the waiting and doubtful lists, grades and passback."""
+    submissions = await service.list_submissions(db, principal, a.id, None, 100)
+    waiting = await service.waiting(db, principal, a.id, None, 50)
+    doubtful = await service.list_grades(db, principal, a.id, None, 50, doubtful=True)
+    grades = await service.list_grades(db, principal, a.id, None, 100, doubtful=False)
+    calibration = await service.calibration_state(db, principal, a.id)
+    passback = await service.passback_status(db, principal, a.id) if a.phase == "released" else None
+    return {
+        "submissions": submissions,
+        "waiting": waiting,
+        "doubtful": doubtful,
+        "grades": grades,
+        "calibration": calibration,
+        "passback": passback,
+    }
+
+
+async def assignments_view(
+    db: asyncpg.Connection, principal: Principal, _target: Any = None
+) -> View:
+    page = await service.list_assignments(db, principal, principal.course_id, None, 100)
+    url = assignments_url(principal.course_id)
+    return "peerreview/list.html", {"assignments": page, "page_url": url}
+
+
+async def launch_target(db: asyncpg.Connection, principal: Principal, assignment_id: Any) -> View:
+    """What a launch shows for an "assignment" target: the assignment, or the list without one."""
+    if assignment_id is None:
+        return await assignments_view(db, principal)
+    return await assignment_view(db, principal, assignment_id)
+
+
+async def render_view(
+    request: Request, db: asyncpg.Connection, principal: Principal, view: View, **extra: Any
+) -> Response:
+    """A view rendered as a page in the assignments section; `extra` adds to its context."""
+    template, context = view
+    return await web.render_page(
+        request, db, principal, template, section=SECTION, **(context | extra)
+    )
+
+
+async def assignment_page_after(
+    request: Request,
+    db: asyncpg.Connection,
+    principal: Principal,
+    assignment_id: int,
+    **extra: Any,
+) -> Response:
+    """The whole assignment page again after a form post (htmx swaps the body)."""
+    view = await assignment_view(db, principal, assignment_id)
+    return await render_view(request, db, principal, view, fragment=False, **extra)
+
+
+@get(ASSIGNMENTS)
+async def assignments_page(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    return await render_view(request, db, principal, await assignments_view(db, principal))
+
+
+@get(ASSIGNMENT)
+async def assignment_page(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    view = await assignment_view(db, principal, assignment_id)
+    return await render_view(request, db, principal, view)
+
+
+ROUTES: list = [assignments_page, assignment_page]

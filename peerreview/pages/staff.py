@@ -1,0 +1,191 @@
+"""Staff pages: the assignment editor with its rubric builder, moving the phase, allocating
+and grading on demand, calibration examples. Each action answers with the dashboard again."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery
+
+from agora import web
+from agora.deps import CurrentPrincipal, Db
+from agora.errors import BadRequest
+from agora.params import PathId
+from agora.sessions import Principal
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.pages.forms import (
+    EMPTY_CRITERION,
+    MAX_CRITERIA,
+    assignment_fields,
+    editor_rows,
+    rubric_choices,
+)
+from peerreview.pages.overview import assignment_page_after
+from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_url
+
+
+async def _editor(
+    request: Request, db: asyncpg.Connection, principal: Principal, a: s.AssignmentRead | None
+) -> Response:
+    return await web.render_page(
+        request, db, principal, "peerreview/editor.html", section=SECTION,
+        a=a, criteria=editor_rows(a),
+    )  # fmt: skip
+
+
+@get(ASSIGNMENTS + "/new")
+async def new_assignment_page(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    service.require_instructor(principal)
+    return await _editor(request, db, principal, None)
+
+
+@get(ASSIGNMENT + "/edit")
+async def edit_assignment_page(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    service.require_instructor(principal)
+    a = await service.get_assignment(db, principal, assignment_id)
+    return await _editor(request, db, principal, a)
+
+
+@get(ASSIGNMENTS + "/criterion")
+async def criterion_row(
+    request: Request,
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    index: FromQuery[int] = 1,
+) -> Response:
+    """One more criterion for the rubric builder."""
+    if not 0 <= index < MAX_CRITERIA:
+        raise BadRequest(f"a rubric has at most {MAX_CRITERIA} criteria")
+    shared = await web.shared_context(request, db, principal, SECTION)
+    return web.fragment("peerreview/_criterion.html", **shared, i=index, c=dict(EMPTY_CRITERION))
+
+
+@post(ASSIGNMENTS, status_code=200)
+async def create_assignment(
+    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response:
+    raw = assignment_fields(await web.form_fields(request))
+    data = web.convert_form(raw, s.AssignmentCreate)
+    a = await service.create_assignment(db, principal, course_id, data)
+    response = await assignment_page_after(request, db, principal, a.id)
+    response.headers["HX-Push-Url"] = assignment_url(course_id, a.id)
+    return response
+
+
+@post(ASSIGNMENT + "/edit", status_code=200)
+async def update_assignment(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    raw = assignment_fields(await web.form_fields(request))
+    data = web.convert_form(raw, s.AssignmentUpdate)
+    await service.update_assignment(db, principal, assignment_id, data)
+    response = await assignment_page_after(request, db, principal, assignment_id, saved=True)
+    response.headers["HX-Push-Url"] = assignment_url(course_id, assignment_id)
+    return response
+
+
+async def _staff_action(
+    request: Request,
+    db: asyncpg.Connection,
+    principal: Principal,
+    assignment_id: int,
+    action: Callable[[], Awaitable[Any]],
+) -> Response:
+    """Run a staff action (the service checks the role), then show the dashboard with "Done"."""
+    await action()
+    return await assignment_page_after(request, db, principal, assignment_id, saved=True)
+
+
+@post(ASSIGNMENT + "/phase", status_code=200)
+async def change_phase(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await web.form_fields(request)
+    phase = web.convert_form({"phase": form.get("phase")}, s.PhaseChange).phase
+    return await _staff_action(
+        request, db, principal, assignment_id,
+        lambda: service.change_phase(db, principal, assignment_id, phase),
+    )  # fmt: skip
+
+
+@post(ASSIGNMENT + "/allocate", status_code=200)
+async def allocate(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    return await _staff_action(
+        request, db, principal, assignment_id,
+        lambda: service.request_batch_allocation(db, principal, assignment_id),
+    )  # fmt: skip
+
+
+@post(ASSIGNMENT + "/grade", status_code=200)
+async def grade_now(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    return await _staff_action(
+        request, db, principal, assignment_id,
+        lambda: service.request_grading(db, principal, assignment_id),
+    )  # fmt: skip
+
+
+@post(ASSIGNMENT + "/examples", status_code=200)
+async def add_example(
+    request: Request,
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response:
+    a = await service.get_assignment(db, principal, assignment_id)
+    form = await web.form_fields(request)
+    data = web.convert_form(
+        {"body": form.get("body", ""), "choices": rubric_choices(form, a),
+         "explanation": form.get("explanation", "")},
+        s.ExampleCreate,
+    )  # fmt: skip
+    return await _staff_action(
+        request, db, principal, assignment_id,
+        lambda: service.add_example(db, principal, assignment_id, data),
+    )  # fmt: skip
+
+
+ROUTES: list = [
+    new_assignment_page,
+    criterion_row,
+    create_assignment,
+    edit_assignment_page,
+    update_assignment,
+    change_phase,
+    allocate,
+    grade_now,
+    add_example,
+]

@@ -1,0 +1,48 @@
+"""The assignments list and assignment page: French rendering and what a launch shows."""
+
+from __future__ import annotations
+
+from agora.sessions import create_session
+from tests.peerreview.pages.helpers import create_assignment, ui
+
+
+async def test_peer_review_pages_render_in_french(client, conn, course):
+    url = await create_assignment(client, course)
+    opened = await client.post(
+        url + "/phase", data={"phase": "submission"}, headers=course.instructor.headers
+    )
+    assert opened.status_code == 200, opened.text
+    token = await create_session(
+        conn, user_id=course.alice.user_id, course_id=course.id, role="learner",
+        ttl_seconds=600, locale="fr",
+    )  # fmt: skip
+    staff_token = await create_session(
+        conn, user_id=course.instructor.user_id, course_id=course.id, role="instructor",
+        ttl_seconds=600, locale="fr",
+    )  # fmt: skip
+    learner = {"Authorization": f"Bearer {token}"}
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    for headers, path, expected in [
+        (learner, ui(course, "/assignments"), "Évaluation par les pairs"),
+        (learner, url, "Votre travail"),
+        (staff, url, "Progression"),
+        (staff, ui(course, "/assignments/new"), "Nouveau devoir"),
+        (staff, url + "/doubtful", "Notes douteuses"),
+    ]:
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, path
+        assert '<html lang="fr">' in response.text and expected in response.text, path
+
+
+async def test_launch_into_an_assignment_shows_it(client, conn, course):
+    import msgspec
+
+    from agora.sessions import select_principal
+    from agora.web import launch_response
+
+    url = await create_assignment(client, course)
+    assignment_id = int(url.rsplit("/", 1)[1])
+    staff = await select_principal(conn, course.instructor.token)
+    principal = msgspec.structs.replace(staff, target={"kind": "assignment", "id": assignment_id})
+    page = (await launch_response(conn, principal, course.instructor.token)).content
+    assert 'data-page="assignment-dashboard"' in page and "Essay: carbon budgets" in page
