@@ -69,7 +69,14 @@ def peerreview_group() -> None:
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--min", "lo", type=float, help="Lowest possible score (default: lowest seen).")
 @click.option("--max", "hi", type=float, help="Highest possible score (default: highest seen).")
-def grade_csv(reviews_csv: Path, method: str, out: Path, truth: Path | None, lo, hi) -> None:
+def grade_csv(
+    reviews_csv: Path,
+    method: str,
+    out: Path,
+    truth: Path | None,
+    lo: float | None,
+    hi: float | None,
+) -> None:
     """Grade REVIEWS_CSV (submission_id,reviewer_id,score) into --out
     (submission_id,grade,confidence); with --truth (submission_id,grade) print RMSE and the
     share of grades within 5% of the score range. Same model code as the service."""

@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncpg
 
 from agora.sessions import Principal
-from peerreview import queries, service
 from peerreview import schemas as s
+from peerreview.queries.assignments import select_assignment_by_title
+from peerreview.service.assignments import change_phase, create_assignment
+from peerreview.service.calibration import add_example
+from peerreview.service.submissions import submit
 
 TITLE = "Essay: one climate feedback loop"
 PROMPT = """Pick **one** climate feedback loop (ice–albedo, water vapour, permafrost carbon…) and
@@ -61,10 +64,10 @@ ESSAYS = {
 
 
 async def seed(conn: asyncpg.Connection, course_id: int, people: dict[str, int]) -> None:
-    if await queries.select_assignment_by_title(conn, course_id, TITLE) is not None:
+    if await select_assignment_by_title(conn, course_id, TITLE) is not None:
         return
     instructor = Principal(user_id=people["dev-instructor"], course_id=course_id, role="instructor")
-    assignment = await service.create_assignment(
+    assignment = await create_assignment(
         conn,
         instructor,
         course_id,
@@ -78,14 +81,14 @@ async def seed(conn: asyncpg.Connection, course_id: int, people: dict[str, int])
         ),
     )
     for body, choices, explanation in EXAMPLES:
-        await service.add_example(
+        await add_example(
             conn,
             instructor,
             assignment.id,
             s.ExampleCreate(body=body, choices=choices, explanation=explanation),
         )
-    await service.change_phase(conn, instructor, assignment.id, "review")
+    await change_phase(conn, instructor, assignment.id, "review")
     for sub, body in ESSAYS.items():
         if sub in people:
             learner = Principal(user_id=people[sub], course_id=course_id, role="learner")
-            await service.submit(conn, learner, assignment.id, s.SubmissionWrite(body=body))
+            await submit(conn, learner, assignment.id, s.SubmissionWrite(body=body))

@@ -1,4 +1,7 @@
-"""Request and response Structs of the peer-review API. Inputs forbid unknown fields."""
+"""Request and response Structs of the peer-review API (bases, Id and Page from agora.schemas).
+
+Outputs carry the viewer's permissions as `can_…` flags, decided by peerreview.rules, so pages and
+templates ask the same rules the services enforce."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+
+from agora.schemas import Id, Input, Output, Page
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Prompt = Annotated[str, msgspec.Meta(max_length=50_000)]
@@ -19,14 +24,6 @@ AllocationMode = Literal["batch", "dynamic"]
 Method = Literal["calibrated", "median", "mean"]
 TeamName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 PHASES: tuple[str, ...] = ("draft", "submission", "review", "grading", "released")
-
-
-class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
-
-
-class Output(msgspec.Struct, kw_only=True):
-    pass
 
 
 # ---- rubric and assignments -----------------------------------------------------------------
@@ -119,17 +116,24 @@ class AssignmentRead(Output, kw_only=True):
     released_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # what the viewer may do now (peerreview.rules), for pages and clients
+    can_manage: bool  # edit, move the phase, teams, calibration examples (instructors)
+    can_supervise: bool  # dashboard, waiting list, staff scores, overrides, regrades (staff)
+    can_submit: bool
+    can_calibrate: bool
+    can_review: bool
+    can_allocate: bool  # ask for batch allocation now
+    can_run_grading: bool  # ask for a grading run now
 
 
-class AssignmentList(Output, kw_only=True):
-    items: list[AssignmentRead]
-    next_cursor: str | None
+class AssignmentList(Page[AssignmentRead]):
+    pass
 
 
 class Teams(Input, kw_only=True):
     """Team name → member user ids (replaces the assignment's teams)."""
 
-    teams: Annotated[dict[TeamName, list[int]], msgspec.Meta(max_length=100_000)]
+    teams: Annotated[dict[TeamName, list[Id]], msgspec.Meta(max_length=100_000)]
 
 
 # ---- submissions ----------------------------------------------------------------------------
@@ -151,9 +155,8 @@ class SubmissionRead(Output, kw_only=True):
     updated_at: datetime
 
 
-class SubmissionList(Output, kw_only=True):
-    items: list[SubmissionRead]
-    next_cursor: str | None
+class SubmissionList(Page[SubmissionRead]):
+    pass
 
 
 # ---- calibration ------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ class ExampleRead(Output, kw_only=True):
 
 
 class CalibrationAnswer(Input, kw_only=True):
-    example_id: int
+    example_id: Id
     choices: Choices
 
 
@@ -216,8 +219,8 @@ class ReviewTask(Output, kw_only=True):
 
 
 class ManualAllocation(Input, kw_only=True):
-    reviewer_id: int
-    submission_id: int
+    reviewer_id: Id
+    submission_id: Id
 
 
 class AllocationRead(Output, kw_only=True):
@@ -239,7 +242,7 @@ class AllocationRun(Output, kw_only=True):
 
 
 class ReviewCreate(Input, kw_only=True):
-    allocation_id: int
+    allocation_id: Id
     choices: Choices
     criterion_comments: Annotated[list[Comment], msgspec.Meta(max_length=20)] = []
     comment: Comment = ""
@@ -278,11 +281,11 @@ class ReviewRead(Output, kw_only=True):
     helpfulness: int | None
     flagged: bool
     created_at: datetime
+    can_rate: bool  # the viewer is the reviewed work's author: may rate or flag it
 
 
-class ReviewList(Output, kw_only=True):
-    items: list[ReviewRead]
-    next_cursor: str | None
+class ReviewList(Page[ReviewRead]):
+    pass
 
 
 class Waiting(Output, kw_only=True):
@@ -294,9 +297,8 @@ class Waiting(Output, kw_only=True):
     waiting_since: datetime
 
 
-class WaitingList(Output, kw_only=True):
-    items: list[Waiting]
-    next_cursor: str | None
+class WaitingList(Page[Waiting]):
+    pass
 
 
 # ---- grades -----------------------------------------------------------------------------------
@@ -319,11 +321,11 @@ class GradeRead(Output, kw_only=True):
     points_possible: float
     released: bool
     computed_at: datetime
+    can_request_regrade: bool
 
 
-class GradeList(Output, kw_only=True):
-    items: list[GradeRead]
-    next_cursor: str | None
+class GradeList(Page[GradeRead]):
+    pass
 
 
 class Override(Input, kw_only=True):
@@ -345,9 +347,8 @@ class RegradeRead(Output, kw_only=True):
     created_at: datetime
 
 
-class RegradeList(Output, kw_only=True):
-    items: list[RegradeRead]
-    next_cursor: str | None
+class RegradeList(Page[RegradeRead]):
+    pass
 
 
 class GradingRun(Output, kw_only=True):

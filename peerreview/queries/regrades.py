@@ -1,0 +1,58 @@
+"""SQL of regrade requests: a learner asks the staff to look again at a released grade; an
+override answers (resolves) every open request of that submission."""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+async def insert_regrade(
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    submission_id: int,
+    *,
+    requester_id: int,
+    reason: str,
+) -> asyncpg.Record | None:
+    """The new open request; None if one is already open for this submission."""
+    return await conn.fetchrow(
+        """INSERT INTO pr_regrade_requests (course_id, assignment_id, submission_id,
+               requester_id, reason)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (course_id, submission_id) WHERE state = 'open' DO NOTHING
+           RETURNING id, submission_id, requester_id, reason, state, response, created_at""",
+        course_id,
+        assignment_id,
+        submission_id,
+        requester_id,
+        reason,
+    )
+
+
+async def select_regrades(
+    conn: asyncpg.Connection, course_id: int, assignment_id: int, *, after_id: int, limit: int
+) -> list[asyncpg.Record]:
+    """Open requests, oldest first."""
+    return await conn.fetch(
+        """SELECT id, submission_id, requester_id, reason, state, response, created_at
+             FROM pr_regrade_requests
+            WHERE course_id = $1 AND assignment_id = $2 AND state = 'open' AND id > $3
+            ORDER BY id LIMIT $4""",
+        course_id,
+        assignment_id,
+        after_id,
+        limit,
+    )
+
+
+async def resolve_regrades(
+    conn: asyncpg.Connection, course_id: int, submission_id: int, response: str
+) -> None:
+    await conn.execute(
+        """UPDATE pr_regrade_requests SET state = 'resolved', response = $3, resolved_at = now()
+            WHERE course_id = $1 AND submission_id = $2 AND state = 'open'""",
+        course_id,
+        submission_id,
+        response,
+    )

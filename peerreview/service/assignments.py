@@ -1,0 +1,214 @@
+"""Assignments: create, list, read, edit, move through the phases (each move queues its side
+effect in the same transaction), and set teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from agora.errors import BadRequest, Conflict, Unprocessable
+from agora.markup import clean_text, render_markdown
+from agora.outbox import enqueue
+from agora.pagination import decode_cursor, next_page
+from agora.sessions import Principal
+from peerreview import rules
+from peerreview import schemas as s
+from peerreview.queries import assignments as queries
+from peerreview.queries import grades as grade_queries
+from peerreview.queries import submissions as submission_queries
+from peerreview.queries.assignments import Assignment
+from peerreview.service.common import (
+    list_limit,
+    load_assignment,
+    now,
+    require_instructor,
+    rubric_points,
+)
+
+
+def assignment_read(assignment: Assignment, viewer: Principal) -> s.AssignmentRead:
+    """The assignment with what this viewer may do with it now."""
+    at = now()
+    return msgspec.convert(
+        msgspec.structs.asdict(assignment)
+        | {
+            "can_manage": rules.can_manage_assignment(viewer),
+            "can_supervise": rules.can_supervise(viewer),
+            "can_submit": rules.can_submit(viewer, assignment, at),
+            "can_calibrate": rules.can_calibrate(viewer, assignment),
+            "can_review": rules.can_review(viewer, assignment, at),
+            "can_allocate": rules.can_allocate(viewer, assignment),
+            "can_run_grading": rules.can_run_grading(viewer, assignment),
+        },
+        s.AssignmentRead,
+    )
+
+
+def _rubric(data: list[s.Criterion]) -> tuple[list[dict[str, Any]], float]:
+    rubric = [
+        {
+            "name": clean_text(c.name),
+            "description": clean_text(c.description),
+            "comments": c.comments,
+            "options": [{"label": clean_text(o.label), "points": o.points} for o in c.options],
+        }
+        for c in data
+    ]
+    return rubric, float(sum(rubric_points(rubric)[1]))
+
+
+def _check_deadlines(submission: datetime | None, review: datetime | None) -> None:
+    for value in (submission, review):
+        if value is not None and value.tzinfo is None:
+            raise BadRequest("deadlines need a time zone, e.g. 2030-01-31T23:59:00Z")
+    if submission and review and review <= submission:
+        raise Unprocessable("the review deadline must come after the submission deadline")
+
+
+async def create_assignment(
+    conn: asyncpg.Connection, principal: Principal, course_id: int, data: s.AssignmentCreate
+) -> s.AssignmentRead:
+    principal.require_course(course_id)
+    require_instructor(principal)
+    rubric, points = _rubric(data.rubric)
+    if points <= 0:
+        raise Unprocessable("the rubric must be worth more than 0 points")
+    _check_deadlines(data.submission_deadline, data.review_deadline)
+    assignment = await queries.insert_assignment(
+        conn,
+        course_id,
+        title=clean_text(data.title) or "Untitled",
+        prompt=data.prompt,
+        prompt_html=render_markdown(data.prompt),
+        rubric=rubric,
+        points_possible=points,
+        reviews_per_submission=data.reviews_per_submission,
+        reviews_required=(
+            data.reviews_per_submission if data.reviews_required is None else data.reviews_required
+        ),
+        calibration_required=data.calibration_required,
+        submission_deadline=data.submission_deadline,
+        review_deadline=data.review_deadline,
+        allocation_mode=data.allocation_mode,
+        grading_method=data.grading_method,
+        team_submissions=data.team_submissions,
+        lease_seconds=data.lease_seconds,
+        extra_reviews=data.extra_reviews,
+        created_by=principal.user_id,
+    )
+    return assignment_read(assignment, principal)
+
+
+async def list_assignments(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    course_id: int,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> s.AssignmentList:
+    principal.require_course(course_id)
+    limit = list_limit(limit)
+    after = decode_cursor(cursor, (int,))
+    rows = await queries.select_assignments(
+        conn,
+        course_id,
+        after_id=after[0] if after else 0,
+        limit=limit + 1,
+        include_drafts=principal.is_staff,
+    )
+    page, next_cursor = next_page(rows, limit, lambda a: (a.id,))
+    return s.AssignmentList(
+        items=[assignment_read(a, principal) for a in page], next_cursor=next_cursor
+    )
+
+
+async def get_assignment(
+    conn: asyncpg.Connection, principal: Principal, assignment_id: int
+) -> s.AssignmentRead:
+    return assignment_read(await load_assignment(conn, principal, assignment_id), principal)
+
+
+async def update_assignment(
+    conn: asyncpg.Connection, principal: Principal, assignment_id: int, data: s.AssignmentUpdate
+) -> s.AssignmentRead:
+    require_instructor(principal)
+    assignment = await load_assignment(conn, principal, assignment_id, for_update=True)
+    values = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not None}
+    if "title" in values:
+        values["title"] = clean_text(values["title"]) or assignment.title
+    if "prompt" in values:
+        values["prompt_html"] = render_markdown(values["prompt"])
+    if "rubric" in values or "reviews_per_submission" in values or "allocation_mode" in values:
+        if rules.settings_fixed(assignment):
+            raise Conflict("the rubric, k and allocation mode are fixed once reviewing starts")
+    if data.rubric is not None:
+        values["rubric"], values["points_possible"] = _rubric(data.rubric)
+    _check_deadlines(
+        values.get("submission_deadline", assignment.submission_deadline),
+        values.get("review_deadline", assignment.review_deadline),
+    )
+    updated = await queries.update_assignment(conn, principal.course_id, assignment_id, values)
+    return assignment_read(updated, principal)
+
+
+async def change_phase(
+    conn: asyncpg.Connection, principal: Principal, assignment_id: int, phase: str
+) -> s.AssignmentRead:
+    """Phases only move forward; each move queues its side effect in the same transaction."""
+    require_instructor(principal)
+    assignment = await load_assignment(conn, principal, assignment_id, for_update=True)
+    current, target = s.PHASES.index(assignment.phase), s.PHASES.index(phase)
+    if target == current:
+        return assignment_read(assignment, principal)
+    if target < current:
+        raise Conflict(
+            f"the assignment is already in phase {assignment.phase}; phases only advance"
+        )
+    course_id = principal.course_id
+    values: dict[str, Any] = {"phase": phase}
+    if phase == "released":
+        if not rules.can_release(assignment):
+            raise Conflict("grade the assignment before releasing it")
+        values["released_at"] = now()
+        await grade_queries.release_grades(conn, course_id, assignment_id)
+        await enqueue(conn, "peerreview_passback", course_id, assignment_id, course_id=course_id)
+    elif phase == "grading":
+        await enqueue(conn, "peerreview_grade", course_id, assignment_id, course_id=course_id)
+    elif phase == "review" and assignment.allocation_mode == "batch":
+        # Refuse now rather than let the job fail: batch needs k+1 submissions at least.
+        k = assignment.reviews_per_submission
+        count = await submission_queries.count_submissions(conn, course_id, assignment_id)
+        if count < k + 1:
+            raise Conflict(
+                f"batch allocation needs at least {k + 1} submissions for {k} reviews each; "
+                f"there are {count}"
+            )
+        await enqueue(conn, "peerreview_allocate", course_id, assignment_id, course_id=course_id)
+    updated = await queries.update_assignment(conn, course_id, assignment_id, values)
+    return assignment_read(updated, principal)
+
+
+async def set_teams(
+    conn: asyncpg.Connection, principal: Principal, assignment_id: int, data: s.Teams
+) -> dict[str, int]:
+    require_instructor(principal)
+    assignment = await load_assignment(conn, principal, assignment_id, for_update=True)
+    if rules.teams_fixed(assignment):
+        raise Conflict("teams are fixed once reviews are allocated")
+    users: list[int] = []
+    teams: list[str] = []
+    for team, members in data.teams.items():
+        for user_id in members:
+            users.append(user_id)
+            teams.append(clean_text(team) or team)
+    if len(set(users)) != len(users):
+        raise Unprocessable("a learner can be in one team only")
+    learners = set(await queries.select_learners(conn, principal.course_id))
+    strangers = sorted(set(users) - learners)
+    if strangers:
+        raise Unprocessable(f"not learners of this course: {strangers[:10]}")
+    await queries.replace_teams(conn, principal.course_id, assignment_id, users=users, teams=teams)
+    return {"teams": len(data.teams), "members": len(users)}
