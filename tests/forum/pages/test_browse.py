@@ -1,9 +1,12 @@
 """Pages to find one's way (forum.pages.browse): home, thread lists, new thread, similar
-titles, search, notifications; sessions, other courses, French."""
+titles, search, notifications; sessions, other courses, French; 400 error pages for bad ids
+and cursors."""
 
 from __future__ import annotations
 
 import re
+
+import pytest
 
 from agora.outbox import relay_pending
 from agora.sessions import create_session
@@ -134,3 +137,21 @@ async def test_forum_pages_render_in_french(client, conn, course, question):
         assert response.status_code == 200, path
         assert '<html lang="fr">' in response.text, path
         assert expected in response.text, path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/forum/threads?cursor=garbage!",
+        "/forum/threads?cursor=" + "a" * 501,
+        "/forum/boards/99999999999999999999",
+        "/forum/new?board=99999999999999999999",
+        "/forum/search?q=ocean&cursor=garbage!",
+        "/notifications?cursor=garbage!",
+    ],
+)
+async def test_bad_ids_and_cursors_are_400_error_pages(client, course, question, path):
+    response = await client.get(ui(course, path), headers=course.bob.headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'role="alert" data-status="400"' in response.text

@@ -1,5 +1,5 @@
 """The thread page (forum.pages.thread): Markdown and math, the reply box, anonymity on the
-page, read marks."""
+page, read marks; out-of-range ids and bad cursors are 400 error pages."""
 
 from __future__ import annotations
 
@@ -43,3 +43,32 @@ async def test_opening_a_thread_marks_what_was_shown_as_read(client, course, que
     await client.get(ui(course, f"/forum/threads/{question.id}"), headers=course.bob.headers)
     home = await client.get(ui(course, "/forum"), headers=course.bob.headers)
     assert "unread" not in home.text
+
+
+def assert_html_error(response, status: int) -> None:
+    assert response.status_code == status, (response.request.url, response.text)
+    assert response.headers["content-type"].startswith("text/html")
+    assert f'role="alert" data-status="{status}"' in response.text
+
+
+async def test_a_thread_id_beyond_bigint_is_a_400_error_page(client, course, question):
+    response = await client.get(
+        ui(course, "/forum/threads/99999999999999999999"), headers=course.bob.headers
+    )
+    assert_html_error(response, 400)
+    assert "<html" in response.text  # a whole page for a navigation
+    fragment = await client.get(
+        ui(course, f"/forum/threads/{question.id}/posts/99999999999999999999/reply"),
+        headers=course.bob.headers | {"HX-Request": "true"},
+    )
+    assert_html_error(fragment, 400)
+    assert "<html" not in fragment.text  # htmx shows it in place
+
+
+async def test_a_bad_cursor_for_more_replies_is_a_400_error_page(client, course, question):
+    response = await client.get(
+        ui(course, f"/forum/threads/{question.id}/posts"),
+        params={"cursor": "garbage!"},
+        headers=course.bob.headers | {"HX-Request": "true"},
+    )
+    assert_html_error(response, 400)
