@@ -46,6 +46,7 @@ def resolved_settings() -> Iterator[Settings]:
 
 
 def run_migrations(settings: Settings) -> None:
+    """Apply pending migrations; in dev mode, then create the dev LMS's own tables."""
     from agora.db import MigrationError, migrate_url
 
     try:
@@ -54,6 +55,10 @@ def run_migrations(settings: Settings) -> None:
         raise click.ClickException(f"migration failed, schema left as before it: {error}") from None
     for name in applied:
         click.echo(f"applied migration {name}")
+    if settings.dev:
+        from agora.devlms.schema import create_schema_url
+
+        asyncio.run(create_schema_url(settings.database_url))
 
 
 @click.group()

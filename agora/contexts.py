@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-CONTEXTS = ("agora.lti", "forum", "peerreview")
+# agora.devlms (the dev LMS) is collected like a context; its routes answer 404 unless dev mode.
+CONTEXTS = ("agora.lti", "agora.devlms", "forum", "peerreview")
 
 
 def context_modules(name: str) -> list[ModuleType]:

@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Inside the package, so an installed wheel can migrate (pyproject ships "*.sql" as package data).
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any fixed 64-bit number works; it must only be the same in every Agora process.
 MIGRATION_LOCK_ID = 0x41_47_4F_52_41  # "AGORA"
@@ -39,7 +41,9 @@ class Database:
     turns on the connection (asyncpg runs one query at a time per connection).
     """
 
-    def __init__(self, pool: asyncpg.Pool | None = None, connection=None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool | None = None, connection: asyncpg.Connection | None = None
+    ) -> None:
         self.pool = pool
         self.connection = connection
         self._turn = asyncio.Lock()
@@ -47,9 +51,11 @@ class Database:
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
         if self.pool is not None:
-            async with self.pool.acquire() as connection:
-                yield connection
+            async with self.pool.acquire() as proxy:
+                # The pool's proxy forwards every Connection method to the pooled connection.
+                yield cast(asyncpg.Connection, proxy)
         else:
+            assert self.connection is not None, "a Database needs a pool or a connection"
             async with self._turn:
                 yield self.connection
 
@@ -73,7 +79,7 @@ class Migration:
 
 
 def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    migrations = []
+    migrations: list[Migration] = []
     for path in sorted(directory.glob("*.sql")):
         match = MIGRATION_NAME.match(path.name)
         if not match:
@@ -103,7 +109,7 @@ async def migrate(connection: asyncpg.Connection, directory: Path = MIGRATIONS_D
         done = {
             r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")
         }
-        applied = []
+        applied: list[str] = []
         for migration in migrations:
             if migration.version in done:
                 continue

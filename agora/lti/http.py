@@ -12,7 +12,7 @@ from litestar import Request, Response, get, post, route
 from litestar.status_codes import HTTP_302_FOUND
 
 from agora.deps import AppSettings, Db, Redis
-from agora.lti import deeplink, devlms, keys, registration, service
+from agora.lti import deeplink, keys, registration, service
 from agora.lti.validation import LaunchRejected
 from agora.web import html_response, launch_response, render
 
@@ -131,5 +131,4 @@ ROUTES: list = [
     lti_jwks,
     *deeplink.ROUTES,
     *registration.ROUTES,
-    *devlms.ROUTES,
 ]

@@ -99,3 +99,36 @@ async def test_two_servers_started_together_on_an_empty_database_both_come_up(
             process.terminate()
         for process in processes:
             await asyncio.wait_for(process.wait(), timeout=20)
+
+
+async def test_migrate_creates_the_dev_lms_tables_only_in_dev_mode(
+    empty_database,  # noqa: F811
+    server_urls,
+    tmp_path,
+):
+    async def devlms_tables() -> set[str]:
+        connection = await asyncpg.connect(empty_database)
+        try:
+            rows = await connection.fetch(
+                """SELECT table_name FROM information_schema.tables
+                    WHERE table_schema = 'public' AND table_name LIKE 'devlms%'"""
+            )
+        finally:
+            await connection.close()
+        return {r["table_name"] for r in rows}
+
+    async def migrate(env: dict[str, str]) -> str:
+        process = await asyncio.create_subprocess_exec(
+            *AGORA, "migrate", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
+        return out.decode()
+
+    settings = {"database_url": empty_database, "redis_url": server_urls["redis"]}
+    assert "applied migration 0005_drop_devlms_tables.sql" in await migrate(agora_env(**settings))
+    assert await devlms_tables() == set()
+    dev = agora_env(**settings, dev="1", data_dir=str(tmp_path / "data"))
+    for _ in range(2):  # idempotent
+        await migrate(dev)
+    assert await devlms_tables() == {"devlms_links", "devlms_lineitems", "devlms_scores"}

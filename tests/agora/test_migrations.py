@@ -1,10 +1,16 @@
 import asyncio
+import importlib.resources
 import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from agora.db import MigrationError, discover_migrations, migrate
+import agora
+from agora.db import MIGRATIONS_DIR, MigrationError, discover_migrations, migrate
 from tests.conftest import _with_database
 
 
@@ -98,6 +104,40 @@ def test_migration_files_must_be_numbered(tmp_path):
 def test_project_migrations_have_a_why_header():
     for migration in discover_migrations():
         assert migration.sql.lstrip().startswith("-- Why:"), migration.name
+
+
+def test_migrations_ship_inside_the_agora_package():
+    shipped = importlib.resources.files("agora").joinpath("migrations")
+    names = sorted(entry.name for entry in shipped.iterdir() if entry.name.endswith(".sql"))
+    assert MIGRATIONS_DIR == Path(agora.__file__).resolve().parent / "migrations"
+    assert names == [m.name for m in discover_migrations()]
+    assert len(names) >= 5
+
+
+def test_an_installed_package_finds_its_migrations_without_the_source_tree(tmp_path):
+    """The package alone, as a wheel installs it, away from the repository root."""
+    site = tmp_path / "site"
+    shutil.copytree(
+        Path(agora.__file__).resolve().parent,
+        site / "agora",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    probe = (
+        "import agora.db as db; "
+        "print(db.MIGRATIONS_DIR); print(len(db.discover_migrations()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    directory, count = result.stdout.split()
+    assert Path(directory) == site / "agora" / "migrations"
+    assert int(count) == len(discover_migrations())
 
 
 # Tables looked up without a course (small, global; reference tables under Citus).

@@ -9,6 +9,7 @@ import pytest
 
 from agora.app import create_app
 from agora.demo import DEV_DEPLOYMENT_ID, upsert_dev_platform
+from agora.devlms.schema import create_schema
 from agora.lti import ags
 from agora.lti import queries as lti_queries
 from agora.sessions import select_principal
@@ -42,6 +43,7 @@ async def dev(database_url, server_urls, database, redis, conn, tmp_path):
         public_url=base,
         data_dir=str(tmp_path),
     )
+    await create_schema(conn)  # as `agora serve` does in dev mode (rolled back with the test)
     platform_id = await upsert_dev_platform(conn, base)
     await lti_queries.insert_deployment(conn, platform_id, DEV_DEPLOYMENT_ID)
     app = create_app(settings, database=database, redis=redis)
