@@ -50,7 +50,7 @@ class EventRoutes(Controller):
 
 async def live_events(
     hub: Hub,
-    queue: asyncio.Queue,
+    queue: asyncio.Queue[bytes | None],
     principal: Principal,
     course_id: int,
     last_event_id: str | None,
