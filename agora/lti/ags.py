@@ -8,15 +8,19 @@ visible through `select_passback_status` (status 'failed' with last_error).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 from joserfc.jwk import RSAKey
+from redis.asyncio import Redis
 
 from agora.lti import claims as c
 from agora.lti import outbound, tokens
+from agora.lti.queries import passbacks
 from agora.outbox import enqueue
 
 LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
@@ -54,35 +58,20 @@ async def request_score_passback(
         raise ValueError("resource_id must be 1..255 characters")
     if not score_maximum > 0 or not 0 <= score_given:
         raise ValueError("scores must satisfy 0 <= score_given and score_maximum > 0")
-    timestamp = timestamp or datetime.now(UTC)
-    changed = await conn.fetchval(
-        """INSERT INTO lti_score_passbacks AS p (course_id, resource_id, user_id, label,
-                   score_maximum, score_given, comment, score_timestamp)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (course_id, resource_id, user_id) DO UPDATE
-              SET label = EXCLUDED.label, score_maximum = EXCLUDED.score_maximum,
-                  score_given = EXCLUDED.score_given, comment = EXCLUDED.comment,
-                  score_timestamp = EXCLUDED.score_timestamp, status = 'pending',
-                  attempts = 0, last_error = NULL, version = p.version + 1, updated_at = now()
-            WHERE EXCLUDED.score_timestamp > p.score_timestamp
-               OR (EXCLUDED.score_timestamp = p.score_timestamp
-                   AND (p.status IN ('failed', 'no_endpoint')
-                        OR EXCLUDED.score_given <> p.score_given
-                        OR EXCLUDED.score_maximum <> p.score_maximum
-                        OR EXCLUDED.comment <> p.comment))
-           RETURNING version""",
+    version = await passbacks.upsert_score_passback(
+        conn,
         course_id,
         resource_id,
         user_id,
-        label[:255],
-        float(score_maximum),
-        float(score_given),
-        comment[:MAX_COMMENT],
-        timestamp,
+        label=label[:255],
+        score_maximum=float(score_maximum),
+        score_given=float(score_given),
+        comment=comment[:MAX_COMMENT],
+        timestamp=timestamp or datetime.now(UTC),
     )
     # An older score, or the same one again once sent or pending, changes nothing; the same one
     # again after a failure is a retry.
-    if changed is not None:
+    if version is not None:
         await enqueue(
             conn, "lti_publish_score", course_id, resource_id, user_id, course_id=course_id
         )
@@ -90,16 +79,10 @@ async def request_score_passback(
 
 async def select_passback_status(
     conn: asyncpg.Connection, *, course_id: int, resource_id: str
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """One dict per user: user_id, status ('pending'|'sent'|'failed'|'no_endpoint'),
     attempts, last_error, score_given, updated_at."""
-    rows = await conn.fetch(
-        """SELECT user_id, status, attempts, last_error, score_given, updated_at
-             FROM lti_score_passbacks WHERE course_id = $1 AND resource_id = $2
-            ORDER BY user_id""",
-        course_id,
-        resource_id,
-    )
+    rows = await passbacks.select_passback_status(conn, course_id, resource_id)
     return [dict(r) for r in rows]
 
 
@@ -114,8 +97,8 @@ def _child(url: str, segment: str) -> str:
 
 def score_body(
     *, sub: str, score_given: float, score_maximum: float, comment: str, timestamp: datetime
-) -> dict:
-    body = {
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "userId": sub,
         "scoreGiven": score_given,
         "scoreMaximum": score_maximum,
@@ -132,11 +115,18 @@ def score_body(
 class AgsClient:
     """AGS calls for one platform. Tokens come from (and go to) the Redis cache."""
 
-    def __init__(self, http: httpx.AsyncClient, redis, platform: dict, key: RSAKey, scopes):
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        redis: Redis,
+        platform: dict[str, Any],
+        key: RSAKey,
+        scopes: list[str],
+    ) -> None:
         self.http, self.redis, self.platform, self.key = http, redis, platform, key
         self.scopes = sorted(scopes)
 
-    async def _call(self, method: str, url: str, **kwargs):
+    async def _call(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, object]:
         for attempt in (1, 2):
             token = await tokens.access_token(
                 self.http, self.redis, self.platform, self.key, self.scopes
@@ -154,8 +144,9 @@ class AgsClient:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def find_line_item(self, lineitems_url: str, resource_id: str) -> dict | None:
-        url, params = lineitems_url, {"resource_id": resource_id}
+    async def find_line_item(self, lineitems_url: str, resource_id: str) -> dict[str, Any] | None:
+        url = lineitems_url
+        params: dict[str, str] | None = {"resource_id": resource_id}
         for _ in range(MAX_PAGES):
             response, items = await self._call(
                 "GET", url, params=params, headers={"Accept": LINEITEM_CONTAINER}
@@ -163,14 +154,15 @@ class AgsClient:
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and item.get("resourceId") == resource_id:
                     return item
-            url, params = next_link(response), None
-            if url is None:
+            following = next_link(response)
+            if following is None:
                 return None
+            url, params = following, None
         return None
 
     async def create_line_item(
         self, lineitems_url: str, *, resource_id: str, label: str, score_maximum: float
-    ) -> dict:
+    ) -> dict[str, Any]:
         body = {
             "scoreMaximum": score_maximum,
             "label": label or resource_id,
@@ -197,7 +189,7 @@ class AgsClient:
             )
         return item["id"]
 
-    async def post_score(self, lineitem_url: str, body: dict) -> None:
+    async def post_score(self, lineitem_url: str, body: dict[str, Any]) -> None:
         await self._call(
             "POST",
             _child(lineitem_url, "scores"),
@@ -205,35 +197,26 @@ class AgsClient:
             headers={"Content-Type": SCORE},
         )
 
-    async def results(self, lineitem_url: str) -> list[dict]:
-        found: list[dict] = []
+    async def results(self, lineitem_url: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         url = _child(lineitem_url, "results")
         for _ in range(MAX_PAGES):
             response, page = await self._call("GET", url, headers={"Accept": RESULT_CONTAINER})
             found.extend(r for r in (page if isinstance(page, list) else []) if isinstance(r, dict))
-            url = next_link(response)
-            if url is None:
+            following = next_link(response)
+            if following is None:
                 break
+            url = following
         return found
 
 
-def _encode(body: dict) -> bytes:
-    import json
-
+def _encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
 
 
 def next_link(response: httpx.Response) -> str | None:
-    """The rel="next" URL of a Link header (header names are case-insensitive in httpx)."""
-    for value in response.headers.get_list("link"):
-        for part in value.split(","):
-            url, _, params = part.partition(";")
-            rels = [p.strip() for p in params.split(";")]
-            if any(r.replace(" ", "").lower() in ('rel="next"', "rel=next") for r in rels):
-                url = url.strip()
-                if url.startswith("<") and url.endswith(">"):
-                    return url[1:-1]
-    return None
+    """The rel="next" URL of the Link header(s), parsed by httpx."""
+    return response.links.get("next", {}).get("url")
 
 
 SCORE_SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_SCORE]

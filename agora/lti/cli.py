@@ -7,7 +7,8 @@ import asyncio
 import asyncpg
 import click
 
-from agora.lti import keys, queries
+from agora.lti import keys
+from agora.lti.queries import platforms, tool_keys
 
 
 async def _with_connection(settings, work):
@@ -59,7 +60,7 @@ def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_u
         _url(value, label)
 
     async def work(connection):
-        platform_id = await queries.upsert_platform(
+        platform_id = await platforms.upsert_platform(
             connection,
             issuer=issuer,
             client_id=client_id,
@@ -69,7 +70,7 @@ def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_u
             jwks_url=jwks_url,
         )
         for deployment_id in deployment_ids:
-            await queries.insert_deployment(connection, platform_id, deployment_id)
+            await platforms.insert_deployment(connection, platform_id, deployment_id)
         return platform_id
 
     platform_id = _run(work)
@@ -82,7 +83,7 @@ def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_u
 @platform.command("list")
 def platform_list():
     """List registered platforms with their deployments."""
-    rows = _run(queries.select_platforms)
+    rows = _run(platforms.select_platforms)
     if not rows:
         click.echo("no platforms registered")
     for row in rows:
@@ -119,7 +120,7 @@ def keys_list():
 
     async def work(connection):
         await keys.signing_key(connection)
-        return await queries.select_tool_keys(connection)
+        return await tool_keys.select_tool_keys(connection)
 
     for row in _run(work):
         state = (

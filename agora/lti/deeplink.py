@@ -18,6 +18,8 @@ from agora import i18n
 from agora.deps import AppSettings, Db, Redis
 from agora.lti import claims as c
 from agora.lti import keys
+from agora.lti.ags import assignment_resource_id
+from agora.lti.queries import launches, platforms
 from agora.markup import clean_text
 from agora.sessions import select_principal
 from agora.web import html_response, render
@@ -41,15 +43,8 @@ NEW_ASSIGNMENT_RUBRIC = [
 ]
 
 
-def assignment_resource_id(assignment_id: int) -> str:
-    """The AGS resourceId of a peer-review assignment's line item."""
-    return f"assignment-{assignment_id}"
-
-
 async def picker_response(connection: asyncpg.Connection, done) -> Response:
-    row = await connection.fetchrow(
-        "SELECT title, language FROM courses WHERE id = $1", done.principal.course_id
-    )
+    row = await launches.select_course_heading(connection, done.principal.course_id)
     body = render(
         "lti/picker.html",
         locale=i18n.choose_locale(done.principal.locale, row["language"] if row else None),
@@ -150,7 +145,7 @@ async def deep_link_return(
     if not context.get("accept_multiple"):
         picked = picked[:1]
     items = [content_item(p, settings, accept_lineitem=context["accept_lineitem"]) for p in picked]
-    platform = await db.fetchrow("SELECT * FROM platforms WHERE id = $1", context["platform_id"])
+    platform = await platforms.select_platform(db, context["platform_id"])
     if platform is None:
         return _error("the platform of this request is no longer registered", 410)
     jwt = await response_jwt(db, platform, context, items, "" if items else "Nothing was added.")

@@ -7,12 +7,15 @@ Login and launch are browser flows: failures answer an HTML page with the reason
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import asyncpg
 from litestar import Request, Response, get, post, route
 from litestar.status_codes import HTTP_302_FOUND
+from litestar.types import ControllerRouterHandler
 
 from agora.deps import AppSettings, Db, Redis
-from agora.lti import deeplink, keys, registration, service
+from agora.lti import deeplink, keys, launch, login, registration
 from agora.lti.validation import LaunchRejected
 from agora.web import html_response, launch_response, render
 
@@ -20,12 +23,12 @@ log = logging.getLogger("agora.lti")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def error_page(reason: str, status: int) -> Response:
+def error_page(reason: str, status: int) -> Response[Any]:
     body = render("lti/error.html", locale="en", reason=reason, status=status)
     return html_response(body, status=status, headers=NO_STORE)
 
 
-async def _params(request: Request) -> dict:
+async def _params(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if request.method == "POST":
         form = await request.form()
         return {k: form.get(k) for k in form}
@@ -33,17 +36,19 @@ async def _params(request: Request) -> dict:
 
 
 @route("/lti/login", http_method=["GET", "POST"], tags=["lti"], include_in_schema=True)
-async def lti_login(request: Request, db: Db, redis: Redis, settings: AppSettings) -> Response:
+async def lti_login(
+    request: Request[Any, Any, Any], db: Db, redis: Redis, settings: AppSettings
+) -> Response[Any]:
     """OIDC third-party initiated login: store state and nonce, redirect to the platform."""
     try:
-        await service.check_login_rate(redis, request.client.host if request.client else "-")
-        result = await service.login(db, redis, settings, await _params(request))
+        await login.check_login_rate(redis, request.client.host if request.client else "-")
+        result = await login.login(db, redis, settings, await _params(request))
     except LaunchRejected as error:
         return error_page(error.reason, error.status)
-    except service.RedisDown:
+    except login.RedisDown:
         log.warning("LTI login refused: Redis unavailable")
         return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
-    headers = {**NO_STORE, "Set-Cookie": service.state_cookie(result.state)}
+    headers = {**NO_STORE, "Set-Cookie": login.state_cookie(result.state)}
     if result.storage_target:
         body = render(
             "lti/login_storage.html",
@@ -61,14 +66,16 @@ async def lti_login(request: Request, db: Db, redis: Redis, settings: AppSetting
 
 
 @post("/lti/launch", tags=["lti"], status_code=200)
-async def lti_launch(request: Request, db: Db, redis: Redis, settings: AppSettings) -> Response:
+async def lti_launch(
+    request: Request[Any, Any, Any], db: Db, redis: Redis, settings: AppSettings
+) -> Response[Any]:
     """Validate the id_token, then open the course (or the deep-linking picker)."""
     form = await _params(request)
     try:
-        launch, bound = await service.validate_launch(db, redis, settings, form, request.cookies)
+        valid, bound = await launch.validate_launch(db, redis, form, request.cookies)
         if not bound:
-            pending_id = await service.park_launch(redis, launch)
-            state = launch.state
+            pending_id = await launch.park_launch(redis, valid)
+            state = valid.state
             body = render(
                 "lti/launch_storage.html",
                 locale="en",
@@ -76,46 +83,48 @@ async def lti_launch(request: Request, db: Db, redis: Redis, settings: AppSettin
                 pending_id=pending_id,
                 state=state,
                 storage_target=form.get("lti_storage_target") or "_parent",
-                platform_origin=service.origin(launch.platform["auth_login_url"]),
+                platform_origin=login.origin(valid.platform["auth_login_url"]),
             )
             return html_response(body, headers=NO_STORE)
-        return await _finish(db, redis, settings, launch)
+        return await _finish(db, redis, settings, valid)
     except LaunchRejected as error:
         log.info("LTI launch rejected: %s", error.reason)
         return error_page(error.reason, error.status)
-    except service.RedisDown:
+    except login.RedisDown:
         log.warning("LTI launch refused: Redis unavailable")
         return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
 
 
 @post("/lti/launch/complete", tags=["lti"], status_code=200)
 async def lti_launch_complete(
-    request: Request, db: Db, redis: Redis, settings: AppSettings
-) -> Response:
+    request: Request[Any, Any, Any], db: Db, redis: Redis, settings: AppSettings
+) -> Response[Any]:
     """Second half of a cookie-less launch, once platform storage confirmed the state."""
     form = await _params(request)
     try:
-        launch = await service.unpark_launch(
+        parked = await launch.unpark_launch(
             redis, str(form.get("launch") or ""), str(form.get("state") or "")
         )
-        return await _finish(db, redis, settings, launch)
+        return await _finish(db, redis, settings, parked)
     except LaunchRejected as error:
         return error_page(error.reason, error.status)
-    except service.RedisDown:
+    except login.RedisDown:
         return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
 
 
-async def _finish(db, redis: Redis, settings: AppSettings, launch: service.Launch) -> Response:
+async def _finish(
+    db: asyncpg.Connection, redis: Redis, settings: AppSettings, valid: launch.Launch
+) -> Response[Any]:
     # A savepoint: if anything fails half-way, none of the launch's rows stay.
     async with db.transaction():
-        done = await service.complete_launch(db, redis, settings, launch)
+        done = await launch.complete_launch(db, redis, settings, valid)
     if done.deep_link is not None:
         return await deeplink.picker_response(db, done)
     return await launch_response(db, done.principal, done.token)
 
 
 @get("/lti/jwks", tags=["lti"], cache=False)
-async def lti_jwks(db: Db) -> Response:
+async def lti_jwks(db: Db) -> Response[Any]:
     """Our public keys (current and those still in their grace period)."""
     return Response(
         await keys.public_jwks(db),
@@ -124,7 +133,7 @@ async def lti_jwks(db: Db) -> Response:
     )
 
 
-ROUTES: list = [
+ROUTES: list[ControllerRouterHandler] = [
     lti_login,
     lti_launch,
     lti_launch_complete,

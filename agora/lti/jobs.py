@@ -6,82 +6,114 @@ twice: a score row carries a version, so a job never marks a newer score as sent
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import asyncpg
 from arq import Retry
-from arq.worker import func
+from arq.worker import Function, func
+from joserfc.jwk import RSAKey
+from redis.asyncio import Redis
+from redis.exceptions import LockError
 
+from agora.db import Database
 from agora.lti import ags, keys, nrps, outbound
 from agora.lti import claims as c
+from agora.lti.queries import passbacks, platforms, rosters
 
 log = logging.getLogger("agora.lti.jobs")
 MAX_TRIES = 6
+# Longer than any one job's calls to the platform (each has a 10 s timeout).
+LOCK_SECONDS = 120
 
 
 def backoff(job_try: int) -> timedelta:
     return timedelta(seconds=min(2 * 4 ** (job_try - 1), 3600))
 
 
-async def _load_passback(connection, course_id: int, resource_id: str, user_id: int):
-    row = await connection.fetchrow(
-        """SELECT p.*, u.sub FROM lti_score_passbacks p JOIN users u ON u.id = p.user_id
-            WHERE p.course_id = $1 AND p.resource_id = $2 AND p.user_id = $3""",
-        course_id,
-        resource_id,
-        user_id,
-    )
+@contextlib.asynccontextmanager
+async def alone(redis: Redis, name: str) -> AsyncIterator[None]:
+    """Run the body while no other job holds `name`, or have arq try again in a second.
+
+    A redis-py Lock: released only if still ours (past LOCK_SECONDS another job may hold it).
+    """
+    lock = redis.lock(name, timeout=LOCK_SECONDS, blocking=False)
+    if not await lock.acquire():
+        raise Retry(defer=timedelta(seconds=1))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(LockError):
+            await lock.release()
+
+
+@dataclass
+class Passback:
+    """What publishing one score needs, read in one go before any call to the platform."""
+
+    row: asyncpg.Record
+    endpoint: asyncpg.Record | None
+    platform: dict[str, Any]
+    lineitem_url: str | None
+    key: RSAKey
+
+
+async def _load_passback(
+    connection: asyncpg.Connection, course_id: int, resource_id: str, user_id: int
+) -> Passback | None:
+    """None when there is nothing to send (no such score, or already sent)."""
+    row = await passbacks.select_passback(connection, course_id, resource_id, user_id)
     if row is None or row["status"] == "sent":
-        return None, None, None, None, None
-    endpoint = await connection.fetchrow(
-        """SELECT lineitems_url, ags_scopes FROM lti_resource_links
-            WHERE course_id = $1 AND lineitems_url IS NOT NULL
-            ORDER BY updated_at DESC LIMIT 1""",
-        course_id,
+        return None
+    platform = await platforms.select_course_platform(connection, course_id)
+    if platform is None:
+        return None
+    return Passback(
+        row=row,
+        endpoint=await passbacks.select_ags_endpoint(connection, course_id),
+        platform=dict(platform),
+        lineitem_url=await passbacks.select_line_item_url(connection, course_id, resource_id),
+        key=await keys.signing_key(connection),
     )
-    platform = await connection.fetchrow(
-        """SELECT p.* FROM platforms p JOIN courses co ON co.platform_id = p.id
-            WHERE co.id = $1""",
-        course_id,
-    )
-    lineitem_url = await connection.fetchval(
-        "SELECT lineitem_url FROM lti_line_items WHERE course_id = $1 AND resource_id = $2",
-        course_id,
-        resource_id,
-    )
-    return row, endpoint, dict(platform), lineitem_url, await keys.signing_key(connection)
 
 
-async def _mark(db, course_id, resource_id, user_id, version, status, error=None) -> None:
+async def _mark(
+    db: Database,
+    course_id: int,
+    resource_id: str,
+    user_id: int,
+    version: int,
+    status: str,
+    error: str | None = None,
+) -> None:
     async with db.acquire() as connection:
-        await connection.execute(
-            """UPDATE lti_score_passbacks
-                  SET status = $5, last_error = $6, updated_at = now(),
-                      attempts = attempts + CASE WHEN $5 IN ('sent', 'failed') THEN 1 ELSE 0 END,
-                      sent_at = CASE WHEN $5 = 'sent' THEN now() ELSE sent_at END
-                WHERE course_id = $1 AND resource_id = $2 AND user_id = $3 AND version = $4""",
+        await passbacks.update_passback_status(
+            connection,
             course_id,
             resource_id,
             user_id,
-            version,
-            status,
-            error[:1000] if error else None,
+            version=version,
+            status=status,
+            error=error[:1000] if error else None,
         )
 
 
-async def _line_item(ctx, client, course_id, resource_id, lineitems_url, row) -> str:
+async def _line_item(
+    ctx: dict[str, Any],
+    client: ags.AgsClient,
+    course_id: int,
+    resource_id: str,
+    lineitems_url: str,
+    row: asyncpg.Record,
+) -> str:
     """Find or create the line item, once per (course, resource) even with concurrent jobs."""
-    lock = f"lti:lineitem:{course_id}:{resource_id}"
-    if not await ctx["redis"].set(lock, "1", nx=True, ex=120):
-        raise Retry(defer=timedelta(seconds=1))
-    try:
+    async with alone(ctx["redis"], f"lti:lineitem:{course_id}:{resource_id}"):
         async with ctx["db"].acquire() as connection:
-            known = await connection.fetchval(
-                """SELECT lineitem_url FROM lti_line_items
-                    WHERE course_id = $1 AND resource_id = $2""",
-                course_id,
-                resource_id,
-            )
+            known = await passbacks.select_line_item_url(connection, course_id, resource_id)
         if known is not None:
             return known
         url = await client.find_or_create_line_item(
@@ -91,20 +123,16 @@ async def _line_item(ctx, client, course_id, resource_id, lineitems_url, row) ->
             score_maximum=row["score_maximum"],
         )
         async with ctx["db"].acquire() as connection:
-            await connection.execute(
-                """INSERT INTO lti_line_items (course_id, resource_id, lineitems_url,
-                           lineitem_url, label, score_maximum)
-                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+            await passbacks.insert_line_item(
+                connection,
                 course_id,
                 resource_id,
-                lineitems_url,
-                url,
-                row["label"],
-                row["score_maximum"],
+                lineitems_url=lineitems_url,
+                lineitem_url=url,
+                label=row["label"],
+                score_maximum=row["score_maximum"],
             )
         return url
-    finally:
-        await ctx["redis"].delete(lock)
 
 
 def scopes_for(granted: list[str]) -> list[str]:
@@ -113,27 +141,23 @@ def scopes_for(granted: list[str]) -> list[str]:
     return chosen or wanted
 
 
-async def lti_publish_score(ctx: dict, course_id: int, resource_id: str, user_id: int) -> str:
+async def lti_publish_score(
+    ctx: dict[str, Any], course_id: int, resource_id: str, user_id: int
+) -> str:
     """Publish the latest recorded score of (course, resource, user) to the platform's gradebook."""
     # One publisher per score row at a time (jobs for one row may run concurrently); the other
     # comes back later and finds the row sent, or a newer version to send.
-    lock = f"lti:passback:{course_id}:{resource_id}:{user_id}"
-    if not await ctx["redis"].set(lock, "1", nx=True, ex=120):
-        raise Retry(defer=timedelta(seconds=1))
-    try:
+    async with alone(ctx["redis"], f"lti:passback:{course_id}:{resource_id}:{user_id}"):
         return await _publish(ctx, course_id, resource_id, user_id)
-    finally:
-        await ctx["redis"].delete(lock)
 
 
-async def _publish(ctx: dict, course_id: int, resource_id: str, user_id: int) -> str:
-    db = ctx["db"]
+async def _publish(ctx: dict[str, Any], course_id: int, resource_id: str, user_id: int) -> str:
+    db: Database = ctx["db"]
     async with db.acquire() as connection:
-        row, endpoint, platform, lineitem_url, key = await _load_passback(
-            connection, course_id, resource_id, user_id
-        )
-    if row is None:
+        passback = await _load_passback(connection, course_id, resource_id, user_id)
+    if passback is None:
         return "nothing to send"
+    row, endpoint, lineitem_url = passback.row, passback.endpoint, passback.lineitem_url
     version = row["version"]
     if endpoint is None:
         await _mark(
@@ -149,7 +173,11 @@ async def _publish(ctx: dict, course_id: int, resource_id: str, user_id: int) ->
     try:
         async with outbound.client() as http:
             client = ags.AgsClient(
-                http, ctx["redis"], platform, key, scopes_for(list(endpoint["ags_scopes"]))
+                http,
+                ctx["redis"],
+                passback.platform,
+                passback.key,
+                scopes_for(list(endpoint["ags_scopes"])),
             )
             if lineitem_url is None:
                 lineitem_url = await _line_item(
@@ -175,26 +203,20 @@ async def _publish(ctx: dict, course_id: int, resource_id: str, user_id: int) ->
     return "sent"
 
 
-async def lti_sync_roster(ctx: dict, course_id: int) -> int:
+async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
     """Upsert the course roster from NRPS; returns how many members were seen."""
-    db = ctx["db"]
+    db: Database = ctx["db"]
     async with db.acquire() as connection:
-        service = await connection.fetchrow(
-            "SELECT nrps_url FROM lti_course_services WHERE course_id = $1", course_id
-        )
-        platform = await connection.fetchrow(
-            """SELECT p.* FROM platforms p JOIN courses co ON co.platform_id = p.id
-                WHERE co.id = $1""",
-            course_id,
-        )
+        nrps_url = await rosters.select_nrps_url(connection, course_id)
+        platform = await platforms.select_course_platform(connection, course_id)
         key = await keys.signing_key(connection)
-    if service is None or not service["nrps_url"] or platform is None:
+    if not nrps_url or platform is None:
         return 0
     seen = 0
     try:
         async with outbound.client() as http:
             async for members in nrps.member_pages(
-                http, ctx["redis"], dict(platform), key, service["nrps_url"]
+                http, ctx["redis"], dict(platform), key, nrps_url
             ):
                 async with db.acquire() as connection, connection.transaction():
                     seen += await nrps.upsert_members(
@@ -205,25 +227,17 @@ async def lti_sync_roster(ctx: dict, course_id: int) -> int:
                     )
     except outbound.PlatformHTTPError as error:
         async with db.acquire() as connection:
-            await connection.execute(
-                "UPDATE lti_course_services SET nrps_last_error = $2 WHERE course_id = $1",
-                course_id,
-                str(error)[:1000],
-            )
+            await rosters.update_roster_error(connection, course_id, str(error)[:1000])
         job_try = ctx.get("job_try", 1)
         if error.retriable and job_try < 3:
             raise Retry(defer=backoff(job_try + 2)) from None
         return seen
     async with db.acquire() as connection:
-        await connection.execute(
-            """UPDATE lti_course_services SET nrps_synced_at = now(), nrps_last_error = NULL
-                WHERE course_id = $1""",
-            course_id,
-        )
+        await rosters.update_roster_synced(connection, course_id)
     return seen
 
 
-FUNCTIONS: list = [
+FUNCTIONS: list[Function] = [
     func(lti_publish_score, name="lti_publish_score", max_tries=MAX_TRIES),
     func(lti_sync_roster, name="lti_sync_roster", max_tries=3),
 ]

@@ -9,17 +9,16 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import asyncpg
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from agora.lti import queries
+from agora.lti.queries import tool_keys
 
 KEY_BITS = 2048
 DEFAULT_GRACE = timedelta(days=7)
-# Any fixed number; serialises "generate the first key" across processes.
-KEY_LOCK_ID = 0x4C_54_49_4B  # "LTIK"
 
 
 @lru_cache(maxsize=16)
@@ -36,24 +35,24 @@ def new_key() -> tuple[str, str]:
 
 async def signing_key(connection: asyncpg.Connection) -> RSAKey:
     """The current signing key, creating the first one if there is none yet."""
-    row = await queries.select_signing_key(connection)
-    if row is None:
-        async with connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", KEY_LOCK_ID)
-            row = await queries.select_signing_key(connection)
-            if row is None:
-                kid, pem = new_key()
-                await queries.insert_tool_key(connection, kid, pem)
-                row = {"kid": kid, "private_pem": pem}
-    return _load(row["kid"], row["private_pem"])
+    row = await tool_keys.select_signing_key(connection)
+    if row is not None:
+        return _load(row["kid"], row["private_pem"])
+    async with connection.transaction():
+        await tool_keys.lock_tool_keys(connection)
+        row = await tool_keys.select_signing_key(connection)
+        if row is not None:
+            return _load(row["kid"], row["private_pem"])
+        kid, pem = new_key()
+        await tool_keys.insert_tool_key(connection, kid, pem)
+    return _load(kid, pem)
 
 
-async def public_jwks(connection: asyncpg.Connection) -> dict:
+async def public_jwks(connection: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
     """Every published public key (the current one is created if missing)."""
     await signing_key(connection)
-    rows = await queries.select_published_keys(connection)
     keys = []
-    for row in rows:
+    for row in await tool_keys.select_published_keys(connection):
         public = _load(row["kid"], row["private_pem"]).as_dict(private=False)
         keys.append({**public, "use": "sig", "alg": "RS256", "kid": row["kid"]})
     return {"keys": keys}
@@ -63,13 +62,13 @@ async def rotate(connection: asyncpg.Connection, grace: timedelta = DEFAULT_GRAC
     """Add a new signing key; the previous ones stop signing and stay published for `grace`."""
     kid, pem = new_key()
     async with connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", KEY_LOCK_ID)
-        await queries.retire_tool_keys(connection, grace)
-        await queries.insert_tool_key(connection, kid, pem)
+        await tool_keys.lock_tool_keys(connection)
+        await tool_keys.retire_tool_keys(connection, grace)
+        await tool_keys.insert_tool_key(connection, kid, pem)
     return kid
 
 
-async def sign(connection: asyncpg.Connection, claims: dict, *, typ: str = "JWT") -> str:
+async def sign(connection: asyncpg.Connection, claims: dict[str, Any], *, typ: str = "JWT") -> str:
     """A compact RS256 JWT signed with our current key, its kid in the header."""
     key = await signing_key(connection)
     header = {"alg": "RS256", "kid": key.kid, "typ": typ}

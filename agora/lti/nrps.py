@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
 from joserfc.jwk import RSAKey
+from redis.asyncio import Redis
 
 from agora.lti import claims as c
 from agora.lti import outbound, tokens
 from agora.lti.ags import next_link
+from agora.lti.queries import rosters
 
 MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_PAGES = 1000
@@ -18,8 +21,8 @@ MAX_MEMBERS_PER_PAGE = 10_000
 
 
 async def member_pages(
-    http: httpx.AsyncClient, redis, platform: dict, key: RSAKey, url: str
-) -> AsyncIterator[list[dict]]:
+    http: httpx.AsyncClient, redis: Redis, platform: dict[str, Any], key: RSAKey, url: str
+) -> AsyncIterator[list[dict[str, Any]]]:
     """Yield the members of each page, following Link: rel="next" at most MAX_PAGES times."""
     scopes = [c.SCOPE_NRPS]
     for _ in range(MAX_PAGES):
@@ -41,26 +44,44 @@ async def member_pages(
         if not isinstance(members, list):
             raise outbound.PlatformHTTPError(f"{url}: not a membership container", retriable=False)
         yield [m for m in members[:MAX_MEMBERS_PER_PAGE] if isinstance(m, dict)]
-        url = next_link(response)
-        if url is None:
+        following = next_link(response)
+        if following is None:
             return
+        url = following
 
 
 def _text(value: object, limit: int = 255) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+class Member(NamedTuple):
+    """One NRPS member, checked and bounded."""
+
+    sub: str
+    name: str
+    given_name: str
+    family_name: str
+    email: str
+    role: str
+    lti_roles: list[str]
+    active: bool
+
+
 async def upsert_members(
-    connection: asyncpg.Connection, *, platform_id: int, course_id: int, members: list[dict]
+    connection: asyncpg.Connection,
+    *,
+    platform_id: int,
+    course_id: int,
+    members: list[dict[str, Any]],
 ) -> int:
     """Set-based upsert of one page of members: users, then memberships. Returns how many."""
-    by_sub: dict[str, tuple] = {}
+    by_sub: dict[str, Member] = {}
     for member in members:
         sub = member.get("user_id")
         if not isinstance(sub, str) or not sub or len(sub) > 255:
             continue
         roles = [r for r in member.get("roles", []) if isinstance(r, str)][:50]
-        by_sub[sub] = (
+        by_sub[sub] = Member(
             sub,
             _text(member.get("name")),
             _text(member.get("given_name")),
@@ -73,42 +94,17 @@ async def upsert_members(
     rows = list(by_sub.values())
     if not rows:
         return 0
-    subs, names, givens, families, emails, roles, lti_roles, active = map(
-        list, zip(*rows, strict=True)
-    )
-    # lti_roles is a ragged array: pass it as one text per member and split it in SQL.
-    joined = ["\x1f".join(r) for r in lti_roles]
-    await connection.execute(
-        """WITH input AS (
-               SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                    $7::text[], $8::text[], $9::bool[])
-                        AS t(sub, name, given_name, family_name, email, role, lti_roles, active)
-           ), upserted AS (
-               INSERT INTO users (platform_id, sub, name, given_name, family_name, email)
-               SELECT $1, sub, name, given_name, family_name, email FROM input
-               ON CONFLICT (platform_id, sub) DO UPDATE
-                  SET name = COALESCE(NULLIF(EXCLUDED.name, ''), users.name),
-                      given_name = COALESCE(NULLIF(EXCLUDED.given_name, ''), users.given_name),
-                      family_name = COALESCE(NULLIF(EXCLUDED.family_name, ''), users.family_name),
-                      email = COALESCE(NULLIF(EXCLUDED.email, ''), users.email)
-               RETURNING id, sub
-           )
-           INSERT INTO memberships (course_id, user_id, role, lti_roles, active)
-           SELECT $10, u.id, i.role,
-                  COALESCE(string_to_array(NULLIF(i.lti_roles, ''), chr(31)), '{}'), i.active
-             FROM input i JOIN upserted u ON u.sub = i.sub
-           ON CONFLICT (course_id, user_id) DO UPDATE
-              SET role = EXCLUDED.role, lti_roles = EXCLUDED.lti_roles,
-                  active = EXCLUDED.active, updated_at = now()""",
-        platform_id,
-        subs,
-        names,
-        givens,
-        families,
-        emails,
-        roles,
-        joined,
-        active,
+    await rosters.upsert_roster_page(
+        connection,
         course_id,
+        platform_id,
+        subs=[r.sub for r in rows],
+        names=[r.name for r in rows],
+        given_names=[r.given_name for r in rows],
+        family_names=[r.family_name for r in rows],
+        emails=[r.email for r in rows],
+        roles=[r.role for r in rows],
+        lti_roles=[r.lti_roles for r in rows],
+        active=[r.active for r in rows],
     )
     return len(rows)

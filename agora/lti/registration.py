@@ -12,8 +12,9 @@ from litestar import Request, Response, get
 
 from agora.deps import AppSettings, Db
 from agora.lti import claims as c
-from agora.lti import outbound, queries
-from agora.lti.service import origin
+from agora.lti import outbound
+from agora.lti.login import origin
+from agora.lti.queries import platforms
 from agora.web import html_response, render
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -108,7 +109,7 @@ async def register(
     name = ""
     if isinstance(platform_config, dict):
         name = str(platform_config.get("product_family_code", ""))[:100]
-    platform_id = await queries.upsert_platform(
+    platform_id = await platforms.upsert_platform(
         connection,
         issuer=issuer,
         client_id=client_id,
@@ -118,7 +119,7 @@ async def register(
         jwks_url=endpoints["jwks_uri"],
     )
     if isinstance(deployment_id, str) and deployment_id:
-        await queries.insert_deployment(connection, platform_id, deployment_id[:255])
+        await platforms.insert_deployment(connection, platform_id, deployment_id[:255])
     return {
         "platform_id": platform_id,
         "issuer": issuer,

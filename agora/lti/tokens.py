@@ -2,24 +2,32 @@
 
 We authenticate with a JWT client assertion signed by our current key (RS256, our kid). Tokens
 are cached in Redis per (platform, scopes) until shortly before they expire, so publishing many
-scores costs one token request.
+scores costs one token request: concurrent jobs wait on a redis-py Lock for the one fetching.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import hashlib
 import secrets
 import time
+from typing import Any
 
 import httpx
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from redis.asyncio import Redis
+from redis.exceptions import LockError
 
 from agora.lti import outbound
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 EXPIRY_MARGIN = 60
+# The fetching job holds the lock at most this long (a token request has a 10 s timeout) ...
+LOCK_SECONDS = 15
+# ... and the others wait at most this long for it before asking the platform themselves.
+LOCK_WAIT_SECONDS = 5
+LOCK_POLL_SECONDS = 0.1
 
 
 def cache_key(platform_id: int, scopes: list[str]) -> str:
@@ -27,7 +35,7 @@ def cache_key(platform_id: int, scopes: list[str]) -> str:
     return f"lti:token:{platform_id}:{digest}"
 
 
-def client_assertion(platform: dict, key: RSAKey) -> str:
+def client_assertion(platform: dict[str, Any], key: RSAKey) -> str:
     now = int(time.time())
     claims = {
         "iss": platform["client_id"],
@@ -41,27 +49,41 @@ def client_assertion(platform: dict, key: RSAKey) -> str:
 
 
 async def access_token(
-    http: httpx.AsyncClient, redis, platform: dict, key: RSAKey, scopes: list[str]
+    http: httpx.AsyncClient, redis: Redis, platform: dict[str, Any], key: RSAKey, scopes: list[str]
 ) -> str:
+    """A cached token for these scopes, or a new one from the platform's token endpoint."""
     key_name = cache_key(platform["id"], scopes)
     cached = await redis.get(key_name)
     if cached is not None:
-        return cached.decode()
-    # Concurrent jobs wait briefly for the one that is fetching instead of each asking.
-    for _ in range(50):
-        if await redis.set(key_name + ":lock", "1", nx=True, ex=15):
-            break
-        await asyncio.sleep(0.1)
+        return bytes(cached).decode()
+    lock = redis.lock(
+        key_name + ":lock",
+        timeout=LOCK_SECONDS,
+        sleep=LOCK_POLL_SECONDS,
+        blocking_timeout=LOCK_WAIT_SECONDS,
+    )
+    acquired = await lock.acquire()
+    try:
+        # The job we waited for has most likely cached a token by now.
         cached = await redis.get(key_name)
         if cached is not None:
-            return cached.decode()
-    try:
+            return bytes(cached).decode()
         return await _fetch(http, redis, platform, key, scopes, key_name)
     finally:
-        await redis.delete(key_name + ":lock")
+        if acquired:
+            # Released only if still ours: past LOCK_SECONDS another job may hold it.
+            with contextlib.suppress(LockError):
+                await lock.release()
 
 
-async def _fetch(http, redis, platform: dict, key: RSAKey, scopes: list[str], key_name: str) -> str:
+async def _fetch(
+    http: httpx.AsyncClient,
+    redis: Redis,
+    platform: dict[str, Any],
+    key: RSAKey,
+    scopes: list[str],
+    key_name: str,
+) -> str:
     form = {
         "grant_type": "client_credentials",
         "client_assertion_type": ASSERTION_TYPE,
@@ -74,12 +96,12 @@ async def _fetch(http, redis, platform: dict, key: RSAKey, scopes: list[str], ke
     token = document.get("access_token") if isinstance(document, dict) else None
     if not isinstance(token, str) or not token:
         raise outbound.PlatformHTTPError("the token endpoint answered without an access_token")
-    expires_in = document.get("expires_in", 3600)
+    expires_in = document.get("expires_in", 3600) if isinstance(document, dict) else 3600
     ttl = int(expires_in) - EXPIRY_MARGIN if isinstance(expires_in, int | float) else 300
     if ttl > 0:
         await redis.set(key_name, token, ex=ttl)
     return token
 
 
-async def forget(redis, platform_id: int, scopes: list[str]) -> None:
+async def forget(redis: Redis, platform_id: int, scopes: list[str]) -> None:
     await redis.delete(cache_key(platform_id, scopes))

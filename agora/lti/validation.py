@@ -14,7 +14,8 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from agora.lti import claims as c
-from agora.lti import outbound, platform_keys, queries
+from agora.lti import outbound, platform_keys
+from agora.lti.queries import platforms
 
 LEEWAY_SECONDS = 60
 MAX_TOKEN_BYTES = 64_000
@@ -101,7 +102,7 @@ async def check_lti_claims(connection: asyncpg.Connection, claims: dict, platfor
     deployment_id = claims.get(c.DEPLOYMENT_ID)
     if not isinstance(deployment_id, str) or not deployment_id:
         raise LaunchRejected("missing claim deployment_id")
-    if not await queries.deployment_exists(connection, platform["id"], deployment_id):
+    if not await platforms.deployment_exists(connection, platform["id"], deployment_id):
         raise LaunchRejected(f"deployment {deployment_id!r} is not registered for this platform")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub or len(sub) > 255:

@@ -11,7 +11,7 @@ from agora.app import create_app
 from agora.demo import DEV_DEPLOYMENT_ID, upsert_dev_platform
 from agora.devlms.schema import create_schema
 from agora.lti import ags
-from agora.lti import queries as lti_queries
+from agora.lti.queries import platforms as lti_platforms
 from agora.sessions import select_principal
 from agora.settings import load_settings
 from tests.agora.lti.platform import bound_socket, serve
@@ -45,7 +45,7 @@ async def dev(database_url, server_urls, database, redis, conn, tmp_path):
     )
     await create_schema(conn)  # as `agora serve` does in dev mode (rolled back with the test)
     platform_id = await upsert_dev_platform(conn, base)
-    await lti_queries.insert_deployment(conn, platform_id, DEV_DEPLOYMENT_ID)
+    await lti_platforms.insert_deployment(conn, platform_id, DEV_DEPLOYMENT_ID)
     app = create_app(settings, database=database, redis=redis)
     async with serve(app, sock), httpx.AsyncClient(base_url=base, timeout=30) as http:
         http.settings = settings

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from agora.lti import queries
+from agora.lti.queries import platforms
 from tests.agora.lti.platform import Platform, serve
 
 
@@ -24,7 +24,7 @@ async def platform(platform_server, conn) -> Platform:
     """The stand-in platform, reset, and registered with the tool (in this test's transaction)."""
     platform_server.reset()
     p = platform_server
-    platform_id = await queries.upsert_platform(
+    platform_id = await platforms.upsert_platform(
         conn,
         issuer=p.issuer,
         client_id=p.client_id,
@@ -33,7 +33,7 @@ async def platform(platform_server, conn) -> Platform:
         auth_token_url=f"{p.url}/token",
         jwks_url=f"{p.url}/jwks",
     )
-    await queries.insert_deployment(conn, platform_id, p.deployment_id)
+    await platforms.insert_deployment(conn, platform_id, p.deployment_id)
     p.platform_id = platform_id
     return p
 

@@ -458,7 +458,7 @@ async def test_redis_down_fails_closed_with_503(client, conn, platform, settings
 
 
 async def test_logins_are_rate_limited_per_client_address(client, conn, platform, redis):
-    from agora.lti.service import LOGIN_RATE
+    from agora.lti.login import LOGIN_RATE
 
     await redis.set("lti:login-rate:127.0.0.1", LOGIN_RATE, ex=60)
     result = await login(client, platform)

@@ -23,7 +23,7 @@ pytest.importorskip("lti_consumer", reason="dev extra lti-consumer-xblock is not
 
 from agora.app import create_app
 from agora.lti import ags
-from agora.lti import queries as lti_queries
+from agora.lti.queries import platforms as lti_platforms
 from agora.outbox import relay_pending
 from agora.sessions import select_principal
 from agora.settings import load_settings
@@ -141,7 +141,7 @@ async def _launch(http, platform, **kwargs) -> httpx.Response:
 
 
 async def _register(conn, platform: dict) -> None:
-    platform_id = await lti_queries.upsert_platform(
+    platform_id = await lti_platforms.upsert_platform(
         conn,
         issuer=platform["issuer"],
         client_id=platform["client_id"],
@@ -150,7 +150,7 @@ async def _register(conn, platform: dict) -> None:
         auth_token_url=platform["auth_token_url"],
         jwks_url=platform["jwks_url"],
     )
-    await lti_queries.insert_deployment(conn, platform_id, "1")  # Open edX's fixed deployment
+    await lti_platforms.insert_deployment(conn, platform_id, "1")  # Open edX's fixed deployment
 
 
 def session_of(response) -> str:

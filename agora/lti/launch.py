@@ -1,23 +1,26 @@
-"""OIDC login and launch: the rules. HTTP details live in http.py, SQL in queries.py.
+"""The launch, second half of the OIDC flow (login.py is the first; HTTP details in http.py).
 
-Login stores state and nonce in Redis (short TTL) and binds the state to the browser by a cookie
-and, when the platform offers it, by LTI platform storage (postMessage). Launch validates the
-id_token fully (validation.py), consumes the nonce atomically, and only then writes: course, user,
-membership, resource link, session.
+It validates the id_token fully (validation.py) against the login's state and nonce, consumes
+the nonce atomically, and only then writes: course, user, membership, resource link, session.
+A launch whose state cookie the browser did not send waits in Redis ("parked") until LTI
+platform storage confirms the state.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from typing import Any
 
 import asyncpg
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agora.lti import claims as c
-from agora.lti import queries
+from agora.lti.login import RedisDown, cookie_state, param
+from agora.lti.queries import launches, passbacks, platforms
 from agora.lti.validation import (
     MAX_TOKEN_BYTES,
     LaunchRejected,
@@ -27,150 +30,22 @@ from agora.lti.validation import (
 )
 from agora.markup import clean_text
 from agora.outbox import enqueue
+from agora.schemas import MAX_ID
 from agora.sessions import Principal, create_session
 from agora.settings import Settings
 
-LOGIN_TTL = 600
 PENDING_TTL = 120
 DEEP_LINK_TTL = 3600
-STATE_COOKIE_PREFIX = "agora_lti_state_"
 TARGET_KINDS = frozenset({"forum", "board", "thread", "assignment"})
-MAX_PARAM = 2048
-MAX_ID = 2**63 - 1
-# A whole classroom may share one NAT address and launch at once.
-LOGIN_RATE = 600
 REQUEUE_LIMIT = 1000
-
-
-class RedisDown(Exception):
-    """Redis is unreachable: launches fail closed (no nonce store)."""
-
-
-def _param(params, name: str, *, required: bool = False) -> str:
-    value = params.get(name) or ""
-    if not isinstance(value, str) or len(value) > MAX_PARAM:
-        raise LaunchRejected(f"parameter {name} is malformed")
-    if required and not value:
-        raise LaunchRejected(f"parameter {name} is required")
-    return value
-
-
-def launch_url(settings: Settings) -> str:
-    return settings.base_url + "/lti/launch"
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-# ---- login ------------------------------------------------------------------------------------
-
-
-@dataclass
-class LoginResult:
-    redirect_url: str
-    auth_url: str
-    auth_params: dict
-    state: str
-    nonce: str
-    storage_target: str = ""
-    platform_origin: str = ""
-
-
-async def check_login_rate(redis, client: str) -> None:
-    """At most LOGIN_RATE logins per minute per client address: each stores state in Redis."""
-    key = f"lti:login-rate:{client}"
-    try:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.set(key, 0, ex=60, nx=True)  # the window starts with the first login
-            pipe.incr(key)
-            _, count = await pipe.execute()
-    except (RedisError, OSError) as error:
-        raise RedisDown(str(error)) from None
-    if count > LOGIN_RATE:
-        raise LaunchRejected("too many launches from this address; wait a minute", 429)
-
-
-async def login(connection: asyncpg.Connection, redis, settings: Settings, params) -> LoginResult:
-    issuer = _param(params, "iss", required=True)
-    login_hint = _param(params, "login_hint", required=True)
-    _param(params, "target_link_uri", required=True)
-    client_id = _param(params, "client_id")
-    # Canvas spells it deployment_id; the spec lti_deployment_id.
-    deployment_id = _param(params, "lti_deployment_id") or _param(params, "deployment_id")
-    message_hint = _param(params, "lti_message_hint")
-    storage_target = _param(params, "lti_storage_target")
-
-    platforms = await queries.select_platforms_by_issuer(connection, issuer, client_id)
-    if not platforms:
-        raise LaunchRejected(f"unknown platform: issuer {issuer!r} client_id {client_id!r}")
-    if len(platforms) > 1:
-        raise LaunchRejected("several registrations share this issuer; the login needs client_id")
-    platform = platforms[0]
-    if deployment_id and not await queries.deployment_exists(
-        connection, platform["id"], deployment_id
-    ):
-        raise LaunchRejected(f"deployment {deployment_id!r} is not registered for this platform")
-
-    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    record = {"platform_id": platform["id"], "nonce": nonce, "storage": bool(storage_target)}
-    try:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.set(f"lti:state:{state}", json.dumps(record), ex=LOGIN_TTL)
-            pipe.set(f"lti:nonce:{nonce}", state, ex=LOGIN_TTL)
-            await pipe.execute()
-    except (RedisError, OSError) as error:
-        raise RedisDown(str(error)) from None
-
-    auth_params = {
-        "scope": "openid",
-        "response_type": "id_token",
-        "response_mode": "form_post",
-        "prompt": "none",
-        "client_id": platform["client_id"],
-        "redirect_uri": launch_url(settings),
-        "login_hint": login_hint,
-        "state": state,
-        "nonce": nonce,
-    }
-    if message_hint:
-        auth_params["lti_message_hint"] = message_hint
-    auth_url = platform["auth_login_url"]
-    separator = "&" if "?" in auth_url else "?"
-    return LoginResult(
-        redirect_url=auth_url + separator + urlencode(auth_params),
-        auth_url=auth_url,
-        auth_params=auth_params,
-        state=state,
-        nonce=nonce,
-        storage_target=storage_target,
-        platform_origin=origin(auth_url),
-    )
-
-
-def state_cookie(state: str) -> str:
-    # Partitioned (CHIPS) so it still works inside an LMS iframe where third-party cookies are
-    # partitioned rather than blocked; Path limits it to the LTI endpoints.
-    return (
-        f"{STATE_COOKIE_PREFIX}{state[:16]}={state}; Path=/lti/; Max-Age={LOGIN_TTL}; "
-        "Secure; HttpOnly; SameSite=None; Partitioned"
-    )
-
-
-def cookie_state(cookies, state: str) -> str | None:
-    return cookies.get(STATE_COOKIE_PREFIX + state[:16])
-
-
-# ---- launch -----------------------------------------------------------------------------------
 
 
 @dataclass
 class Launch:
     """A validated launch, ready to be written."""
 
-    platform: dict
-    claims: dict
+    platform: dict[str, Any]
+    claims: dict[str, Any]
     state: str
     role: str
     message_type: str
@@ -180,15 +55,18 @@ class Launch:
 class LaunchDone:
     principal: Principal
     token: str
-    deep_link: dict | None = None
-    extra: dict = field(default_factory=dict)
+    deep_link: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def validate_launch(
-    connection: asyncpg.Connection, redis, settings: Settings, form, cookies
+    connection: asyncpg.Connection,
+    redis: Redis,
+    form: Mapping[str, Any],
+    cookies: Mapping[str, str],
 ) -> tuple[Launch, bool]:
     """Validate; return (launch, bound). `bound` False means platform storage must confirm."""
-    state = _param(form, "state", required=True)
+    state = param(form, "state", required=True)
     id_token = form.get("id_token") or ""
     if not isinstance(id_token, str) or not id_token or len(id_token) > MAX_TOKEN_BYTES:
         raise LaunchRejected("parameter id_token is missing or too large")
@@ -199,10 +77,10 @@ async def validate_launch(
     if raw is None:
         raise LaunchRejected("unknown or expired state: start the launch again from the LMS")
     record = json.loads(raw)
-    platform = await queries.select_platform(connection, record["platform_id"])
-    if platform is None:
+    row = await platforms.select_platform(connection, record["platform_id"])
+    if row is None:
         raise LaunchRejected("the platform of this login is no longer registered")
-    platform = dict(platform)
+    platform = dict(row)
     try:
         claims = await verified_claims(redis, platform, id_token)
     except (RedisError, OSError) as error:
@@ -235,7 +113,7 @@ async def validate_launch(
     return launch, bound
 
 
-async def park_launch(redis, launch: Launch) -> str:
+async def park_launch(redis: Redis, launch: Launch) -> str:
     """Keep a validated launch until platform storage confirms the state (cookie-less flow)."""
     pending_id = secrets.token_urlsafe(24)
     payload = {
@@ -250,7 +128,7 @@ async def park_launch(redis, launch: Launch) -> str:
     return pending_id
 
 
-async def unpark_launch(redis, pending_id: str, state: str) -> Launch:
+async def unpark_launch(redis: Redis, pending_id: str, state: str) -> Launch:
     if not pending_id or len(pending_id) > 100:
         raise LaunchRejected("parameter launch is missing")
     try:
@@ -268,7 +146,7 @@ async def unpark_launch(redis, pending_id: str, state: str) -> Launch:
     )
 
 
-def _jsonable(row: dict) -> dict:
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
@@ -276,7 +154,7 @@ def _text(value: object, limit: int = 255) -> str:
     return clean_text(value)[:limit] if isinstance(value, str) else ""
 
 
-def session_locale(claims: dict) -> tuple[str, str]:
+def session_locale(claims: dict[str, Any]) -> tuple[str, str]:
     """(raw locale for the user row, 'en'|'fr' for the UI or '' when the launch names none).
 
     An empty UI language lets the pages fall back to the course's language.
@@ -306,13 +184,13 @@ def target_from_custom(custom: object) -> tuple[str, int | None] | None:
 
 
 async def complete_launch(
-    connection: asyncpg.Connection, redis, settings: Settings, launch: Launch
+    connection: asyncpg.Connection, redis: Redis, settings: Settings, launch: Launch
 ) -> LaunchDone:
     """Write course, user, membership, resource link and session (caller's transaction)."""
     claims, platform = launch.claims, launch.platform
     context = claims[c.CONTEXT]
     raw_locale, language = session_locale(claims)
-    course_id = await queries.upsert_course(
+    course_id = await launches.upsert_course(
         connection,
         platform_id=platform["id"],
         deployment_id=claims[c.DEPLOYMENT_ID],
@@ -321,7 +199,7 @@ async def complete_launch(
         label=_text(context.get("label")),
         language=language or "en",
     )
-    user_id = await queries.upsert_user(
+    user_id = await launches.upsert_user(
         connection,
         platform_id=platform["id"],
         sub=claims["sub"],
@@ -332,14 +210,14 @@ async def complete_launch(
         locale=raw_locale,
     )
     roles = [r[:255] for r in claims[c.ROLES] if isinstance(r, str)][:50]
-    await queries.upsert_membership(
+    await launches.upsert_membership(
         connection, course_id=course_id, user_id=user_id, role=launch.role, lti_roles=roles
     )
     ags = claims.get(c.AGS_ENDPOINT) if isinstance(claims.get(c.AGS_ENDPOINT), dict) else {}
     nrps = claims.get(c.NRPS) if isinstance(claims.get(c.NRPS), dict) else {}
     nrps_url = nrps.get("context_memberships_url")
     if isinstance(nrps_url, str) and nrps_url.startswith(("https://", "http://")):
-        if await queries.upsert_nrps_url(connection, course_id, nrps_url[:2000]):
+        if await launches.upsert_nrps_url(connection, course_id, nrps_url[:2000]):
             await enqueue(connection, "lti_sync_roster", course_id, course_id=course_id)
 
     deep_link = None
@@ -371,21 +249,23 @@ async def complete_launch(
     return LaunchDone(principal, token, deep_link)
 
 
-async def _resource_link(connection, course_id: int, claims: dict, ags: dict) -> dict:
+async def _resource_link(
+    connection: asyncpg.Connection, course_id: int, claims: dict[str, Any], ags: dict[str, Any]
+) -> dict[str, Any]:
     link = claims[c.RESOURCE_LINK]
     link_id = link["id"][:255]
     custom = claims.get(c.CUSTOM) if isinstance(claims.get(c.CUSTOM), dict) else {}
     custom = {str(k)[:100]: v for k, v in list(custom.items())[:50] if isinstance(v, str | int)}
     chosen = target_from_custom(custom)
     if chosen is None:
-        stored = await queries.select_resource_link(connection, course_id, link_id)
+        stored = await launches.select_resource_link(connection, course_id, link_id)
         chosen = (stored["target_kind"], stored["target_id"]) if stored else ("forum", None)
     lineitems = ags.get("lineitems") if isinstance(ags.get("lineitems"), str) else None
     lineitem = ags.get("lineitem") if isinstance(ags.get("lineitem"), str) else None
     scopes = [s for s in ags.get("scope", []) if isinstance(s, str)][:10] if ags else []
     if lineitems:
         # Scores recorded before any launch carried an AGS endpoint can go out now.
-        for row in await queries.requeue_passbacks_without_endpoint(
+        for row in await passbacks.requeue_passbacks_without_endpoint(
             connection, course_id, REQUEUE_LIMIT
         ):
             await enqueue(
@@ -396,7 +276,7 @@ async def _resource_link(connection, course_id: int, claims: dict, ags: dict) ->
                 row["user_id"],
                 course_id=course_id,
             )
-    await queries.upsert_resource_link(
+    await launches.upsert_resource_link(
         connection,
         course_id=course_id,
         resource_link_id=link_id,
@@ -411,7 +291,9 @@ async def _resource_link(connection, course_id: int, claims: dict, ags: dict) ->
     return {"kind": chosen[0], "id": chosen[1]}
 
 
-async def _deep_link_context(redis, course_id, user_id, claims, platform) -> dict:
+async def _deep_link_context(
+    redis: Redis, course_id: int, user_id: int, claims: dict[str, Any], platform: dict[str, Any]
+) -> dict[str, Any]:
     settings = claims[c.DL_SETTINGS]
     context = {
         "id": secrets.token_urlsafe(16),
