@@ -19,8 +19,8 @@ from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
 from agora.sessions import Principal
+from peerreview import rules, service
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_url, assignments_url
 
 View = tuple[str, dict[str, Any]]
@@ -32,7 +32,7 @@ async def assignment_view(db: asyncpg.Connection, principal: Principal, assignme
     a = await service.get_assignment(db, principal, assignment_id)
     url = assignment_url(principal.course_id, assignment_id)
     context = {"a": a, "url": url, "page_url": url, "phases": s.PHASES}
-    if principal.is_staff:
+    if a.can_supervise:
         context |= await dashboard_context(db, principal, a)
         return "peerreview/dashboard.html", context
     context |= await learner_context(db, principal, assignment_id)
@@ -78,7 +78,8 @@ async def assignments_view(
 ) -> View:
     page = await service.list_assignments(db, principal, principal.course_id, None, 100)
     url = assignments_url(principal.course_id)
-    return "peerreview/list.html", {"assignments": page, "page_url": url}
+    can_manage = rules.can_manage_assignment(principal)  # the "New assignment" button
+    return "peerreview/list.html", {"assignments": page, "page_url": url, "can_manage": can_manage}
 
 
 async def launch_target(db: asyncpg.Connection, principal: Principal, assignment_id: Any) -> View:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agora.sessions import create_session
-from tests.peerreview.pages.helpers import create_assignment, ui
+from tests.peerreview.pages.helpers import HTMX, RUBRIC_FORM, create_assignment, ui
 
 
 async def test_peer_review_pages_render_in_french(client, conn, course):
@@ -46,3 +46,40 @@ async def test_launch_into_an_assignment_shows_it(client, conn, course):
     principal = msgspec.structs.replace(staff, target={"kind": "assignment", "id": assignment_id})
     page = (await launch_response(conn, principal, course.instructor.token)).content
     assert 'data-page="assignment-dashboard"' in page and "Essay: carbon budgets" in page
+
+
+async def test_only_instructors_get_the_new_assignment_button(client, course):
+    for member, shown in ((course.instructor, True), (course.ta, False), (course.alice, False)):
+        listing = await client.get(ui(course, "/assignments"), headers=member.headers)
+        assert listing.status_code == 200
+        assert ("/assignments/new" in listing.text) is shown, member.name
+
+
+async def test_teaching_assistants_see_the_dashboard_without_instructor_controls(client, course):
+    url = await create_assignment(client, course)
+    instructor = await client.get(url, headers=course.instructor.headers)
+    ta = await client.get(url, headers=course.ta.headers)
+    for page in (instructor, ta):
+        assert page.status_code == 200 and 'data-page="assignment-dashboard"' in page.text
+    for control in (f'href="{url}/edit"', f'hx-post="{url}/phase"', f'hx-post="{url}/examples"'):
+        assert control in instructor.text and control not in ta.text
+
+
+async def test_learners_get_no_submission_form_after_the_deadline(client, course):
+    form = RUBRIC_FORM | {"submission_deadline": "2001-01-01T00:00"}
+    created = await client.post(
+        ui(course, "/assignments"), data=form, headers=course.instructor.headers | HTMX
+    )
+    assert created.status_code == 200, created.text
+    url = created.headers["HX-Push-Url"]
+    opened = await client.post(
+        url + "/phase", data={"phase": "submission"}, headers=course.instructor.headers
+    )
+    assert opened.status_code == 200, opened.text
+    page = await client.get(url, headers=course.alice.headers)
+    assert 'hx-post="' + url + '/submission"' not in page.text
+    assert "Submissions are closed." in page.text
+    late = await client.post(
+        url + "/submission", data={"body": "late"}, headers=course.alice.headers
+    )
+    assert late.status_code == 409
