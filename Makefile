@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
+# `make test` also installs the openedx extra (Open edX's LTI platform, heavy, test-only).
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench lint format worker clean
+.PHONY: run test test-fast bench lint typecheck format worker clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -16,6 +18,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,openedx]'
+	@touch $(STAMP) $@
+
 ## Serve Agora on http://127.0.0.1:8000 with embedded PostgreSQL + Redis, the demo course and dev LMS.
 run: $(STAMP)
 	AGORA_DEV=$${AGORA_DEV:-1} $(BIN)/agora serve --worker --demo
@@ -25,16 +31,25 @@ worker: $(STAMP)
 	$(BIN)/agora worker
 
 ## Run the whole test suite against real PostgreSQL and Redis (embedded unless AGORA_TEST_* set).
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The inner loop: everything but the browser tests (marker e2e).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 ## Benchmarks at MOOC scale (not part of the test run).
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+## ruff (lint and format) and mypy (strict on agora, forum, peerreview; see pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
+from arq.connections import ArqRedis
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -24,7 +26,7 @@ from agora.settings import Settings
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def provide_db(request: Request) -> AsyncIterator[asyncpg.Connection]:
+async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
     """A connection for the request; writes run in one transaction, committed before replying."""
     async with request.app.state.database.acquire() as connection:
         if request.method in READ_METHODS:
@@ -34,15 +36,19 @@ async def provide_db(request: Request) -> AsyncIterator[asyncpg.Connection]:
                 yield connection
 
 
-def provide_redis(request: Request):
-    return request.app.state.redis
+def provide_redis(request: Request[Any, Any, Any]) -> ArqRedis:
+    redis: ArqRedis = request.app.state.redis
+    return redis
 
 
-def provide_settings(request: Request) -> Settings:
-    return request.app.state.settings
+def provide_settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-def create_app(settings: Settings, *, database: Database | None = None, redis=None) -> Litestar:
+def create_app(
+    settings: Settings, *, database: Database | None = None, redis: ArqRedis | None = None
+) -> Litestar:
     """Build the app. Tests hand in their own Database (one connection) and Redis client."""
 
     @asynccontextmanager

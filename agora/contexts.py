@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 # agora.devlms (the dev LMS) is collected like a context; its routes answer 404 unless dev mode.
 CONTEXTS = ("agora.lti", "agora.devlms", "forum", "peerreview")
@@ -27,9 +28,9 @@ def context_modules(name: str) -> list[ModuleType]:
     return modules
 
 
-def collect(name: str, attribute: str) -> list:
+def collect(name: str, attribute: str) -> list[Any]:
     """Concatenate the list `attribute` of every context's `name` module (e.g. jobs.FUNCTIONS)."""
-    items: list = []
+    items: list[Any] = []
     for module in context_modules(name):
         items.extend(getattr(module, attribute, []))
     return items

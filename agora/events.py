@@ -14,8 +14,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
+from litestar.datastructures import State
+from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from agora.errors import Unavailable
@@ -23,6 +26,8 @@ from agora.errors import Unavailable
 log = logging.getLogger("agora.events")
 
 STREAM_MAXLEN = 10_000
+# One listener's queue: raw "<event id> <payload>" messages, None when the listener is dropped.
+Listener = asyncio.Queue[bytes | None]
 
 
 def channel(course_id: int) -> str:
@@ -37,10 +42,10 @@ def stream_key(course_id: int) -> str:
 class Event:
     id: str
     type: str
-    data: dict
+    data: dict[str, Any]
 
 
-def _text(value) -> str:
+def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
@@ -49,7 +54,7 @@ def _order(event_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-async def publish(redis, course_id: int, event_type: str, data: dict) -> str:
+async def publish(redis: Redis, course_id: int, event_type: str, data: dict[str, Any]) -> str:
     """Store and fan out one event; returns its id. Raises RedisError if Redis is down."""
     payload = msgspec.json.encode({"type": event_type, "data": data})
     event_id = _text(
@@ -66,7 +71,7 @@ def _decode(event_id: str, payload: bytes) -> Event:
     return Event(event_id, body["type"], body["data"])
 
 
-async def replay(redis, course_id: int, after_id: str, *, count: int = 1000) -> list[Event]:
+async def replay(redis: Redis, course_id: int, after_id: str, *, count: int = 1000) -> list[Event]:
     """Events stored after `after_id` (oldest first, at most `count`)."""
     try:
         entries = await redis.xrange(stream_key(course_id), min=f"({after_id}", count=count)
@@ -88,10 +93,10 @@ class Hub:
     PATTERN = "agora:{course:*}:events"
     QUEUE_SIZE = 1000
 
-    def __init__(self, redis) -> None:
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self.listeners: dict[int, set[asyncio.Queue]] = {}
-        self._task: asyncio.Task | None = None
+        self.listeners: dict[int, set[Listener]] = {}
+        self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -133,7 +138,7 @@ class Hub:
             except asyncio.QueueFull:
                 self._drop(course_id, queue)
 
-    def _drop(self, course_id: int, queue: asyncio.Queue) -> None:
+    def _drop(self, course_id: int, queue: Listener) -> None:
         self.listeners.get(course_id, set()).discard(queue)
         with contextlib.suppress(asyncio.QueueFull):
             queue.put_nowait(None)
@@ -143,8 +148,8 @@ class Hub:
             for queue in list(queues):
                 self._drop(course_id, queue)
 
-    async def add(self, course_id: int) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue(self.QUEUE_SIZE + 1)
+    async def add(self, course_id: int) -> Listener:
+        queue: Listener = asyncio.Queue(self.QUEUE_SIZE + 1)
         self.listeners.setdefault(course_id, set()).add(queue)
         try:
             await self._ensure_running()
@@ -153,7 +158,7 @@ class Hub:
             raise
         return queue
 
-    def remove(self, course_id: int, queue: asyncio.Queue) -> None:
+    def remove(self, course_id: int, queue: Listener) -> None:
         queues = self.listeners.get(course_id)
         if queues is not None:
             queues.discard(queue)
@@ -169,7 +174,7 @@ async def subscribe(
     course_id: int,
     last_event_id: str | None = None,
     *,
-    queue: asyncio.Queue | None = None,
+    queue: Listener | None = None,
     heartbeat: float = 15.0,
 ) -> AsyncIterator[Event | None]:
     """Yield the course's events (None every `heartbeat` seconds of silence, to keep proxies
@@ -205,7 +210,7 @@ async def subscribe(
         hub.remove(course_id, queue)
 
 
-def hub_for(state) -> Hub:
+def hub_for(state: State) -> Hub:
     """The process's hub, kept on the app state (created on first use)."""
     hub = getattr(state, "event_hub", None)
     if hub is None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import asyncpg
 from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agora.db import Database
@@ -34,7 +36,7 @@ async def _check_postgres(database: Database) -> str | None:
     return None
 
 
-async def _check_redis(redis) -> str | None:
+async def _check_redis(redis: Redis) -> str | None:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             await redis.ping()
@@ -44,7 +46,7 @@ async def _check_redis(redis) -> str | None:
 
 
 @get("/ready", tags=["ops"])
-async def ready(request: Request) -> Response:
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Readiness: PostgreSQL and Redis both answer. 503 names the one that does not."""
     postgres, redis = await asyncio.gather(
         _check_postgres(request.app.state.database), _check_redis(request.app.state.redis)
@@ -59,7 +61,7 @@ async def ready(request: Request) -> Response:
     return Response({"status": "ok", "checks": checks})
 
 
-async def _refresh_gauges(request: Request) -> None:
+async def _refresh_gauges(request: Request[Any, Any, Any]) -> None:
     database: Database = request.app.state.database
     if database.pool is not None:
         size, idle = database.pool.get_size(), database.pool.get_idle_size()
@@ -79,7 +81,7 @@ async def _refresh_gauges(request: Request) -> None:
 
 
 @get("/metrics", tags=["ops"], include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Prometheus text format: request counts/latencies by route, pool usage, job counts."""
     await _refresh_gauges(request)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

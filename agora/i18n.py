@@ -7,7 +7,8 @@ it; otherwise the course language. Catalogues live in agora/locale/<lang>/LC_MES
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def date_formatters(locale: str) -> dict:
+def date_formatters(locale: str) -> dict[str, Callable[..., str]]:
     """Jinja filters formatting dates for one locale (UTC: LTI gives no reliable time zone)."""
     babel_locale = Locale.parse(locale)
 
@@ -49,7 +50,7 @@ def date_formatters(locale: str) -> dict:
             return ""
         return format_datetime(_aware(value), format=format, tzinfo=UTC, locale=babel_locale)
 
-    def date_filter(value, format: str = "medium") -> str:
+    def date_filter(value: date | None, format: str = "medium") -> str:
         return "" if value is None else format_date(value, format=format, locale=babel_locale)
 
     def ago_filter(value: datetime | None) -> str:

@@ -7,6 +7,7 @@ on the allow-list: scripts, event handlers, javascript: URLs, SVG, inline styles
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from functools import lru_cache
 
 import bleach
@@ -44,7 +45,9 @@ def _parser() -> MarkdownIt:
     return parser
 
 
-def _set_rel(attrs: dict, new: bool = False) -> dict:
+def _set_rel(
+    attrs: MutableMapping[tuple[str | None, str], str], new: bool = False
+) -> MutableMapping[tuple[str | None, str], str]:
     if (None, "href") in attrs:
         attrs[(None, "rel")] = LINK_REL
     return attrs

@@ -26,7 +26,7 @@ async def enqueue(
     connection: asyncpg.Connection, job: str, *args: object, course_id: int | None = None
 ) -> int:
     """Record a job to run once the current transaction commits."""
-    outbox_id = await connection.fetchval(
+    outbox_id: int = await connection.fetchval(
         "INSERT INTO outbox (course_id, job, args) VALUES ($1, $2, $3) RETURNING id",
         course_id,
         job,
@@ -82,7 +82,8 @@ async def relay_pending(database: Database, redis: ArqRedis, *, batch: int = 500
 
 
 async def count_pending(connection: asyncpg.Connection) -> int:
-    return await connection.fetchval("SELECT count(*) FROM outbox WHERE relayed_at IS NULL")
+    count: int = await connection.fetchval("SELECT count(*) FROM outbox WHERE relayed_at IS NULL")
+    return count
 
 
 async def delete_relayed(connection: asyncpg.Connection, *, older_than_days: int = 7) -> int:
@@ -103,7 +104,7 @@ class OutboxRelay:
         self.redis = redis
         self.interval = interval
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")

@@ -8,7 +8,10 @@ allowed and the outage logged, because losing a post is worse than a burst of th
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from typing import cast
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agora.errors import RateLimited
@@ -28,7 +31,9 @@ def key(course_id: int, name: str, subject: object) -> str:
     return f"agora:{{course:{course_id}}}:rl:{name}:{subject}"
 
 
-async def enforce_gap(redis, course_id: int, name: str, subject: object, seconds: int) -> None:
+async def enforce_gap(
+    redis: Redis | None, course_id: int, name: str, subject: object, seconds: int
+) -> None:
     """Allow one action per `seconds`; otherwise raise RateLimited with the seconds left.
     `redis=None` means no limiter (seeding, imports)."""
     if seconds <= 0 or redis is None:
@@ -47,14 +52,22 @@ async def enforce_gap(redis, course_id: int, name: str, subject: object, seconds
 
 
 async def enforce_quota(
-    redis, course_id: int, name: str, subject: object, *, limit: int, window: int
+    redis: Redis | None,
+    course_id: int,
+    name: str,
+    subject: object,
+    *,
+    limit: int,
+    window: int,
 ) -> None:
     """Allow `limit` actions per `window` seconds (fixed window from the first action)."""
     if redis is None:
         return
     k = key(course_id, name, subject)
     try:
-        count, ttl = await redis.eval(_QUOTA_LUA, 1, k, window)
+        # redis-py types eval for its sync and async clients at once; this one is async.
+        reply = redis.eval(_QUOTA_LUA, 1, k, str(window))
+        count, ttl = await cast(Awaitable[list[int]], reply)
     except (RedisError, OSError, TimeoutError) as error:
         log.warning("rate limit %s not enforced, Redis unavailable: %s", name, error)
         return

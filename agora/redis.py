@@ -21,6 +21,7 @@ def redis_settings(url: str) -> RedisSettings:
 def create_redis(url: str) -> ArqRedis:
     # from_url makes the client own its pool, so aclose() closes the connections too.
     # arq's default queue name is QUEUE_NAME.
-    return ArqRedis.from_url(
+    client: ArqRedis = ArqRedis.from_url(
         url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
     )
+    return client

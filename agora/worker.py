@@ -7,9 +7,11 @@ agora.db.Database), `redis` and `settings`.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from arq.cron import cron
-from arq.worker import Worker, func
+from arq.connections import ArqRedis
+from arq.cron import CronJob, cron
+from arq.worker import Function, Worker, func
 
 from agora.contexts import collect
 from agora.db import Database, create_pool
@@ -20,18 +22,18 @@ from agora.settings import Settings
 log = logging.getLogger("agora.worker")
 
 
-async def prune_outbox(ctx: dict) -> int:
+async def prune_outbox(ctx: dict[str, Any]) -> int:
     """Forget outbox rows relayed more than a week ago."""
     async with ctx["db"].acquire() as connection:
         return await delete_relayed(connection)
 
 
-def job_functions() -> list:
+def job_functions() -> list[Function]:
     """Every job function: the shell's own and each context's jobs.FUNCTIONS."""
     return [func(prune_outbox, name="prune_outbox"), *collect("jobs", "FUNCTIONS")]
 
 
-def cron_jobs() -> list:
+def cron_jobs() -> list[CronJob]:
     return [
         cron(prune_outbox, hour={3}, minute={17}, run_at_startup=False),
         *collect("jobs", "CRON_JOBS"),
@@ -43,13 +45,13 @@ def build_worker(
     *,
     database: Database | None = None,
     burst: bool = False,
-    redis=None,
+    redis: ArqRedis | None = None,
     handle_signals: bool = True,
 ) -> Worker:
     """A worker for `settings`. Tests pass their own database (one connection) and burst=True."""
-    relay: dict = {}
+    relay: dict[str, OutboxRelay] = {}
 
-    async def on_startup(ctx: dict) -> None:
+    async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["db"] = database or Database(
             pool=await create_pool(settings.database_url, min_size=1, max_size=4)
@@ -58,7 +60,7 @@ def build_worker(
             relay["relay"] = OutboxRelay(ctx["db"], ctx["redis"], listen_url=settings.database_url)
             await relay["relay"].start()
 
-    async def on_shutdown(ctx: dict) -> None:
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
         if "relay" in relay:
             await relay["relay"].stop()
         if database is None and "db" in ctx:

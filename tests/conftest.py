@@ -2,8 +2,12 @@
 
 AGORA_TEST_DATABASE_URL / AGORA_TEST_REDIS_URL point the suite at running servers (the test
 database is created fresh on that server and dropped at the end; give Redis a database number of
-its own, e.g. redis://127.0.0.1:6379/15, since each test flushes it). Without them the suite starts
+its own, e.g. redis://127.0.0.1:6379/14, since each test flushes it). Without them the suite starts
 the embedded servers once per session in a temporary directory.
+
+Under pytest-xdist (`-n 2`) each worker is a session of its own: its own test database, and its
+own Redis database, the given number plus the worker's index (gw0 → /14, gw1 → /15), so leave
+room above the number given. Without those variables each worker starts its own embedded servers.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -25,20 +30,42 @@ from agora.settings import Settings, load_settings
 from agora.worker import build_worker
 
 
-def _with_database(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
+def pytest_collection_modifyitems(config, items):
+    """The Open edX tests share one platform server per session: keep them in one xdist worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("openedx"):
+            item.add_marker(pytest.mark.xdist_group("openedx"))
 
+
+def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
+
+
+def xdist_worker_index() -> int:
+    """This pytest-xdist worker's number (gw0 → 0, gw1 → 1); 0 when not running under xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+
+
+def redis_for_worker(url: str, index: int) -> str:
+    """`url`'s Redis database number plus `index`: one database per xdist worker (each test
+    flushes its database, so two workers must never share one)."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + index}"))
 
 
 @pytest.fixture(scope="session")
 def server_urls(tmp_path_factory) -> dict[str, str]:
     from agora.embedded import start_postgres, start_redis
 
+    redis_url = os.environ.get("AGORA_TEST_REDIS_URL", "")
     urls = {
         "postgres": os.environ.get("AGORA_TEST_DATABASE_URL", ""),
-        "redis": os.environ.get("AGORA_TEST_REDIS_URL", ""),
+        "redis": redis_for_worker(redis_url, xdist_worker_index()) if redis_url else "",
     }
     stops = []
     data_dir = tmp_path_factory.mktemp("embedded")

@@ -51,16 +51,28 @@ except ImportError:  # pragma: no cover - dev extras not installed
     _PLAYWRIGHT = "the playwright package is not installed (pip install -e '.[dev]')"
 
 
+def _is_browser_test(item: pytest.Item) -> bool:
+    return "tests/e2e" in str(item.path).replace(os.sep, "/")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: `-m "not e2e"` must see the marker
 def pytest_collection_modifyitems(config, items):
+    """Mark every browser test `e2e`, in one pytest-xdist group (one server and Chromium for
+    them all, in one worker), and skip them all with the reason when Chromium is missing."""
+    browser_tests = [item for item in items if _is_browser_test(item)]
+    xdist = config.pluginmanager.hasplugin("xdist")
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+        if xdist:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
     reason = _PLAYWRIGHT or (
         "" if CHROMIUM.exists() else f"{CHROMIUM} is missing (apt-get install chromium)"
     )
     if not reason:
         return
     skip = pytest.mark.skip(reason=f"browser tests skipped: {reason}")
-    for item in items:
-        if "tests/e2e" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(skip)
+    for item in browser_tests:
+        item.add_marker(skip)
 
 
 def _free_port() -> int:
