@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from agora.outbox import relay_pending
+from peerreview.queries import assignments as assignment_queries
+from peerreview.queries import submissions as submission_queries
 from tests.conftest import create_course
 
 RUBRIC = [
@@ -76,3 +78,58 @@ async def drain_jobs(database, redis, run_jobs) -> int:
 
 def learners(course):
     return [m for m in course.members.values() if m.role == "learner"]
+
+
+async def delete_committed_course(c, course_id: int, platform_id: int) -> None:
+    """Remove a course a test committed through real connections (outside the rolled-back one)."""
+    await c.execute("DELETE FROM pr_assignments WHERE course_id = $1", course_id)
+    await c.execute("DELETE FROM outbox WHERE course_id = $1", course_id)
+    await c.execute("DELETE FROM sessions WHERE course_id = $1", course_id)
+    await c.execute("DELETE FROM memberships WHERE course_id = $1", course_id)
+    await c.execute("DELETE FROM courses WHERE id = $1", course_id)
+    await c.execute("DELETE FROM users WHERE platform_id = $1", platform_id)
+    await c.execute("DELETE FROM deployments WHERE platform_id = $1", platform_id)
+    await c.execute("DELETE FROM platforms WHERE id = $1", platform_id)
+
+
+# ---- rows written straight through the query layer (query-level tests) ------------------------
+
+# RUBRIC as stored: cleaned, with every key present.
+STORED_RUBRIC = [
+    {"name": c["name"], "description": "", "comments": c.get("comments", False),
+     "options": c["options"]}
+    for c in RUBRIC
+]  # fmt: skip
+
+
+async def insert_assignment_row(conn, course, **fields):
+    values = {
+        "title": "Essay",
+        "prompt": "",
+        "prompt_html": "",
+        "rubric": STORED_RUBRIC,
+        "points_possible": 10.0,
+        "reviews_per_submission": 2,
+        "reviews_required": 2,
+        "calibration_required": 0,
+        "submission_deadline": None,
+        "review_deadline": None,
+        "allocation_mode": "dynamic",
+        "grading_method": "calibrated",
+        "team_submissions": False,
+        "lease_seconds": 3600,
+        "extra_reviews": 2,
+        "created_by": course.instructor.user_id,
+    }
+    values.update(fields)
+    return await assignment_queries.insert_assignment(conn, course.id, **values)
+
+
+async def insert_submission_row(conn, course_id: int, assignment_id: int, user_id: int, *,
+                                team: str | None = None):  # fmt: skip
+    """A learner's (or, with `team`, the team's) submission; returns its id."""
+    row = await submission_queries.upsert_submission(
+        conn, course_id, assignment_id, owner_key=f"t:{team}" if team else f"u:{user_id}",
+        author_id=user_id, team=team, body="An essay", body_html="<p>An essay</p>",
+    )  # fmt: skip
+    return row["id"]

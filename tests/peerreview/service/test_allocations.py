@@ -1,4 +1,5 @@
-"""Dynamic allocation (`reviews/next`): leases, expiry, late submitters, concurrency."""
+"""Allocation (peerreview.service.allocations), through the API: dynamic leases (`reviews/next`),
+expiry, late submitters, uncertain submissions, manual assignment, concurrency."""
 
 import asyncio
 from collections import Counter
@@ -11,6 +12,7 @@ from agora.db import Database, create_pool
 from tests.conftest import create_course
 from tests.peerreview.helpers import (
     create_assignment,
+    delete_committed_course,
     learners,
     learners_course,
     set_phase,
@@ -183,18 +185,6 @@ async def test_manual_reassignment_and_cancel(client, conn):
 # ---- concurrency through separate real connections --------------------------------------------
 
 
-async def _cleanup(pool, course_id: int, platform_id: int) -> None:
-    async with pool.acquire() as c:
-        await c.execute("DELETE FROM pr_assignments WHERE course_id = $1", course_id)
-        await c.execute("DELETE FROM outbox WHERE course_id = $1", course_id)
-        await c.execute("DELETE FROM sessions WHERE course_id = $1", course_id)
-        await c.execute("DELETE FROM memberships WHERE course_id = $1", course_id)
-        await c.execute("DELETE FROM courses WHERE id = $1", course_id)
-        await c.execute("DELETE FROM users WHERE platform_id = $1", platform_id)
-        await c.execute("DELETE FROM deployments WHERE platform_id = $1", platform_id)
-        await c.execute("DELETE FROM platforms WHERE id = $1", platform_id)
-
-
 async def test_concurrent_next_never_double_assigns(database_url, settings, redis):
     pool = await create_pool(database_url, min_size=4, max_size=24)
     n = 40
@@ -254,7 +244,8 @@ async def test_concurrent_next_never_double_assigns(database_url, settings, redi
             )
             assert consistent
     finally:
-        await _cleanup(pool, course.id, course.platform_id)
+        async with pool.acquire() as c:
+            await delete_committed_course(c, course.id, course.platform_id)
         await pool.close()
 
 

@@ -1,6 +1,6 @@
 """Release sends scores to the LMS through the LTI context's AGS contract, idempotently."""
 
-from peerreview import service
+from peerreview.service.passback import passback
 from tests.peerreview.helpers import (
     create_assignment,
     drain_jobs,
@@ -65,7 +65,7 @@ async def test_release_requests_one_score_per_learner_and_reruns_change_nothing(
         "SELECT count(*) FROM lti_score_passbacks WHERE course_id = $1", course.id
     )
     # the job runs again (arq retry): still one row per learner, same scores
-    assert await service.passback(conn, course.id, aid) == 4
+    assert await passback(conn, course.id, aid) == 4
     again = await passback_rows(client, course, aid)
     assert {u: r["score_given"] for u, r in again.items()} == {
         u: r["score_given"] for u, r in rows.items()
