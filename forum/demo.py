@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from agora.sessions import Principal
-from forum import queries as q
-from forum import service
+from forum.queries.threads import select_thread_id_by_title
 from forum.schemas import BoardCreate, PostCreate, ThreadCreate, ThreadStateChange
+from forum.service.boards import create_board
+from forum.service.moderation import change_thread_state
+from forum.service.posts import create_post
+from forum.service.threads import create_thread
+from forum.service.votes import accept_answer, endorse
 
 WELCOME = "Welcome to the Climate Science 101 forum"
 
 
-async def seed(conn, course_id: int, people: dict[str, int]) -> None:
-    if await q.select_thread_ids_by_title(conn, course_id, WELCOME):
+async def seed(conn: asyncpg.Connection, course_id: int, people: dict[str, int]) -> None:
+    if await select_thread_id_by_title(conn, course_id, WELCOME):
         return
     roles = {"dev-instructor": "instructor", "dev-ta": "ta"}
 
@@ -20,14 +26,14 @@ async def seed(conn, course_id: int, people: dict[str, int]) -> None:
 
     teacher, ta = as_("dev-instructor"), as_("dev-ta")
     amara, lucas, mei, jonas = (as_(f"dev-learner-{i}") for i in range(1, 5))
-    week1 = await service.create_board(
+    week1 = await create_board(
         conn, teacher, course_id, BoardCreate(name="Week 1: the greenhouse effect", position=1)
     )
-    exams = await service.create_board(
+    exams = await create_board(
         conn, teacher, course_id, BoardCreate(name="Exam preparation", position=2)
     )
 
-    welcome = await service.create_thread(
+    welcome = await create_thread(
         conn, None, teacher, course_id,
         ThreadCreate(
             title=WELCOME,
@@ -35,11 +41,9 @@ async def seed(conn, course_id: int, people: dict[str, int]) -> None:
             "Be kind; flag anything that is not.",
         ),
     )  # fmt: skip
-    await service.change_thread_state(
-        conn, teacher, welcome.thread.id, ThreadStateChange(action="pin")
-    )
+    await change_thread_state(conn, teacher, welcome.thread.id, ThreadStateChange(action="pin"))
 
-    question = await service.create_thread(
+    question = await create_thread(
         conn, None, amara, course_id,
         ThreadCreate(
             title="Why does CO2 absorb infrared but N2 does not?",
@@ -49,21 +53,21 @@ async def seed(conn, course_id: int, people: dict[str, int]) -> None:
         ),
     )  # fmt: skip
     qid = question.thread.id
-    answer = await service.create_post(
+    answer = await create_post(
         conn, None, lucas, qid,
         PostCreate(body="A molecule absorbs IR when a vibration changes its **dipole moment**."
                    " N2 is symmetric, so its stretch has no dipole change; CO2's bending"
                    " mode does."),
     )  # fmt: skip
-    await service.create_post(
+    await create_post(
         conn, None, ta, qid,
         PostCreate(body="Right. The bending mode of CO2 sits near 15 µm, close to the peak of "
                    "Earth's thermal emission.", parent_id=answer.id),
     )  # fmt: skip
-    await service.endorse(conn, teacher, answer.id, True)
-    await service.accept_answer(conn, amara, answer.id, True)
+    await endorse(conn, teacher, answer.id, True)
+    await accept_answer(conn, amara, answer.id, True)
 
-    discussion = await service.create_thread(
+    discussion = await create_thread(
         conn, None, mei, course_id,
         ThreadCreate(
             title="Is geoengineering a distraction from cutting emissions?",
@@ -71,15 +75,15 @@ async def seed(conn, course_id: int, people: dict[str, int]) -> None:
             board_id=week1.id,
         ),
     )  # fmt: skip
-    first = await service.create_post(
+    first = await create_post(
         conn, None, jonas, discussion.thread.id,
         PostCreate(body="It buys time, but it does nothing for ocean acidification."),
     )  # fmt: skip
-    await service.create_post(
+    await create_post(
         conn, None, amara, discussion.thread.id,
         PostCreate(body="Good point; I worry about termination shock too.", parent_id=first.id),
     )  # fmt: skip
-    await service.create_thread(
+    await create_thread(
         conn, None, jonas, course_id,
         ThreadCreate(
             title="Notes: radiative forcing formulas",

@@ -1,13 +1,17 @@
-"""Request and response Structs of the forum API. Inputs forbid unknown fields."""
+"""Request and response Structs of the forum API. Inputs forbid unknown fields.
+
+The bases (Input, Output, Page[T]) and the bounded Id are the shared ones in agora.schemas.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+from agora.schemas import Id, Input, Output, Page
+
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Body = Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
@@ -16,14 +20,6 @@ Kind = Literal["discussion", "question", "notes"]
 Anonymity = Literal["none", "peers", "all"]
 ReasonCode = Literal["", "typo", "formatting", "clarity", "policy", "answer_leak", "other"]
 FlagReason = Literal["spam", "offensive", "off_topic", "other"]
-
-
-class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
-
-
-class Output(msgspec.Struct, kw_only=True):
-    pass
 
 
 # ---- course settings (courses.settings -> 'forum') --------------------------------------------
@@ -160,6 +156,13 @@ class PostRead(Output):
     created_at: datetime
     hidden_reason: str = ""
     body: str | None = None  # the Markdown source, for the author and staff (editing)
+    # What the viewer may do with the post (forum.rules), so pages offer exactly what works.
+    can_edit: bool = False
+    can_delete: bool = False
+    can_accept: bool = False
+    can_endorse: bool = False
+    can_flag: bool = False
+    can_moderate: bool = False
 
 
 class ThreadRead(Output):
@@ -169,16 +172,17 @@ class ThreadRead(Output):
     replies_hidden_until_you_post: bool
     posts: list[PostRead]
     next_cursor: str | None
+    # What the viewer may do with the thread (forum.rules).
+    can_reply: bool = False
+    can_moderate: bool = False
 
 
-class ThreadPage(Output):
-    items: list[ThreadSummary]
-    next_cursor: str | None
+class ThreadPage(Page[ThreadSummary]):
+    pass
 
 
-class PostPage(Output):
-    items: list[PostRead]
-    next_cursor: str | None
+class PostPage(Page[PostRead]):
+    pass
 
 
 class PostCreate(Input):
@@ -217,9 +221,8 @@ class RevisionRead(Output):
     created_at: datetime
 
 
-class RevisionPage(Output):
-    items: list[RevisionRead]
-    next_cursor: str | None
+class RevisionPage(Page[RevisionRead]):
+    pass
 
 
 class SimilarThread(Output):
@@ -244,9 +247,8 @@ class SearchHit(Output):
     created_at: datetime
 
 
-class SearchPage(Output):
-    items: list[SearchHit]
-    next_cursor: str | None
+class SearchPage(Page[SearchHit]):
+    pass
 
 
 class FollowRead(Output):
@@ -287,9 +289,8 @@ class QueueItem(Output):
     first_flagged_at: datetime
 
 
-class QueuePage(Output):
-    items: list[QueueItem]
-    next_cursor: str | None
+class QueuePage(Page[QueueItem]):
+    pass
 
 
 class ModActionRead(Output):
@@ -300,13 +301,12 @@ class ModActionRead(Output):
     target_kind: str
     target_id: int
     reason: str
-    details: dict
+    details: dict[str, Any]
     created_at: datetime
 
 
-class ModLogPage(Output):
-    items: list[ModActionRead]
-    next_cursor: str | None
+class ModLogPage(Page[ModActionRead]):
+    pass
 
 
 class RestrictionCreate(Input):
@@ -343,9 +343,7 @@ class NotificationRead(Output):
     created_at: datetime
 
 
-class NotificationPage(Output):
-    items: list[NotificationRead]
-    next_cursor: str | None
+class NotificationPage(Page[NotificationRead]):
     unread: int
 
 
@@ -365,6 +363,5 @@ class LearnerStats(Output):
     last_posted_at: datetime | None
 
 
-class LearnerStatsPage(Output):
-    items: list[LearnerStats]
-    next_cursor: str | None
+class LearnerStatsPage(Page[LearnerStats]):
+    pass

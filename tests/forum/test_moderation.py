@@ -158,7 +158,16 @@ async def test_banned_learner_cannot_read(forum, course, client):
 
 async def test_restrictions_expire(forum, course, client, conn):
     url = f"/api/v1/courses/{course.id}/members/{course.bob.user_id}/restrictions"
-    await client.put(url, json={"kind": "mute", "duration_hours": 1}, headers=course.ta.headers)
+    muted = await client.put(
+        url, json={"kind": "mute", "duration_hours": 1}, headers=course.ta.headers
+    )
+    assert muted.status_code == 200 and muted.json()["expires_at"]
+    refused = await client.post(
+        f"/api/v1/courses/{course.id}/threads",
+        json={"title": "While muted", "body": "b"},
+        headers=course.bob.headers,
+    )
+    assert refused.status_code == 403 and "muted" in refused.json()["detail"]
     await conn.execute(
         "UPDATE forum_restrictions SET expires_at = now() - $2::interval WHERE user_id = $1",
         course.bob.user_id,

@@ -1,0 +1,109 @@
+"""Boards (a course's categories), with per-viewer thread and unread counts."""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+async def insert_default_board(conn: asyncpg.Connection, course_id: int) -> None:
+    await conn.execute(
+        """INSERT INTO forum_boards (course_id, name, description, is_default)
+           SELECT $1, 'General', 'Questions and discussion about the course', true
+            WHERE NOT EXISTS (SELECT 1 FROM forum_boards WHERE course_id = $1 AND is_default)
+           ON CONFLICT DO NOTHING""",
+        course_id,
+    )
+
+
+async def select_boards(
+    conn: asyncpg.Connection, course_id: int, user_id: int, *, staff: bool, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT b.id, b.name, b.description, b.position, b.is_default, b.archived,
+                  (SELECT count(*) FROM forum_threads t
+                    WHERE t.course_id = b.course_id AND t.board_id = b.id AND NOT t.deleted
+                      AND ($3 OR NOT t.hidden)) AS thread_count,
+                  (SELECT count(*) FROM forum_threads t
+                     LEFT JOIN forum_reads r ON r.course_id = t.course_id AND r.user_id = $2
+                                            AND r.thread_id = t.id
+                    WHERE t.course_id = b.course_id AND t.board_id = b.id AND NOT t.deleted
+                      AND ($3 OR NOT t.hidden)
+                      AND t.last_seq > coalesce(r.read_seq, 0)) AS unread_threads,
+                  EXISTS (SELECT 1 FROM forum_follows f
+                           WHERE f.course_id = b.course_id AND f.user_id = $2
+                             AND f.target_kind = 'board' AND f.target_id = b.id) AS following
+             FROM forum_boards b
+            WHERE b.course_id = $1 AND ($3 OR NOT b.archived)
+            ORDER BY b.position, b.id LIMIT $4""",
+        course_id,
+        user_id,
+        staff,
+        limit,
+    )
+
+
+async def count_boards(conn: asyncpg.Connection, course_id: int) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM forum_boards WHERE course_id = $1", course_id
+    )
+    return count
+
+
+async def select_board(
+    conn: asyncpg.Connection, course_id: int, board_id: int
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, name, description, position, is_default, archived, created_at
+             FROM forum_boards WHERE course_id = $1 AND id = $2""",
+        course_id,
+        board_id,
+    )
+
+
+async def select_default_board_id(conn: asyncpg.Connection, course_id: int) -> int | None:
+    board_id: int | None = await conn.fetchval(
+        "SELECT id FROM forum_boards WHERE course_id = $1 AND is_default", course_id
+    )
+    return board_id
+
+
+async def insert_board(
+    conn: asyncpg.Connection, course_id: int, *, name: str, description: str, position: int
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """INSERT INTO forum_boards (course_id, name, description, position)
+           VALUES ($1, $2, $3, $4)
+        RETURNING id, name, description, position, is_default, archived, created_at""",
+        course_id,
+        name,
+        description,
+        position,
+    )
+    assert row is not None  # INSERT ... RETURNING always returns the row
+    return row
+
+
+async def update_board(
+    conn: asyncpg.Connection,
+    course_id: int,
+    board_id: int,
+    *,
+    name: str | None,
+    description: str | None,
+    position: int | None,
+    archived: bool | None,
+) -> asyncpg.Record | None:
+    """Change the fields given (None leaves a field as it is)."""
+    return await conn.fetchrow(
+        """UPDATE forum_boards
+              SET name = coalesce($3, name), description = coalesce($4, description),
+                  position = coalesce($5, position), archived = coalesce($6, archived)
+            WHERE course_id = $1 AND id = $2
+        RETURNING id, name, description, position, is_default, archived, created_at""",
+        course_id,
+        board_id,
+        name,
+        description,
+        position,
+        archived,
+    )

@@ -1,0 +1,330 @@
+"""Posts: typed rows, one page of a thread's tree, one post with its thread, edits, revisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+
+class PostRow(msgspec.Struct, kw_only=True):
+    """A post as a thread page shows it: with its author and whether the viewer voted."""
+
+    id: int
+    thread_id: int
+    parent_id: int | None
+    seq: int
+    path: str
+    depth: int
+    author_id: int
+    anonymity: str
+    body: str
+    body_html: str
+    score: int
+    reply_count: int
+    endorsed: bool
+    accepted: bool
+    deleted: bool
+    hidden: bool
+    hidden_reason: str
+    edited_at: datetime | None
+    created_at: datetime
+    author_name: str
+    author_role: str | None
+    voted: bool
+
+
+class ThreadRef(msgspec.Struct, kw_only=True):
+    """What the rules need to know about a post's thread."""
+
+    id: int
+    author_id: int
+    kind: str
+    title: str
+    locked: bool
+    closed: bool
+    post_first: bool
+    hidden: bool
+    deleted: bool
+
+
+class PostDetail(PostRow, kw_only=True):
+    """One post on its own (an action on it, or its refresh), with its thread's facts."""
+
+    title: str | None
+    thread_author_id: int
+    thread_kind: str
+    thread_title: str
+    thread_locked: bool
+    thread_closed: bool
+    thread_post_first: bool
+    thread_hidden: bool
+    thread_deleted: bool
+
+    @property
+    def thread(self) -> ThreadRef:
+        return ThreadRef(
+            id=self.thread_id,
+            author_id=self.thread_author_id,
+            kind=self.thread_kind,
+            title=self.thread_title,
+            locked=self.thread_locked,
+            closed=self.thread_closed,
+            post_first=self.thread_post_first,
+            hidden=self.thread_hidden,
+            deleted=self.thread_deleted,
+        )
+
+
+# One page of a thread's tree: one range scan of (course_id, thread_id, path), with the viewer's
+# votes joined in.
+POSTS_PAGE_SQL = """
+SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.anonymity,
+       p.body, p.body_html, p.score, p.reply_count, p.endorsed, p.accepted, p.deleted,
+       p.hidden, p.hidden_reason, p.edited_at, p.created_at,
+       u.name AS author_name, m.role AS author_role, (v.user_id IS NOT NULL) AS voted
+  FROM forum_posts p
+  JOIN users u ON u.id = p.author_id
+  LEFT JOIN memberships m ON m.course_id = p.course_id AND m.user_id = p.author_id
+  LEFT JOIN forum_votes v ON v.course_id = p.course_id AND v.post_id = p.id AND v.user_id = $4
+ WHERE p.course_id = $1 AND p.thread_id = $2 AND p.path > $3
+   AND ($5::bool OR p.parent_id IS NULL OR p.author_id = $4)
+ ORDER BY p.path
+ LIMIT $6
+"""
+
+
+async def select_posts_page(
+    conn: asyncpg.Connection,
+    course_id: int,
+    thread_id: int,
+    user_id: int,
+    *,
+    after_path: str,
+    all_replies: bool,
+    limit: int,
+) -> list[PostRow]:
+    """Posts in tree order after `after_path`; without `all_replies`, only the opening post and
+    the viewer's own replies (a post-first thread before the viewer has replied)."""
+    rows = await conn.fetch(
+        POSTS_PAGE_SQL, course_id, thread_id, after_path, user_id, all_replies, limit
+    )
+    return [PostRow(**row) for row in rows]
+
+
+POST_SQL = """
+SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.anonymity,
+       p.title, p.body, p.body_html, p.score, p.reply_count, p.endorsed, p.accepted, p.deleted,
+       p.hidden, p.hidden_reason, p.edited_at, p.created_at,
+       u.name AS author_name, m.role AS author_role,
+       EXISTS (SELECT 1 FROM forum_votes v WHERE v.course_id = p.course_id
+                  AND v.post_id = p.id AND v.user_id = $3) AS voted,
+       t.author_id AS thread_author_id, t.kind AS thread_kind, t.title AS thread_title,
+       t.locked AS thread_locked, t.closed AS thread_closed, t.post_first AS thread_post_first,
+       t.hidden AS thread_hidden, t.deleted AS thread_deleted
+  FROM forum_posts p
+  JOIN forum_threads t ON t.course_id = p.course_id AND t.id = p.thread_id
+  JOIN users u ON u.id = p.author_id
+  LEFT JOIN memberships m ON m.course_id = p.course_id AND m.user_id = p.author_id
+ WHERE p.course_id = $1 AND p.id = $2
+"""
+
+
+async def select_post(
+    conn: asyncpg.Connection, course_id: int, post_id: int, user_id: int = 0
+) -> PostDetail | None:
+    """The post, its thread's facts, and whether `user_id` voted for it."""
+    row = await conn.fetchrow(POST_SQL, course_id, post_id, user_id)
+    return None if row is None else PostDetail(**row)
+
+
+async def select_post_for_update(conn: asyncpg.Connection, course_id: int, post_id: int) -> None:
+    """Lock the post's row until the transaction ends (two edits never interleave)."""
+    await conn.execute(
+        "SELECT id FROM forum_posts WHERE course_id = $1 AND id = $2 FOR UPDATE",
+        course_id,
+        post_id,
+    )
+
+
+async def select_post_author(
+    conn: asyncpg.Connection, course_id: int, post_id: int
+) -> asyncpg.Record | None:
+    """author_id and thread_id of a post."""
+    return await conn.fetchrow(
+        "SELECT author_id, thread_id FROM forum_posts WHERE course_id = $1 AND id = $2",
+        course_id,
+        post_id,
+    )
+
+
+async def select_root_post_id(
+    conn: asyncpg.Connection, course_id: int, thread_id: int
+) -> int | None:
+    post_id: int | None = await conn.fetchval(
+        "SELECT id FROM forum_posts WHERE course_id = $1 AND thread_id = $2 AND parent_id IS NULL",
+        course_id,
+        thread_id,
+    )
+    return post_id
+
+
+async def select_reply_parent(
+    conn: asyncpg.Connection, course_id: int, thread_id: int, parent_id: int | None
+) -> asyncpg.Record | None:
+    """id, path, depth, deleted of the post a reply goes under: `parent_id` if given (None when
+    it is not in this thread), else the thread's opening post."""
+    if parent_id is None:
+        return await conn.fetchrow(
+            """SELECT id, path, depth, deleted FROM forum_posts
+                WHERE course_id = $1 AND thread_id = $2 AND parent_id IS NULL""",
+            course_id,
+            thread_id,
+        )
+    return await conn.fetchrow(
+        """SELECT id, path, depth, deleted FROM forum_posts
+            WHERE course_id = $1 AND thread_id = $2 AND id = $3""",
+        course_id,
+        thread_id,
+        parent_id,
+    )
+
+
+async def insert_post(
+    conn: asyncpg.Connection,
+    course_id: int,
+    thread_id: int,
+    *,
+    parent_id: int | None,
+    seq: int,
+    path: str,
+    depth: int,
+    author_id: int,
+    anonymity: str,
+    title: str | None,
+    body: str,
+    body_html: str,
+    search_config: str,
+) -> int:
+    """The new post's id."""
+    post_id: int = await conn.fetchval(
+        """INSERT INTO forum_posts (course_id, thread_id, parent_id, seq, path, depth, author_id,
+                                    anonymity, title, body, body_html, search_config)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::regconfig)
+        RETURNING id""",
+        course_id,
+        thread_id,
+        parent_id,
+        seq,
+        path,
+        depth,
+        author_id,
+        anonymity,
+        title,
+        body,
+        body_html,
+        search_config,
+    )
+    return post_id
+
+
+async def update_parent_reply_count(
+    conn: asyncpg.Connection, course_id: int, parent_id: int, delta: int
+) -> None:
+    await conn.execute(
+        """UPDATE forum_posts SET reply_count = greatest(reply_count + $3, 0)
+            WHERE course_id = $1 AND id = $2""",
+        course_id,
+        parent_id,
+        delta,
+    )
+
+
+async def update_post_body(
+    conn: asyncpg.Connection,
+    course_id: int,
+    post_id: int,
+    *,
+    body: str,
+    body_html: str,
+    title: str | None,
+) -> None:
+    """New body (and title, unless None), stamped as edited."""
+    await conn.execute(
+        """UPDATE forum_posts
+              SET body = $3, body_html = $4, title = coalesce($5, title), edited_at = now()
+            WHERE course_id = $1 AND id = $2""",
+        course_id,
+        post_id,
+        body,
+        body_html,
+        title,
+    )
+
+
+async def update_post_flags(
+    conn: asyncpg.Connection,
+    course_id: int,
+    post_id: int,
+    *,
+    deleted: bool | None = None,
+    hidden: bool | None = None,
+    hidden_reason: str | None = None,
+) -> None:
+    """Set the flags given (None leaves a flag as it is)."""
+    await conn.execute(
+        """UPDATE forum_posts
+              SET deleted = coalesce($3, deleted), hidden = coalesce($4, hidden),
+                  hidden_reason = coalesce($5, hidden_reason)
+            WHERE course_id = $1 AND id = $2""",
+        course_id,
+        post_id,
+        deleted,
+        hidden,
+        hidden_reason,
+    )
+
+
+async def insert_revision(
+    conn: asyncpg.Connection,
+    course_id: int,
+    post_id: int,
+    *,
+    editor_id: int,
+    reason: str,
+    reason_code: str,
+    title: str | None,
+    body: str,
+) -> None:
+    """Keep the text an edit replaces."""
+    await conn.execute(
+        """INSERT INTO forum_revisions (course_id, post_id, editor_id, reason, reason_code,
+                                        title, body)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        course_id,
+        post_id,
+        editor_id,
+        reason,
+        reason_code,
+        title,
+        body,
+    )
+
+
+async def select_revisions(
+    conn: asyncpg.Connection, course_id: int, post_id: int, *, after_id: int, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT r.id, r.editor_id, r.reason, r.reason_code, r.title, r.body, r.created_at,
+                  u.name AS editor_name, m.role AS editor_role
+             FROM forum_revisions r
+             JOIN users u ON u.id = r.editor_id
+             LEFT JOIN memberships m ON m.course_id = r.course_id AND m.user_id = r.editor_id
+            WHERE r.course_id = $1 AND r.post_id = $2 AND r.id > $3
+            ORDER BY r.id LIMIT $4""",
+        course_id,
+        post_id,
+        after_id,
+        limit,
+    )

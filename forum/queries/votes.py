@@ -1,0 +1,67 @@
+"""Votes and their score counters; the accepted answer and staff endorsements."""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+async def insert_vote(conn: asyncpg.Connection, course_id: int, post_id: int, user_id: int) -> bool:
+    """True if the vote is new (voting twice counts once)."""
+    status = await conn.execute(
+        """INSERT INTO forum_votes (course_id, post_id, user_id, value) VALUES ($1, $2, $3, 1)
+           ON CONFLICT DO NOTHING""",
+        course_id,
+        post_id,
+        user_id,
+    )
+    return status.endswith(" 1")
+
+
+async def delete_vote(conn: asyncpg.Connection, course_id: int, post_id: int, user_id: int) -> bool:
+    """True if there was a vote to remove."""
+    status = await conn.execute(
+        "DELETE FROM forum_votes WHERE course_id = $1 AND post_id = $2 AND user_id = $3",
+        course_id,
+        post_id,
+        user_id,
+    )
+    return status.endswith(" 1")
+
+
+async def update_post_score(
+    conn: asyncpg.Connection, course_id: int, post_id: int, delta: int
+) -> int:
+    """Add `delta` to the post's score; the new score."""
+    score: int = await conn.fetchval(
+        """UPDATE forum_posts SET score = score + $3 WHERE course_id = $1 AND id = $2
+        RETURNING score""",
+        course_id,
+        post_id,
+        delta,
+    )
+    return score
+
+
+async def update_post_accepted(
+    conn: asyncpg.Connection, course_id: int, thread_id: int, post_id: int | None
+) -> None:
+    """At most one accepted answer per thread: set it on post_id, clear it everywhere else."""
+    await conn.execute(
+        """UPDATE forum_posts SET accepted = coalesce(id = $3, false)
+            WHERE course_id = $1 AND thread_id = $2 AND (accepted OR id = $3)""",
+        course_id,
+        thread_id,
+        post_id,
+    )
+
+
+async def update_post_endorsed(
+    conn: asyncpg.Connection, course_id: int, post_id: int, *, endorsed: bool, by: int | None
+) -> None:
+    await conn.execute(
+        "UPDATE forum_posts SET endorsed = $3, endorsed_by = $4 WHERE course_id = $1 AND id = $2",
+        course_id,
+        post_id,
+        endorsed,
+        by,
+    )

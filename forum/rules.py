@@ -1,0 +1,323 @@
+"""Who may see and do what in the forum: small pure functions, each decision in one place.
+
+In the spirit of Discourse's guardian (lib/guardian/post_guardian.rb): a viewer and the rows
+(or their facts) in, a bool out; no I/O. Services ask these before acting and raise the domain
+error that fits; presenters turn them into the `can_*` flags templates and API clients read, so
+a button is offered exactly when the service would accept the action.
+
+Who may see a post's author (the anonymity rule) is `can_see_author`, applied by one function,
+forum.presenters.author_view, through which every author leaves the forum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from agora.sessions import STAFF_ROLES, Principal
+from forum.schemas import ForumSettings
+
+
+class Viewer(Protocol):
+    """Whoever a response is for: a request's Principal, or a JobViewer."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def is_staff(self) -> bool: ...
+
+
+class JobViewer:
+    """A viewer outside a request (notifications, digests, live events): id and role."""
+
+    def __init__(self, user_id: int, role: str | None) -> None:
+        self.user_id = user_id
+        self.role = role
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class ThreadFacts(Protocol):
+    """What the rules read of a thread (ThreadRow, ThreadHead, ThreadRef all have it)."""
+
+    @property
+    def author_id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def locked(self) -> bool: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def hidden(self) -> bool: ...
+
+    @property
+    def deleted(self) -> bool: ...
+
+    @property
+    def post_first(self) -> bool: ...
+
+
+class PostFacts(Protocol):
+    """What the rules read of a post (PostRow, PostDetail)."""
+
+    @property
+    def author_id(self) -> int: ...
+
+    @property
+    def parent_id(self) -> int | None: ...
+
+    @property
+    def deleted(self) -> bool: ...
+
+    @property
+    def hidden(self) -> bool: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+# ---- standing in the course's forum (restrictions in force) ---------------------------------
+
+
+def can_read_forum(restrictions: Collection[str]) -> bool:
+    return "ban" not in restrictions
+
+
+def can_write_forum(restrictions: Collection[str]) -> bool:
+    """Post, reply, edit, vote, flag: not while muted (or banned)."""
+    return can_read_forum(restrictions) and "mute" not in restrictions
+
+
+def is_rate_limited(viewer: Viewer) -> bool:
+    """Staff post as fast as they need to."""
+    return not viewer.is_staff
+
+
+# ---- seeing -----------------------------------------------------------------------------------
+
+
+def sees_hidden(viewer: Viewer) -> bool:
+    """Staff see hidden threads and posts (lists, search, live events) and deleted ones' text."""
+    return viewer.is_staff
+
+
+def can_see_flags(viewer: Viewer) -> bool:
+    """Flag counts, the flagged filter, the queue."""
+    return viewer.is_staff
+
+
+def can_see_thread(viewer: Viewer, thread: ThreadFacts) -> bool:
+    """A hidden thread stays visible to its author; a deleted one only to staff."""
+    if viewer.is_staff:
+        return True
+    if thread.deleted:
+        return False
+    return not thread.hidden or thread.author_id == viewer.user_id
+
+
+def can_see_post(viewer: Viewer, thread: ThreadFacts) -> bool:
+    """A post is reachable when its thread is; hidden/deleted posts stay as placeholders."""
+    return can_see_thread(viewer, thread)
+
+
+def can_see_all_replies(viewer: Viewer, thread: ThreadFacts, *, has_replied: bool) -> bool:
+    """In a post-first thread a learner sees others' replies only after replying."""
+    return (
+        viewer.is_staff
+        or not thread.post_first
+        or has_replied
+        or thread.author_id == viewer.user_id
+    )
+
+
+def is_own(viewer: Viewer, post: PostFacts) -> bool:
+    return post.author_id == viewer.user_id
+
+
+def can_see_body(viewer: Viewer, post: PostFacts) -> bool:
+    """Deleted posts are blank to learners; hidden ones to learners other than the author."""
+    if viewer.is_staff:
+        return True
+    if post.deleted:
+        return False
+    return not post.hidden or is_own(viewer, post)
+
+
+def can_see_source(viewer: Viewer, post: PostFacts) -> bool:
+    """The Markdown source (for editing): the author's and staff's, when the body shows."""
+    return (is_own(viewer, post) or viewer.is_staff) and can_see_body(viewer, post)
+
+
+def can_see_hidden_reason(viewer: Viewer, post: PostFacts) -> bool:
+    return viewer.is_staff or is_own(viewer, post)
+
+
+def can_see_revisions(viewer: Viewer, post: PostFacts) -> bool:
+    return is_own(viewer, post) or viewer.is_staff or not (post.hidden or post.deleted)
+
+
+def can_see_author(viewer: Viewer, author_id: int | None, anonymity: str) -> bool:
+    """Anonymous to peers: staff see the author; anonymous to all: nobody but the author."""
+    if anonymity == "none":
+        return True
+    if author_id is not None and author_id == viewer.user_id:
+        return True
+    return anonymity == "peers" and viewer.is_staff
+
+
+def can_see_live_event(viewer: Viewer, event_type: str, data: dict[str, object]) -> bool:
+    """Learners get no events of hidden threads, nor content events of hidden posts."""
+    if sees_hidden(viewer):
+        return True
+    if data.get("thread_hidden"):
+        return False
+    return not (
+        data.get("hidden") and event_type in ("post_created", "post_edited", "vote_changed")
+    )
+
+
+# ---- writing ----------------------------------------------------------------------------------
+
+
+def can_use_anonymity(settings: ForumSettings, anonymity: str) -> bool:
+    return anonymity == "none" or anonymity in settings.anonymity
+
+
+def thread_takes_replies(viewer: Viewer, thread: ThreadFacts) -> bool:
+    """Locked and closed threads take replies from staff only."""
+    return viewer.is_staff or not (thread.locked or thread.closed)
+
+
+def can_reply(viewer: Viewer, thread: ThreadFacts, *, restrictions: Collection[str]) -> bool:
+    return (
+        can_write_forum(restrictions)
+        and can_see_thread(viewer, thread)
+        and thread_takes_replies(viewer, thread)
+    )
+
+
+def is_editor(viewer: Viewer, post: PostFacts) -> bool:
+    """The author edits and deletes their post; staff anyone's."""
+    return is_own(viewer, post) or viewer.is_staff
+
+
+def staff_edit_needs_reason(viewer: Viewer, post: PostFacts) -> bool:
+    return not is_own(viewer, post)
+
+
+def edit_window_open(
+    viewer: Viewer, post: PostFacts, *, settings: ForumSettings, now: datetime
+) -> bool:
+    """Learners edit their posts for edit_window_minutes (0: forever); staff always."""
+    window = settings.edit_window_minutes
+    if viewer.is_staff or not window or not is_own(viewer, post):
+        return True
+    return now - post.created_at <= timedelta(minutes=window)
+
+
+def can_edit(
+    viewer: Viewer,
+    post: PostFacts,
+    *,
+    settings: ForumSettings,
+    restrictions: Collection[str],
+    now: datetime,
+) -> bool:
+    return (
+        can_write_forum(restrictions)
+        and is_editor(viewer, post)
+        and not post.deleted
+        and edit_window_open(viewer, post, settings=settings, now=now)
+    )
+
+
+def can_edit_title(post: PostFacts) -> bool:
+    """Only a thread's opening post has a title."""
+    return post.parent_id is None
+
+
+def can_delete(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]) -> bool:
+    return can_read_forum(restrictions) and is_editor(viewer, post) and not post.deleted
+
+
+def can_vote(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]) -> bool:
+    return (
+        can_write_forum(restrictions)
+        and not is_own(viewer, post)
+        and post_takes_votes(viewer, post)
+    )
+
+
+def post_takes_votes(viewer: Viewer, post: PostFacts) -> bool:
+    return not post.deleted and not (post.hidden and not viewer.is_staff)
+
+
+def can_flag(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]) -> bool:
+    return can_write_forum(restrictions) and not is_own(viewer, post) and not post.deleted
+
+
+# ---- questions and answers --------------------------------------------------------------------
+
+
+def takes_accepted_answers(thread: ThreadFacts) -> bool:
+    return thread.kind == "question"
+
+
+def is_asker(viewer: Viewer, thread: ThreadFacts) -> bool:
+    """Only the person who asked accepts an answer."""
+    return thread.author_id == viewer.user_id
+
+
+def is_reply(post: PostFacts) -> bool:
+    return post.parent_id is not None
+
+
+def is_live(post: PostFacts) -> bool:
+    return not (post.deleted or post.hidden)
+
+
+def can_accept(viewer: Viewer, thread: ThreadFacts, post: PostFacts) -> bool:
+    return (
+        takes_accepted_answers(thread)
+        and is_asker(viewer, thread)
+        and is_reply(post)
+        and is_live(post)
+    )
+
+
+def can_endorse(viewer: Viewer, post: PostFacts) -> bool:
+    """Staff endorse replies (not the opening post)."""
+    return viewer.is_staff and is_reply(post)
+
+
+# ---- moderation and course administration ----------------------------------------------------
+
+
+def can_moderate(viewer: Viewer) -> bool:
+    """Pin/lock/close/hide/move threads, hide posts, resolve flags, mute and ban, the audit log,
+    member statistics and the participation export: instructors and teaching assistants."""
+    return viewer.is_staff
+
+
+def can_be_restricted(role: str) -> bool:
+    """Only learners can be muted or banned."""
+    return role == "learner"
+
+
+def can_follow_course(viewer: Viewer) -> bool:
+    """Following every new thread of the course is a staff tool."""
+    return viewer.is_staff
+
+
+def can_manage_boards(principal: Principal) -> bool:
+    """Boards are the instructor's: create, rename, reorder, archive."""
+    return principal.is_instructor

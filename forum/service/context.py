@@ -1,0 +1,93 @@
+"""Where every forum call starts: the course's forum settings and the viewer's standing in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import msgspec
+from redis.asyncio import Redis
+
+from agora import ratelimit
+from agora.errors import Forbidden, NotFound
+from agora.sessions import Principal
+from forum import rules
+from forum.queries import context as context_sql
+from forum.rules import Viewer
+from forum.schemas import ForumSettings
+
+DAY = 86_400
+
+
+def forum_settings(raw: Any) -> ForumSettings:
+    """The course's forum settings (`courses.settings['forum']`), defaults where unset."""
+    try:
+        return msgspec.convert(raw or {}, ForumSettings, strict=False)
+    except msgspec.ValidationError:
+        return ForumSettings()  # a malformed course setting must not take the forum down
+
+
+def require_read(restrictions: frozenset[str]) -> None:
+    if not rules.can_read_forum(restrictions):
+        raise Forbidden("you are banned from this course's forum")
+
+
+def require_write(restrictions: frozenset[str]) -> None:
+    require_read(restrictions)
+    if not rules.can_write_forum(restrictions):
+        raise Forbidden("you are muted in this course's forum: you can read but not post")
+
+
+@dataclass(frozen=True)
+class Context:
+    """The course's forum settings and the viewer's standing in it."""
+
+    settings: ForumSettings
+    search_config: str
+    restrictions: frozenset[str]
+
+    def require_read(self) -> None:
+        require_read(self.restrictions)
+
+    def require_write(self) -> None:
+        require_write(self.restrictions)
+
+
+async def load_context(
+    conn: asyncpg.Connection, principal: Principal, course_id: int | None = None
+) -> Context:
+    """The principal's course's Context (404 if `course_id` is given and is another course)."""
+    if course_id is not None:
+        principal.require_course(course_id)
+    row = await context_sql.select_viewer(conn, principal.course_id, principal.user_id)
+    if row is None:
+        raise NotFound("no such course")
+    return Context(
+        forum_settings(row["forum_settings"]), row["search_config"], frozenset(row["restrictions"])
+    )
+
+
+def require_staff(viewer: Viewer) -> None:
+    if not rules.can_moderate(viewer):
+        raise Forbidden("only instructors and teaching assistants can do this")
+
+
+async def rate_limit_post(
+    redis: Redis | None, principal: Principal, ctx: Context, *, new_thread: bool
+) -> None:
+    """A minimum gap between posts, and a daily quota of new threads (learners only)."""
+    if not rules.is_rate_limited(principal):
+        return
+    await ratelimit.enforce_gap(
+        redis, principal.course_id, "post", principal.user_id, ctx.settings.post_interval_seconds
+    )
+    if new_thread:
+        await ratelimit.enforce_quota(
+            redis,
+            principal.course_id,
+            "threads",
+            principal.user_id,
+            limit=ctx.settings.threads_per_day,
+            window=DAY,
+        )

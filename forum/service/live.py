@@ -1,0 +1,85 @@
+"""Live forum events: what is published (by the worker, after commit) and what each viewer gets.
+
+Events carry ids, counters and the author as `author_for_storage` allows (never the author of a
+post anonymous to all); no bodies, so a client fetches content through the API, which applies
+every visibility rule. `for_viewer` cuts each event down for one SSE subscriber.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from redis.asyncio import Redis
+
+from agora import events
+from agora.outbox import enqueue
+from forum import rules
+from forum.presenters import author_for_storage, author_from_storage
+from forum.queries import live as live_sql
+from forum.rules import Viewer
+
+EVENT_TYPES = ("post_created", "post_edited", "vote_changed", "thread_state")
+
+
+async def emit(
+    conn: asyncpg.Connection, course_id: int, event: str, thread_id: int, post_id: int | None = None
+) -> None:
+    """A live event, published after commit by the worker (see forum.jobs.forum_publish)."""
+    await enqueue(conn, "forum_publish", course_id, event, thread_id, post_id, course_id=course_id)
+
+
+async def build_event(
+    conn: asyncpg.Connection, course_id: int, event_type: str, thread_id: int, post_id: int | None
+) -> dict[str, Any]:
+    """The event's data from the state as committed; {} if the thread is gone."""
+    row = await live_sql.select_event_state(conn, course_id, thread_id, post_id)
+    if row is None:
+        return {}
+    data: dict[str, Any] = {
+        "thread_id": thread_id,
+        "board_id": row["board_id"],
+        "thread_hidden": row["thread_hidden"] or row["thread_deleted"],
+        "post_first": row["post_first"],
+        "reply_count": row["reply_count"],
+    }
+    if event_type == "thread_state":
+        data |= {k: row[k] for k in ("pinned", "locked", "closed", "answered", "duplicate_of")}
+    if row["post_id"] is not None:
+        data |= {
+            "post_id": row["post_id"],
+            "parent_id": row["parent_id"],
+            "seq": row["seq"],
+            "score": row["score"],
+            "hidden": row["hidden"] or row["deleted"],
+            "endorsed": row["endorsed"],
+            "accepted": row["accepted"],
+            "author": author_for_storage(
+                row["author_id"], row["author_name"], row["anonymity"], row["author_role"]
+            ),
+        }
+    return data
+
+
+async def publish(redis: Redis, course_id: int, event_type: str, data: dict[str, Any]) -> str:
+    return await events.publish(redis, course_id, event_type, data)
+
+
+def for_viewer(viewer: Viewer, event: events.Event) -> dict[str, Any] | None:
+    """The event as `viewer` may see it, or None if they may not see it at all."""
+    data = dict(event.data)
+    if not rules.can_see_live_event(viewer, event.type, data):
+        return None
+    if "author" in data:
+        author = author_from_storage(viewer, data["author"])
+        if data.get("post_first") and not viewer.is_staff and not author.is_me:
+            # Replies stay out of sight until the viewer has posted: ids only.
+            return {k: data[k] for k in ("thread_id", "post_id", "reply_count") if k in data}
+        data["author"] = {
+            "id": author.id,
+            "name": author.name,
+            "anonymous": author.anonymous,
+            "is_me": author.is_me,
+            "role": author.role,
+        }
+    return data

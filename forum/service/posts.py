@@ -1,0 +1,221 @@
+"""Posts: replying, reading one post, editing (with revisions), deleting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+from redis.asyncio import Redis
+
+from agora.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from agora.markup import clean_text, render_markdown
+from agora.pagination import decode_cursor, next_page, page_limit
+from agora.sessions import Principal
+from forum import rules
+from forum.presenters import post_view, revision_view
+from forum.queries import follows as follow_sql
+from forum.queries import moderation as mod_sql
+from forum.queries import posts as post_sql
+from forum.queries import reads as read_sql
+from forum.queries import threads as thread_sql
+from forum.queries.posts import PostDetail
+from forum.schemas import PostCreate, PostRead, PostUpdate, RevisionPage
+from forum.service.context import Context, load_context, rate_limit_post
+from forum.service.live import emit
+from forum.service.notifications import notify_post_later
+
+MAX_TREE_DEPTH = 32  # actual nesting; the displayed depth is capped per course, lower
+UNREAD_NEVER = 2**31  # a read position past every post: a single post is never shown as new
+
+
+def require_anonymity_allowed(ctx: Context, anonymity: str) -> None:
+    if not rules.can_use_anonymity(ctx.settings, anonymity):
+        allowed = ", ".join(["none", *[a for a in ctx.settings.anonymity if a != "none"]])
+        raise Unprocessable(f"this course allows anonymity: {allowed}")
+
+
+def clean_title(title: str) -> str:
+    cleaned = clean_text(title)
+    if not cleaned:
+        raise Unprocessable("the title is empty once markup is removed")
+    return cleaned
+
+
+async def create_post(
+    conn: asyncpg.Connection,
+    redis: Redis | None,
+    principal: Principal,
+    thread_id: int,
+    data: PostCreate,
+) -> PostRead:
+    """A reply (to the opening post, or to `data.parent_id`), with counters, read position,
+    follow, notifications and the live event in the same transaction."""
+    ctx = await load_context(conn, principal)
+    ctx.require_write()
+    require_anonymity_allowed(ctx, data.anonymity)
+    course_id = principal.course_id
+    thread = await thread_sql.select_thread(conn, course_id, thread_id, for_update=True)
+    if thread is None or not rules.can_see_thread(principal, thread):
+        raise NotFound("no such thread")
+    if not rules.thread_takes_replies(principal, thread):
+        what = "locked" if thread.locked else "closed"
+        raise Conflict(f"this thread is {what}: {thread.state_reason or 'no new replies'}")
+    parent = await post_sql.select_reply_parent(conn, course_id, thread_id, data.parent_id)
+    if parent is None:
+        raise NotFound("no such parent post in this thread")
+    if parent["depth"] + 1 > MAX_TREE_DEPTH:
+        raise Unprocessable(f"replies nest at most {MAX_TREE_DEPTH} levels deep")
+    await rate_limit_post(redis, principal, ctx, new_thread=False)
+    seq = await thread_sql.update_thread_for_reply(conn, course_id, thread_id)
+    post_id = await post_sql.insert_post(
+        conn, course_id, thread_id, parent_id=parent["id"], seq=seq,
+        path=parent["path"] + f"{seq:08x}", depth=parent["depth"] + 1,
+        author_id=principal.user_id, anonymity=data.anonymity, title=None, body=data.body,
+        body_html=render_markdown(data.body), search_config=ctx.search_config,
+    )  # fmt: skip
+    await post_sql.update_parent_reply_count(conn, course_id, parent["id"], 1)
+    await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
+    await read_sql.upsert_read_after_own_post(
+        conn, course_id, principal.user_id, thread_id, seq=seq, prev_last=thread.last_seq
+    )
+    await notify_post_later(conn, course_id, post_id, data.body)
+    await emit(conn, course_id, "post_created", thread_id, post_id)
+    return await get_post(conn, principal, post_id, ctx=ctx)
+
+
+async def get_post(
+    conn: asyncpg.Connection, principal: Principal, post_id: int, *, ctx: Context | None = None
+) -> PostRead:
+    if ctx is None:
+        ctx = await load_context(conn, principal)
+        ctx.require_read()
+    row = await post_sql.select_post(conn, principal.course_id, post_id, principal.user_id)
+    if row is None or not rules.can_see_post(principal, row.thread):
+        raise NotFound("no such post")
+    return post_view(
+        principal, row, row.thread, settings=ctx.settings, restrictions=ctx.restrictions,
+        read_seq=UNREAD_NEVER, now=datetime.now(UTC),
+    )  # fmt: skip
+
+
+async def post_for_write(
+    conn: asyncpg.Connection, principal: Principal, post_id: int
+) -> PostDetail:
+    """The post an action is about; 404 if the viewer may not see it."""
+    row = await post_sql.select_post(conn, principal.course_id, post_id, principal.user_id)
+    if row is None or not rules.can_see_post(principal, row.thread):
+        raise NotFound("no such post")
+    return row
+
+
+async def edit_post_text(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    post_id: int,
+    *,
+    body: str | None,
+    title: str | None,
+    reason: str,
+    reason_code: str,
+) -> None:
+    """Replace a post's body and/or (opening post) title, keeping the old text as a revision.
+    Staff editing someone else's post give a reason code, and the edit is in the audit log."""
+    ctx = await load_context(conn, principal)
+    ctx.require_write()
+    row = await post_for_write(conn, principal, post_id)
+    await post_sql.select_post_for_update(conn, principal.course_id, post_id)
+    if not rules.is_editor(principal, row):
+        raise Forbidden("you can edit only your own posts")
+    if row.deleted:
+        raise Conflict("this post was deleted")
+    if rules.staff_edit_needs_reason(principal, row) and not reason_code:
+        raise Unprocessable("a staff edit of someone else's post needs a reason_code")
+    if not rules.edit_window_open(principal, row, settings=ctx.settings, now=datetime.now(UTC)):
+        window = ctx.settings.edit_window_minutes
+        raise Forbidden(f"posts can be edited for {window} minutes after posting")
+    if title is not None and not rules.can_edit_title(row):
+        raise BadRequest("only a thread's opening post has a title")
+    new_title = clean_title(title) if title is not None else None
+    course_id = principal.course_id
+    await post_sql.insert_revision(
+        conn, course_id, post_id, editor_id=principal.user_id, reason=clean_text(reason),
+        reason_code=reason_code, title=row.title, body=row.body,
+    )  # fmt: skip
+    new_body = body if body is not None else row.body
+    await post_sql.update_post_body(
+        conn, course_id, post_id, body=new_body, body_html=render_markdown(new_body),
+        title=new_title,
+    )  # fmt: skip
+    if new_title is not None:
+        await thread_sql.update_thread_fields(conn, course_id, row.thread_id, title=new_title)
+    if not rules.is_own(principal, row):
+        await mod_sql.insert_mod_action(
+            conn, course_id, principal.user_id, "post_edit", target_kind="post",
+            target_id=post_id, reason=clean_text(reason), details={"reason_code": reason_code},
+        )  # fmt: skip
+    await emit(conn, course_id, "post_edited", row.thread_id, post_id)
+
+
+async def edit_post(
+    conn: asyncpg.Connection, principal: Principal, post_id: int, data: PostUpdate
+) -> PostRead:
+    await edit_post_text(
+        conn, principal, post_id, body=data.body, title=None, reason=data.reason,
+        reason_code=data.reason_code,
+    )  # fmt: skip
+    return await get_post(conn, principal, post_id)
+
+
+async def delete_post(conn: asyncpg.Connection, principal: Principal, post_id: int) -> None:
+    """Author (or staff) soft delete: the post stays as a placeholder, counters follow."""
+    ctx = await load_context(conn, principal)
+    ctx.require_read()
+    row = await post_for_write(conn, principal, post_id)
+    if not rules.is_editor(principal, row):
+        raise Forbidden("you can delete only your own posts")
+    if row.deleted:
+        return
+    course_id = principal.course_id
+    await post_sql.update_post_flags(conn, course_id, post_id, deleted=True)
+    await after_visibility_change(conn, course_id, row, visible=False)
+    if row.parent_id is None:
+        await thread_sql.update_thread_fields(conn, course_id, row.thread_id, deleted=True)
+    if not rules.is_own(principal, row):
+        await mod_sql.insert_mod_action(
+            conn, course_id, principal.user_id, "post_delete", target_kind="post",
+            target_id=post_id, reason="",
+        )  # fmt: skip
+    await emit(conn, course_id, "thread_state", row.thread_id, post_id)
+
+
+async def after_visibility_change(
+    conn: asyncpg.Connection, course_id: int, row: PostDetail, *, visible: bool
+) -> None:
+    """Keep the parent's and the thread's counters right after a post (dis)appears."""
+    if row.parent_id is not None:
+        await post_sql.update_parent_reply_count(
+            conn, course_id, row.parent_id, 1 if visible else -1
+        )
+    await thread_sql.update_thread_recount(conn, course_id, row.thread_id)
+
+
+async def revisions(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    post_id: int,
+    cursor: str | None,
+    limit: int | None,
+) -> RevisionPage:
+    """A post's earlier versions, oldest first."""
+    limit = page_limit(limit, default=20, maximum=100)
+    row = await post_for_write(conn, principal, post_id)
+    if not rules.can_see_revisions(principal, row):
+        raise NotFound("no such post")
+    after = decode_cursor(cursor, (int,))
+    rows = await post_sql.select_revisions(
+        conn, principal.course_id, post_id, after_id=after[0] if after else 0, limit=limit + 1
+    )
+    page, next_cursor = next_page(rows, limit, lambda r: (r["id"],))
+    return RevisionPage(
+        items=[revision_view(principal, row, r) for r in page], next_cursor=next_cursor
+    )
