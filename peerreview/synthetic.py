@@ -46,9 +46,10 @@ def pg1_course(
     # Reliability (precision) ~ Gamma with mean 1 / noise_sd²; some graders much noisier.
     tau = rng.gamma(shape=3.0, scale=1.0 / (3.0 * noise_sd**2), size=n)
 
-    def observe(true_scores, graders):
+    def observe(true_scores: np.ndarray, graders: np.ndarray) -> np.ndarray:
         noise = rng.normal(0.0, 1.0, graders.size) / np.sqrt(tau[graders])
-        return np.clip(np.round(true_scores + bias[graders] + noise), 0, hi)
+        observed: np.ndarray = np.clip(np.round(true_scores + bias[graders] + noise), 0, hi)
+        return observed
 
     score = observe(truth[sub], grader)
     careless = rng.random(n) < careless_share

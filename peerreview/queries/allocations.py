@@ -92,7 +92,7 @@ async def select_reviewer_state(
 ) -> asyncpg.Record:
     """Everything `reviews/next` checks about a reviewer, in one round trip: their own
     submission (`owner` is its owner key), reviews done, examples and calibration answers."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT
              (SELECT id FROM pr_submissions
                WHERE course_id = $1 AND assignment_id = $2 AND owner_key = $4) AS submission_id,
@@ -108,6 +108,8 @@ async def select_reviewer_state(
         reviewer_id,
         owner,
     )
+    assert row is not None  # a SELECT of scalar subqueries always returns one row
+    return row
 
 
 async def expire_leases(conn: asyncpg.Connection, course_id: int, assignment_id: int) -> int:

@@ -17,7 +17,7 @@ async def insert_example(
     total: float,
     explanation: str,
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO pr_calibration_examples (course_id, assignment_id, body, body_html, choices,
                scores, total, explanation)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -31,6 +31,8 @@ async def insert_example(
         total,
         explanation,
     )
+    assert row is not None  # INSERT … RETURNING always returns the row
+    return row
 
 
 async def select_examples(
@@ -90,7 +92,7 @@ async def select_all_answers(
     conn: asyncpg.Connection, course_id: int, assignment_id: int
 ) -> asyncpg.Record:
     """Every calibration answer of the assignment beside its reference, as arrays."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT coalesce(array_agg(a.user_id), '{}') AS grader,
                   coalesce(array_agg(a.total), '{}') AS total,
                   coalesce(array_agg(e.total), '{}') AS truth,
@@ -102,3 +104,5 @@ async def select_all_answers(
         course_id,
         assignment_id,
     )
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return row

@@ -227,6 +227,7 @@ async def insert_override_grade(
         reason,
         by,
     )
+    assert row is not None  # INSERT … RETURNING always returns the row
     return msgspec.convert(dict(row), Grade)
 
 

@@ -30,7 +30,7 @@ async def insert_review(
     content: ReviewContent,
 ) -> asyncpg.Record:
     """Store a review; a reviewer's second review of the same submission replaces the first."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO pr_reviews (course_id, assignment_id, submission_id, reviewer_id,
                 allocation_id, by_staff, choices, scores, total, criterion_comments, comment,
                 comment_html)
@@ -57,6 +57,8 @@ async def insert_review(
         content.comment,
         content.comment_html,
     )
+    assert row is not None  # INSERT … RETURNING always returns the row
+    return row
 
 
 async def update_review(
@@ -178,7 +180,7 @@ async def select_review_matrix(
     """All reviews of an assignment as parallel arrays: one round trip, no per-row work.
 
     Flagged (abusive) reviews are left out of grading."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT coalesce(array_agg(submission_id ORDER BY id), '{}') AS submission,
                   coalesce(array_agg(reviewer_id ORDER BY id), '{}') AS reviewer,
                   coalesce(array_agg(by_staff ORDER BY id), '{}') AS by_staff,
@@ -189,3 +191,5 @@ async def select_review_matrix(
         course_id,
         assignment_id,
     )
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return row

@@ -17,7 +17,7 @@ async def upsert_submission(
     body_html: str,
 ) -> asyncpg.Record:
     """Create or replace the owner's submission; the row's `created` says which happened."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO pr_submissions (course_id, assignment_id, owner_key, author_id, team,
                 body, body_html)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -35,6 +35,8 @@ async def upsert_submission(
         body,
         body_html,
     )
+    assert row is not None  # INSERT … RETURNING always returns the row
+    return row
 
 
 async def count_submissions(conn: asyncpg.Connection, course_id: int, assignment_id: int) -> int:

@@ -194,7 +194,15 @@ async def next_review(
             current = await queries.select_open_allocation(
                 conn, course_id, assignment_id, principal.user_id
             )
+        if current is None:  # …and that lease has already expired: ask again
+            return s.ReviewTask(
+                available=False,
+                reason="nothing to review yet; try again soon",
+                reviews_done=done,
+                reviews_required=required,
+            )
     sub = await submission_queries.select_submission(conn, course_id, current["submission_id"])
+    assert sub is not None  # an allocation's submission outlives it
     return s.ReviewTask(
         available=True,
         allocation_id=current["id"],
@@ -283,6 +291,7 @@ async def assign_manually(
         reviewer_id=data.reviewer_id,
         submission_id=data.submission_id,
     )
+    assert allocation is not None  # inserted just above
     return msgspec.convert(dict(allocation), s.AllocationRead)
 
 

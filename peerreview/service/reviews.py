@@ -141,6 +141,8 @@ async def _review_access(
     sub = await submission_queries.select_submission(
         conn, principal.course_id, review["submission_id"]
     )
+    if sub is None:  # cannot happen: a review's submission outlives it
+        raise NotFound("no such review")
     assignment = await load_assignment(conn, principal, review["assignment_id"])
     access = rules.review_access(
         principal, reviewer_id=review["reviewer_id"], phase=assignment.phase, submission_access=None
@@ -190,6 +192,8 @@ async def update_review(
         review_id,
         _content(choices, scores, total, comments, comment),
     )
+    if updated is None:
+        raise NotFound("no such review of yours")
     return review_read(updated, principal, "reviewer")
 
 
@@ -215,6 +219,8 @@ async def review_feedback(
         helpfulness=helpfulness,
         flag_reason=clean_text(flag_reason) if flag_reason is not None else None,
     )
+    if updated is None:
+        raise NotFound("no such review")
     return review_read(updated, principal, access)
 
 
