@@ -174,6 +174,12 @@ def can_see_author(viewer: Viewer, author_id: int | None, anonymity: str) -> boo
     return anonymity == "peers" and viewer.is_staff
 
 
+def can_see_live_reply(viewer: Viewer, *, post_first: bool, own: bool) -> bool:
+    """A live event cannot know whether the viewer replied yet: in a post-first thread learners
+    get a reply's ids only (their page then asks the API, which applies can_see_all_replies)."""
+    return viewer.is_staff or not post_first or own
+
+
 def can_see_live_event(viewer: Viewer, event_type: str, data: dict[str, object]) -> bool:
     """Learners get no events of hidden threads, nor content events of hidden posts."""
     if sees_hidden(viewer):

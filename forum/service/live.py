@@ -72,7 +72,9 @@ def for_viewer(viewer: Viewer, event: events.Event) -> dict[str, Any] | None:
         return None
     if "author" in data:
         author = author_from_storage(viewer, data["author"])
-        if data.get("post_first") and not viewer.is_staff and not author.is_me:
+        if not rules.can_see_live_reply(
+            viewer, post_first=bool(data.get("post_first")), own=author.is_me
+        ):
             # Replies stay out of sight until the viewer has posted: ids only.
             return {k: data[k] for k in ("thread_id", "post_id", "reply_count") if k in data}
         data["author"] = {
