@@ -8,6 +8,8 @@ so the principal dependency's course guard applies.
 
 from __future__ import annotations
 
+from litestar.handlers import HTTPRouteHandler
+
 from peerreview.http import (
     allocations,
     assignments,
@@ -18,7 +20,7 @@ from peerreview.http import (
     submissions,
 )
 
-ROUTES: list = [
+ROUTES: list[HTTPRouteHandler] = [
     *assignments.ROUTES,
     *submissions.ROUTES,
     *calibration.ROUTES,

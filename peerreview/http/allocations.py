@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import delete, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -19,7 +22,9 @@ from peerreview.http.paths import API, TAGS
     tags=TAGS,
     status_code=HTTP_202_ACCEPTED,
 )
-async def allocate_batch(assignment_id: PathId, db: Db, principal: CurrentPrincipal) -> dict:
+async def allocate_batch(
+    assignment_id: PathId, db: Db, principal: CurrentPrincipal
+) -> dict[str, Any]:
     return await service.request_batch_allocation(db, principal, assignment_id)
 
 
@@ -57,4 +62,10 @@ async def next_review(assignment_id: PathId, db: Db, principal: CurrentPrincipal
         return await service.next_review(db, principal, assignment_id)
 
 
-ROUTES: list = [allocate_batch, assign_manually, cancel_allocation, waiting, next_review]
+ROUTES: list[HTTPRouteHandler] = [
+    allocate_batch,
+    assign_manually,
+    cancel_allocation,
+    waiting,
+    next_review,
+]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import get, patch, post, put
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db
@@ -57,11 +60,11 @@ async def change_phase(
 @put(f"{API}/assignments/{{assignment_id:int}}/teams", tags=TAGS)
 async def set_teams(
     assignment_id: PathId, data: JSONBody[s.Teams], db: Db, principal: CurrentPrincipal
-) -> dict:
+) -> dict[str, Any]:
     return await service.set_teams(db, principal, assignment_id, data)
 
 
-ROUTES: list = [
+ROUTES: list[HTTPRouteHandler] = [
     create_assignment,
     list_assignments,
     get_assignment,

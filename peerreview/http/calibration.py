@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db
@@ -39,4 +40,4 @@ async def add_example(
     return await service.add_example(db, principal, assignment_id, data)
 
 
-ROUTES: list = [calibration_state, answer_calibration, add_example]
+ROUTES: list[HTTPRouteHandler] = [calibration_state, answer_calibration, add_example]

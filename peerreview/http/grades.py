@@ -3,7 +3,10 @@ overrides, and learners' regrade requests."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import get, patch, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
@@ -19,7 +22,9 @@ from peerreview.http.paths import API, TAGS
     tags=TAGS,
     status_code=HTTP_202_ACCEPTED,
 )
-async def request_grading(assignment_id: PathId, db: Db, principal: CurrentPrincipal) -> dict:
+async def request_grading(
+    assignment_id: PathId, db: Db, principal: CurrentPrincipal
+) -> dict[str, Any]:
     return await service.request_grading(db, principal, assignment_id)
 
 
@@ -68,7 +73,7 @@ async def list_regrades(
     return await service.list_regrades(db, principal, assignment_id, cursor, limit)
 
 
-ROUTES: list = [
+ROUTES: list[HTTPRouteHandler] = [
     request_grading,
     list_grades,
     get_grade,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.handlers import HTTPRouteHandler
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
@@ -18,4 +19,4 @@ async def passback_status(
     return await service.passback_status(db, principal, assignment_id)
 
 
-ROUTES: list = [passback_status]
+ROUTES: list[HTTPRouteHandler] = [passback_status]

@@ -4,6 +4,7 @@ and the author's helpfulness rating or abuse flag."""
 from __future__ import annotations
 
 from litestar import get, patch, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db
@@ -67,7 +68,7 @@ async def flag_review(
     return await service.review_feedback(db, principal, review_id, flag_reason=data.reason)
 
 
-ROUTES: list = [
+ROUTES: list[HTTPRouteHandler] = [
     reviews_of_submission,
     staff_score,
     create_review,

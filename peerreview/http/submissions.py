@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Response, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db
@@ -42,4 +43,4 @@ async def get_submission(
     return await service.get_submission(db, principal, submission_id)
 
 
-ROUTES: list = [submit, list_submissions, get_submission]
+ROUTES: list[HTTPRouteHandler] = [submit, list_submissions, get_submission]

@@ -3,7 +3,10 @@ requests, and the override form that settles a grade."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
@@ -19,13 +22,13 @@ REGRADES_SHOWN = 50
 
 @get(ASSIGNMENT + "/doubtful")
 async def doubtful_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
     cursor: Cursor = None,
-) -> Response:
+) -> Response[Any]:
     service.require_staff(principal)
     a = await service.get_assignment(db, principal, assignment_id)
     queue = await service.list_grades(
@@ -46,12 +49,12 @@ async def doubtful_page(
 
 @post(GRADE + "/override", status_code=200)
 async def override(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     submission_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await web.form_fields(request)
     score = form.get("score", "").strip()
     data = web.convert_form(
@@ -63,4 +66,4 @@ async def override(
     return web.fragment("peerreview/_override_done.html", **shared, grade=grade)
 
 
-ROUTES: list = [doubtful_page, override]
+ROUTES: list[HTTPRouteHandler] = [doubtful_page, override]

@@ -8,6 +8,7 @@ Structs are converted from, with a 400 that says which line or criterion is wron
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from agora.errors import BadRequest
 from peerreview import schemas as s
@@ -28,7 +29,7 @@ def rubric_choices(form: dict[str, str], a: s.AssignmentRead) -> list[int]:
     return choices
 
 
-def _option(line: str) -> dict:
+def _option(line: str) -> dict[str, Any]:
     label, sep, points = line.rpartition("=")
     try:
         value = float(points.strip().replace(",", "."))
@@ -39,7 +40,7 @@ def _option(line: str) -> dict:
     return {"label": label.strip(), "points": value}
 
 
-def rubric_from_form(form: dict[str, str]) -> list[dict]:
+def rubric_from_form(form: dict[str, str]) -> list[dict[str, Any]]:
     """Criteria from the builder: crit-N-name, crit-N-description, crit-N-options (one option per
     line, "label = points"), crit-N-comments."""
     criteria = []
@@ -70,9 +71,9 @@ def deadline(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def assignment_fields(form: dict[str, str]) -> dict:
+def assignment_fields(form: dict[str, str]) -> dict[str, Any]:
     """The editor's form as the raw AssignmentCreate/AssignmentUpdate fields (empty = not given)."""
-    raw: dict = {
+    raw: dict[str, Any] = {
         "title": form.get("title", "").strip(),
         "prompt": form.get("prompt", ""),
         "rubric": rubric_from_form(form),
@@ -88,7 +89,7 @@ def assignment_fields(form: dict[str, str]) -> dict:
     return raw
 
 
-def editor_rows(a: s.AssignmentRead | None) -> list[dict]:
+def editor_rows(a: s.AssignmentRead | None) -> list[dict[str, Any]]:
     """The rubric as the builder's rows (options back to "label = points" lines); one empty
     row for a new assignment."""
     rubric = a.rubric if a else []

@@ -3,7 +3,10 @@ rate a review received, ask for a regrade."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
@@ -18,12 +21,12 @@ from peerreview.pages.urls import ASSIGNMENT, REVIEW, SECTION, SUBMISSION, assig
 
 @post(ASSIGNMENT + "/submission", status_code=200)
 async def submit(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await web.form_fields(request)
     data = web.convert_form({"body": form.get("body", "")}, s.SubmissionWrite)
     await service.submit(db, principal, assignment_id, data)
@@ -32,12 +35,12 @@ async def submit(
 
 @post(ASSIGNMENT + "/calibration", status_code=200)
 async def calibrate(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     a = await service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
     answer = web.convert_form(
@@ -52,12 +55,12 @@ async def calibrate(
 
 @post(ASSIGNMENT + "/review/next", status_code=200)
 async def review_next(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     """A POST: it leases a submission (FOR UPDATE SKIP LOCKED needs the request's transaction)."""
     a = await service.get_assignment(db, principal, assignment_id)
     task = await service.next_review(db, principal, assignment_id)
@@ -70,12 +73,12 @@ async def review_next(
 
 @post(ASSIGNMENT + "/reviews", status_code=200)
 async def create_review(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     a = await service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
     data = web.convert_form(
@@ -93,12 +96,12 @@ async def create_review(
 
 @get(ASSIGNMENT + "/grade")
 async def grade_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     a = await service.get_assignment(db, principal, assignment_id)
     mine = await service.list_submissions(db, principal, assignment_id, None, 1)
     if not mine.items:
@@ -117,12 +120,12 @@ async def grade_page(
 
 @post(REVIEW + "/helpfulness", status_code=200)
 async def rate_review(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     review_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await web.form_fields(request)
     rating = web.convert_form({"rating": form.get("rating")}, s.Helpfulness).rating
     review = await service.review_feedback(db, principal, review_id, helpfulness=rating)
@@ -132,12 +135,12 @@ async def rate_review(
 
 @post(SUBMISSION + "/regrade", status_code=200)
 async def regrade(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     submission_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await web.form_fields(request)
     data = web.convert_form({"reason": form.get("reason", "")}, s.RegradeCreate)
     await service.request_regrade(db, principal, submission_id, data)
@@ -145,4 +148,12 @@ async def regrade(
     return web.fragment("peerreview/_regrade_sent.html", **shared)
 
 
-ROUTES: list = [submit, calibrate, review_next, create_review, grade_page, rate_review, regrade]
+ROUTES: list[HTTPRouteHandler] = [
+    submit,
+    calibrate,
+    review_next,
+    create_review,
+    grade_page,
+    rate_review,
+    regrade,
+]

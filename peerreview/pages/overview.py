@@ -14,10 +14,13 @@ from typing import Any
 
 import asyncpg
 from litestar import Request, Response, get
+from litestar.handlers import HTTPRouteHandler
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
+from agora.errors import NotFound
 from agora.params import PathId
+from agora.schemas import MAX_ID
 from agora.sessions import Principal
 from peerreview import rules, service
 from peerreview import schemas as s
@@ -26,9 +29,21 @@ from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_u
 View = tuple[str, dict[str, Any]]
 
 
+def target_id(value: Any) -> int:
+    """An id from a launch target (the LMS stores it): not a valid id is "not found", so the
+    launch lands on the home page instead of failing."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("no such assignment") from None
+    if not 1 <= number <= MAX_ID:
+        raise NotFound("no such assignment")
+    return number
+
+
 async def assignment_view(db: asyncpg.Connection, principal: Principal, assignment_id: Any) -> View:
     """The assignment as this viewer sees it: the learner page or, for staff, the dashboard."""
-    assignment_id = int(assignment_id)
+    assignment_id = target_id(assignment_id)
     a = await service.get_assignment(db, principal, assignment_id)
     url = assignment_url(principal.course_id, assignment_id)
     context = {"a": a, "url": url, "page_url": url, "phases": s.PHASES}
@@ -90,8 +105,12 @@ async def launch_target(db: asyncpg.Connection, principal: Principal, assignment
 
 
 async def render_view(
-    request: Request, db: asyncpg.Connection, principal: Principal, view: View, **extra: Any
-) -> Response:
+    request: Request[Any, Any, Any],
+    db: asyncpg.Connection,
+    principal: Principal,
+    view: View,
+    **extra: Any,
+) -> Response[Any]:
     """A view rendered as a page in the assignments section; `extra` adds to its context."""
     template, context = view
     return await web.render_page(
@@ -100,12 +119,12 @@ async def render_view(
 
 
 async def assignment_page_after(
-    request: Request,
+    request: Request[Any, Any, Any],
     db: asyncpg.Connection,
     principal: Principal,
     assignment_id: int,
     **extra: Any,
-) -> Response:
+) -> Response[Any]:
     """The whole assignment page again after a form post (htmx swaps the body)."""
     view = await assignment_view(db, principal, assignment_id)
     return await render_view(request, db, principal, view, fragment=False, **extra)
@@ -113,21 +132,21 @@ async def assignment_page_after(
 
 @get(ASSIGNMENTS)
 async def assignments_page(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response[Any]:
     return await render_view(request, db, principal, await assignments_view(db, principal))
 
 
 @get(ASSIGNMENT)
 async def assignment_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     view = await assignment_view(db, principal, assignment_id)
     return await render_view(request, db, principal, view)
 
 
-ROUTES: list = [assignments_page, assignment_page]
+ROUTES: list[HTTPRouteHandler] = [assignments_page, assignment_page]

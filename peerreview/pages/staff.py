@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromQuery
 
 from agora import web
@@ -29,8 +30,11 @@ from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_u
 
 
 async def _editor(
-    request: Request, db: asyncpg.Connection, principal: Principal, a: s.AssignmentRead | None
-) -> Response:
+    request: Request[Any, Any, Any],
+    db: asyncpg.Connection,
+    principal: Principal,
+    a: s.AssignmentRead | None,
+) -> Response[Any]:
     return await web.render_page(
         request, db, principal, "peerreview/editor.html", section=SECTION,
         a=a, criteria=editor_rows(a),
@@ -39,20 +43,20 @@ async def _editor(
 
 @get(ASSIGNMENTS + "/new")
 async def new_assignment_page(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response[Any]:
     service.require_instructor(principal)
     return await _editor(request, db, principal, None)
 
 
 @get(ASSIGNMENT + "/edit")
 async def edit_assignment_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     service.require_instructor(principal)
     a = await service.get_assignment(db, principal, assignment_id)
     return await _editor(request, db, principal, a)
@@ -60,12 +64,12 @@ async def edit_assignment_page(
 
 @get(ASSIGNMENTS + "/criterion")
 async def criterion_row(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
     index: FromQuery[int] = 1,
-) -> Response:
+) -> Response[Any]:
     """One more criterion for the rubric builder."""
     if not 0 <= index < MAX_CRITERIA:
         raise BadRequest(f"a rubric has at most {MAX_CRITERIA} criteria")
@@ -75,8 +79,8 @@ async def criterion_row(
 
 @post(ASSIGNMENTS, status_code=200)
 async def create_assignment(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response[Any]:
     raw = assignment_fields(await web.form_fields(request))
     data = web.convert_form(raw, s.AssignmentCreate)
     a = await service.create_assignment(db, principal, course_id, data)
@@ -87,12 +91,12 @@ async def create_assignment(
 
 @post(ASSIGNMENT + "/edit", status_code=200)
 async def update_assignment(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     raw = assignment_fields(await web.form_fields(request))
     data = web.convert_form(raw, s.AssignmentUpdate)
     await service.update_assignment(db, principal, assignment_id, data)
@@ -102,12 +106,12 @@ async def update_assignment(
 
 
 async def _staff_action(
-    request: Request,
+    request: Request[Any, Any, Any],
     db: asyncpg.Connection,
     principal: Principal,
     assignment_id: int,
     action: Callable[[], Awaitable[Any]],
-) -> Response:
+) -> Response[Any]:
     """Run a staff action (the service checks the role), then show the dashboard with "Done"."""
     await action()
     return await assignment_page_after(request, db, principal, assignment_id, saved=True)
@@ -115,12 +119,12 @@ async def _staff_action(
 
 @post(ASSIGNMENT + "/phase", status_code=200)
 async def change_phase(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await web.form_fields(request)
     phase = web.convert_form({"phase": form.get("phase")}, s.PhaseChange).phase
     return await _staff_action(
@@ -131,12 +135,12 @@ async def change_phase(
 
 @post(ASSIGNMENT + "/allocate", status_code=200)
 async def allocate(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     return await _staff_action(
         request, db, principal, assignment_id,
         lambda: service.request_batch_allocation(db, principal, assignment_id),
@@ -145,12 +149,12 @@ async def allocate(
 
 @post(ASSIGNMENT + "/grade", status_code=200)
 async def grade_now(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     return await _staff_action(
         request, db, principal, assignment_id,
         lambda: service.request_grading(db, principal, assignment_id),
@@ -159,12 +163,12 @@ async def grade_now(
 
 @post(ASSIGNMENT + "/examples", status_code=200)
 async def add_example(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     a = await service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
     data = web.convert_form(
@@ -178,7 +182,7 @@ async def add_example(
     )  # fmt: skip
 
 
-ROUTES: list = [
+ROUTES: list[HTTPRouteHandler] = [
     new_assignment_page,
     criterion_row,
     create_assignment,

@@ -83,3 +83,31 @@ async def test_learners_get_no_submission_form_after_the_deadline(client, course
         url + "/submission", data={"body": "late"}, headers=course.alice.headers
     )
     assert late.status_code == 409
+
+
+async def test_launch_to_an_assignment_that_cannot_exist_lands_on_the_forum_home(
+    client, conn, course
+):
+    import msgspec
+
+    from agora.sessions import select_principal
+    from agora.web import launch_response
+
+    learner = await select_principal(conn, course.alice.token)
+    for target_id in (10**20, "not a number", -1, 999_999_999):
+        principal = msgspec.structs.replace(learner, target={"kind": "assignment", "id": target_id})
+        page = (await launch_response(conn, principal, course.alice.token)).content
+        assert 'data-page="forum-home"' in page, target_id
+
+
+async def test_launch_without_an_assignment_shows_the_assignment_list(client, conn, course):
+    import msgspec
+
+    from agora.sessions import select_principal
+    from agora.web import launch_response
+
+    await create_assignment(client, course)
+    staff = await select_principal(conn, course.instructor.token)
+    principal = msgspec.structs.replace(staff, target={"kind": "assignment"})
+    page = (await launch_response(conn, principal, course.instructor.token)).content
+    assert 'data-page="assignments"' in page and "Essay: carbon budgets" in page
