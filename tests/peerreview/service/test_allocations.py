@@ -255,3 +255,27 @@ async def test_pool_cleanup_leaves_nothing_behind(database_url):
         assert await connection.fetchval("SELECT count(*) FROM pr_assignments") == 0
     finally:
         await connection.close()
+
+
+async def test_waiting_queue_pages_by_submission_time_then_id(client, conn):
+    course = await learners_course(conn, 5)
+    aid = await dynamic_assignment(client, course)
+    subs = [(await submit(client, m, aid))["id"] for m in learners(course)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        response = await client.get(
+            f"{API}/assignments/{aid}/waiting", params=params, headers=course.ta.headers
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += [w["submission_id"] for w in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == subs
+    forged = await client.get(
+        f"{API}/assignments/{aid}/waiting", params={"cursor": "WzEsMl0"},  # [1,2]: no time
+        headers=course.ta.headers,
+    )  # fmt: skip
+    assert forged.status_code == 400
