@@ -16,6 +16,7 @@ from peerreview.http import (
     calibration,
     grades,
     passback,
+    regrades,
     reviews,
     submissions,
 )
@@ -27,5 +28,6 @@ ROUTES: list[HTTPRouteHandler] = [
     *allocations.ROUTES,
     *reviews.ROUTES,
     *grades.ROUTES,
+    *regrades.ROUTES,
     *passback.ROUTES,
 ]

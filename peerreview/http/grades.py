@@ -1,5 +1,5 @@
-"""Grade routes: grading runs, the grade list (and the doubtful queue), one grade, staff
-overrides, and learners' regrade requests."""
+"""Grade routes: grading runs, the grade list (and the doubtful queue), one grade, and staff
+overrides."""
 
 from __future__ import annotations
 
@@ -52,32 +52,9 @@ async def override_grade(
     return await service.override_grade(db, principal, submission_id, data)
 
 
-@post(f"{API}/grades/{{submission_id:int}}/regrade", tags=TAGS)
-async def request_regrade(
-    submission_id: PathId,
-    data: JSONBody[s.RegradeCreate],
-    db: Db,
-    principal: CurrentPrincipal,
-) -> s.RegradeRead:
-    return await service.request_regrade(db, principal, submission_id, data)
-
-
-@get(f"{API}/assignments/{{assignment_id:int}}/regrade-requests", tags=TAGS)
-async def list_regrades(
-    assignment_id: PathId,
-    db: Db,
-    principal: CurrentPrincipal,
-    cursor: Cursor = None,
-    limit: Limit = None,
-) -> s.RegradeList:
-    return await service.list_regrades(db, principal, assignment_id, cursor, limit)
-
-
 ROUTES: list[HTTPRouteHandler] = [
     request_grading,
     list_grades,
     get_grade,
     override_grade,
-    request_regrade,
-    list_regrades,
 ]

@@ -1,0 +1,38 @@
+"""Regrade routes: an author asks for a regrade once grades are released; staff list the
+requests (an override resolves them)."""
+
+from __future__ import annotations
+
+from litestar import get, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import JSONBody
+
+from agora.deps import CurrentPrincipal, Db
+from agora.params import Cursor, Limit, PathId
+from peerreview import schemas as s
+from peerreview import service
+from peerreview.http.paths import API, TAGS
+
+
+@post(f"{API}/grades/{{submission_id:int}}/regrade", tags=TAGS)
+async def request_regrade(
+    submission_id: PathId,
+    data: JSONBody[s.RegradeCreate],
+    db: Db,
+    principal: CurrentPrincipal,
+) -> s.RegradeRead:
+    return await service.request_regrade(db, principal, submission_id, data)
+
+
+@get(f"{API}/assignments/{{assignment_id:int}}/regrade-requests", tags=TAGS)
+async def list_regrades(
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> s.RegradeList:
+    return await service.list_regrades(db, principal, assignment_id, cursor, limit)
+
+
+ROUTES: list[HTTPRouteHandler] = [request_regrade, list_regrades]
