@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
@@ -25,7 +25,7 @@ class EventRoutes(Controller):
     @get("/events")
     async def events(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         principal: CurrentPrincipal,
         course_id: PathId,

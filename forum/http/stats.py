@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get
 from litestar.response import Stream
 
@@ -28,7 +30,11 @@ class StatsRoutes(Controller):
 
     @get("/export/participation.csv")
     async def export(
-        self, request: Request, db: Db, principal: CurrentPrincipal, course_id: PathId
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        principal: CurrentPrincipal,
+        course_id: PathId,
     ) -> Stream:
         """Timestamped posts and replies per member (posts anonymous to all are not attributed)."""
         await activity.check_export_allowed(db, principal, course_id)

@@ -99,15 +99,15 @@ async def board_target(db: asyncpg.Connection, principal: Principal, board_id: A
 
 @get(COURSE + "/forum")
 async def forum_home(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response[Any]:
     return await render_view(request, db, principal, await home_view(db, principal))
 
 
 async def _thread_list(
-    request: Request, db: asyncpg.Connection, principal: Principal, board_id: int | None,
-    sort: str, filter: str, kind: str, cursor: str | None,
-) -> Response:  # fmt: skip
+    request: Request[Any, Any, Any], db: asyncpg.Connection, principal: Principal,
+    board_id: int | None, sort: str, filter: str, kind: str, cursor: str | None,
+) -> Response[Any]:  # fmt: skip
     """The list page, or only its rows for htmx (filter changes, infinite scroll)."""
     view = await threads_view(
         db, principal, board_id, sort=sort, filter=filter, kind=kind, cursor=cursor
@@ -119,7 +119,7 @@ async def _thread_list(
 
 @get(COURSE + "/forum/threads")
 async def thread_list(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
@@ -127,13 +127,13 @@ async def thread_list(
     filter: FromQuery[str] = "",
     kind: FromQuery[str] = "",
     cursor: Cursor = None,
-) -> Response:
+) -> Response[Any]:
     return await _thread_list(request, db, principal, None, sort, filter, kind, cursor)
 
 
 @get(COURSE + "/forum/boards/{board_id:int}")
 async def board_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     board_id: PathId,
     db: Db,
@@ -142,19 +142,19 @@ async def board_page(
     filter: FromQuery[str] = "",
     kind: FromQuery[str] = "",
     cursor: Cursor = None,
-) -> Response:
+) -> Response[Any]:
     return await _thread_list(request, db, principal, board_id, sort, filter, kind, cursor)
 
 
 @get(COURSE + "/forum/new")
 async def new_thread_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
     board: QueryId = None,
     kind: FromQuery[str] = "question",
-) -> Response:
+) -> Response[Any]:
     boards = await service.list_boards(db, principal, course_id)
     ctx = await service.context(db, principal)
     return await web.render_page(
@@ -172,8 +172,12 @@ async def new_thread_page(
 
 @post(COURSE + "/forum/threads", status_code=200)
 async def create_thread(
-    request: Request, course_id: PathId, db: Db, redis: Redis, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    db: Db,
+    redis: Redis,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     """Post the new-thread form; answer with the thread's page (and push its URL)."""
     data = await web.form_struct(request, ThreadCreate)
     created = await service.create_thread(db, redis, principal, course_id, data)
@@ -185,25 +189,25 @@ async def create_thread(
 
 @get(COURSE + "/forum/similar")
 async def similar(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
     title: FromQuery[str] = "",
-) -> Response:
+) -> Response[Any]:
     page = await service.similar_threads(db, principal, course_id, title[:300], None)
     return await render_fragment(request, db, principal, "forum/_similar.html", similar=page.items)
 
 
 @get(COURSE + "/forum/search")
 async def search_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
     q: FromQuery[str] = "",
     cursor: Cursor = None,
-) -> Response:
+) -> Response[Any]:
     q = q.strip()[:200]
     results = await service.search(db, principal, course_id, q, cursor, None) if q else None
     return await web.render_page(
@@ -213,8 +217,12 @@ async def search_page(
 
 @get(COURSE + "/notifications")
 async def notifications_page(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal, cursor: Cursor = None
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+) -> Response[Any]:
     notes = await activity.notifications(
         db, principal, course_id, unread_only=False, cursor=cursor, limit=None
     )
@@ -225,8 +233,8 @@ async def notifications_page(
 
 @post(COURSE + "/notifications/read", status_code=200)
 async def notifications_read(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Response[Any]:
     """Mark all as read; answer with the whole notifications page."""
     await activity.mark_notifications(db, principal, course_id, NotificationsMark(all=True))
     notes = await activity.notifications(

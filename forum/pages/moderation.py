@@ -3,6 +3,8 @@ thread tools (state, move, duplicate) that answer with the thread's live part.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, get, post
 
 from agora import web
@@ -27,8 +29,12 @@ SECTION = "moderation"
 
 @get(COURSE + "/moderation")
 async def moderation_page(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal, cursor: Cursor = None
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+) -> Response[Any]:
     queue = await moderation.queue(db, principal, course_id, cursor, None)
     return await web.render_page(
         request, db, principal, "forum/moderation.html", section=SECTION, queue=queue,
@@ -38,8 +44,12 @@ async def moderation_page(
 
 @get(COURSE + "/moderation/learners")
 async def learners_page(
-    request: Request, course_id: PathId, db: Db, principal: CurrentPrincipal, cursor: Cursor = None
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+) -> Response[Any]:
     stats = await activity.learner_stats(db, principal, course_id, cursor, None)
     current = await moderation.restrictions(db, principal, course_id, None)
     by_user: dict[int, RestrictionRead] = {}
@@ -55,8 +65,12 @@ async def learners_page(
 
 @post(COURSE + "/moderation/posts/{post_id:int}/resolve", status_code=200)
 async def resolve(
-    request: Request, course_id: PathId, post_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    post_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     data = await form_struct(request, FlagResolve)
     await moderation.resolve_flags(db, principal, post_id, data)
     return await render_fragment(
@@ -66,8 +80,12 @@ async def resolve(
 
 @post(COURSE + "/moderation/members/{user_id:int}/restrict", status_code=200)
 async def restrict(
-    request: Request, course_id: PathId, user_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    user_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     data = await form_struct(request, RestrictionCreate)
     result = await moderation.restrict(db, principal, course_id, user_id, data)
     member = {"user_id": user_id, "role": "learner"}
@@ -78,8 +96,12 @@ async def restrict(
 
 @post(COURSE + "/moderation/members/{user_id:int}/lift", status_code=200)
 async def lift(
-    request: Request, course_id: PathId, user_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    user_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     kind = (await form_fields(request)).get("kind", "")
     await moderation.lift(db, principal, course_id, user_id, kind)
     member = {"user_id": user_id, "role": "learner"}
@@ -90,8 +112,12 @@ async def lift(
 
 @post(THREAD + "/state", status_code=200)
 async def thread_state(
-    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     data = await form_struct(request, ThreadStateChange)
     await service.change_thread_state(db, principal, thread_id, data)
     return await live_fragment(request, db, principal, thread_id)
@@ -99,16 +125,24 @@ async def thread_state(
 
 @post(THREAD + "/move", status_code=200)
 async def move(
-    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     await service.move_thread(db, principal, thread_id, await form_struct(request, ThreadMove))
     return await live_fragment(request, db, principal, thread_id)
 
 
 @post(THREAD + "/duplicate", status_code=200)
 async def duplicate(
-    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     data = await form_struct(request, ThreadDuplicate)
     await service.mark_duplicate(db, principal, thread_id, data)
     return await live_fragment(request, db, principal, thread_id)

@@ -3,6 +3,8 @@ following a thread or a board. Actions on the thread answer with its live part."
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from litestar import Request, Response, get, post
 
@@ -25,13 +27,13 @@ def checked(form_value: str | None) -> bool:
 
 @post(POST + "/vote", status_code=200)
 async def vote(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await form_fields(request)
     await service.vote(db, principal, post_id, 1 if checked(form.get("value")) else 0)
     return await live_fragment(request, db, principal, thread_id)
@@ -39,13 +41,13 @@ async def vote(
 
 @post(POST + "/accept", status_code=200)
 async def accept(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await form_fields(request)
     await service.accept_answer(db, principal, post_id, checked(form.get("accepted")))
     return await live_fragment(request, db, principal, thread_id)
@@ -53,13 +55,13 @@ async def accept(
 
 @post(POST + "/endorse", status_code=200)
 async def endorse(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     form = await form_fields(request)
     await service.endorse(db, principal, post_id, checked(form.get("endorsed")))
     return await live_fragment(request, db, principal, thread_id)
@@ -67,13 +69,13 @@ async def endorse(
 
 @get(POST + "/edit")
 async def edit_form(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     post_read = await service.get_post(db, principal, post_id)
     if post_read.body is None:  # the service leaves out the source of posts you may not edit
         raise NotFound("you cannot edit this post")
@@ -85,26 +87,26 @@ async def edit_form(
 
 @post(POST + "/edit", status_code=200)
 async def edit(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     await service.edit_post(db, principal, post_id, await form_struct(request, PostUpdate))
     return await live_fragment(request, db, principal, thread_id)
 
 
 @get(POST + "/history")
 async def history(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     revisions = await service.revisions(db, principal, post_id, None, None)
     return await render_fragment(
         request, db, principal, "forum/_revisions.html", revisions=revisions
@@ -113,22 +115,22 @@ async def history(
 
 @post(POST + "/flag", status_code=200)
 async def flag(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     data = await form_struct(request, FlagCreate)
     result = await moderation.flag_post(db, principal, post_id, data)
     return await render_fragment(request, db, principal, "forum/_flagged.html", flag=result)
 
 
 async def _set_hidden(
-    request: Request, thread_id: int, post_id: int, db: asyncpg.Connection,
+    request: Request[Any, Any, Any], thread_id: int, post_id: int, db: asyncpg.Connection,
     principal: Principal, hidden: bool,
-) -> Response:  # fmt: skip
+) -> Response[Any]:  # fmt: skip
     reason = (await form_fields(request)).get("reason", "")[:500]
     await service.set_post_hidden(db, principal, post_id, hidden, reason)
     return await live_fragment(request, db, principal, thread_id)
@@ -136,32 +138,36 @@ async def _set_hidden(
 
 @post(POST + "/hide", status_code=200)
 async def hide(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     return await _set_hidden(request, thread_id, post_id, db, principal, True)
 
 
 @post(POST + "/restore", status_code=200)
 async def restore(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     return await _set_hidden(request, thread_id, post_id, db, principal, False)
 
 
 @post(THREAD + "/follow", status_code=200)
 async def follow_thread(
-    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     following = checked((await form_fields(request)).get("follow"))
     result = await service.set_follow(db, principal, "thread", thread_id, following)
     view = {"thread": {"following": result.following}}
@@ -170,8 +176,12 @@ async def follow_thread(
 
 @post(COURSE + "/forum/boards/{board_id:int}/follow", status_code=200)
 async def follow_board(
-    request: Request, course_id: PathId, board_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    board_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     following = checked((await form_fields(request)).get("follow"))
     result = await service.set_follow(db, principal, "board", board_id, following)
     board = {"id": board_id, "following": result.following}

@@ -18,8 +18,12 @@ SECTION = "forum"
 
 
 async def render_view(
-    request: Request, db: asyncpg.Connection, principal: Principal, view: View, **extra: Any
-) -> Response:
+    request: Request[Any, Any, Any],
+    db: asyncpg.Connection,
+    principal: Principal,
+    view: View,
+    **extra: Any,
+) -> Response[Any]:
     """The view as a page (or, for an htmx request that swaps part of it, its fragment)."""
     template, context = view
     section = context.pop("section", SECTION)
@@ -29,14 +33,14 @@ async def render_view(
 
 
 async def render_fragment(
-    request: Request,
+    request: Request[Any, Any, Any],
     db: asyncpg.Connection,
     principal: Principal,
     template: str,
     *,
     section: str = SECTION,
     **context: Any,
-) -> Response:
+) -> Response[Any]:
     """A part of a page, with the layout's shared context (locale, course, role, token)."""
     shared = await web.shared_context(request, db, principal, section)
     return web.fragment(template, **(shared | context))

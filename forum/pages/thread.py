@@ -72,8 +72,8 @@ async def thread_view(
 
 
 async def live_fragment(
-    request: Request, db: asyncpg.Connection, principal: Principal, thread_id: int
-) -> Response:
+    request: Request[Any, Any, Any], db: asyncpg.Connection, principal: Principal, thread_id: int
+) -> Response[Any]:
     """The thread's live part (header and posts), after an action or a live event."""
     _, context = await thread_view(db, principal, thread_id)
     return await render_fragment(request, db, principal, "forum/_thread_live.html", **context)
@@ -81,27 +81,35 @@ async def live_fragment(
 
 @get(THREAD)
 async def thread_page(
-    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     return await render_view(request, db, principal, await thread_view(db, principal, thread_id))
 
 
 @get(THREAD + "/live")
 async def thread_live(
-    request: Request, course_id: PathId, thread_id: PathId, db: Db, principal: CurrentPrincipal
-) -> Response:
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
     return await live_fragment(request, db, principal, thread_id)
 
 
 @get(THREAD + "/posts")
 async def more_posts(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
     cursor: Cursor = None,
-) -> Response:
+) -> Response[Any]:
     _, context = await thread_view(db, principal, thread_id, cursor=cursor)
     page = {"items": context["view"].posts, "next_cursor": context["view"].next_cursor}
     return await render_fragment(
@@ -111,13 +119,13 @@ async def more_posts(
 
 @post(THREAD + "/posts", status_code=200)
 async def create_reply(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     db: Db,
     redis: Redis,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     data = await form_struct(request, PostCreate)
     await service.create_post(db, redis, principal, thread_id, data)
     return await live_fragment(request, db, principal, thread_id)
@@ -125,13 +133,13 @@ async def create_reply(
 
 @get(POST + "/reply")
 async def reply_form(
-    request: Request,
+    request: Request[Any, Any, Any],
     course_id: PathId,
     thread_id: PathId,
     post_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
-) -> Response:
+) -> Response[Any]:
     _, context = await thread_view(db, principal, thread_id)
     context |= {"parent": post_id, "form_id": str(post_id)}
     return await render_fragment(request, db, principal, "forum/_reply_form.html", **context)

@@ -95,11 +95,6 @@ async def test_bad_cursors_are_400_problems_on_every_list(forum, course, client,
     assert answers == dict.fromkeys(answers, (400, "application/problem+json"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forum.views.decode_cursor checks types but not ranges; passes (remove this mark) "
-    "once the service decodes with agora.pagination.decode_cursor",
-)
 async def test_forged_cursor_with_an_id_beyond_bigint_is_a_400_problem(forum, course, client):
     await forum.thread(course.alice)
     # The activity sort's key (pinned, last activity, id), with an id no bigint holds.
