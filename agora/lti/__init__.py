@@ -1,10 +1,12 @@
 """LTI 1.3 Advantage tool: launch, deep linking, AGS, NRPS, dynamic registration.
 
-Modules: `http` (routes), `service` (OIDC login and launch rules), `validation` (id_token
-checks), `keys` (our signing keys, JWKS, rotation), `platform_keys` (platform JWKS cache),
-`deeplink` (picker and signed LtiDeepLinkingResponse), `ags` (score passback contract and AGS
-client), `tokens` (client_credentials tokens, cached), `nrps` (roster pages), `jobs` (arq),
-`registration` (dynamic registration, config.json), `devlms` (the dev-only platform), `cli`.
+Modules: `http` (routes), `login` (OIDC third-party initiated login), `launch` (the launch:
+checks, then course, user, membership, resource link, session), `validation` (id_token checks),
+`keys` (our signing keys, JWKS, rotation), `platform_keys` (platform JWKS cache), `deeplink`
+(picker and signed LtiDeepLinkingResponse), `ags` (score passback contract and AGS client),
+`tokens` (client_credentials tokens, cached), `nrps` (roster pages), `jobs` (arq),
+`registration` (dynamic registration, config.json), `cli`, and `queries/` (all the SQL, one
+module per sub-domain). The dev LMS, a platform for trying Agora, is agora.devlms.
 
 Other contexts use exactly one thing from here, agora.lti.ags:
 `request_score_passback(conn, course_id=, resource_id=, label=, score_maximum=, user_id=,

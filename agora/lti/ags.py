@@ -187,7 +187,8 @@ class AgsClient:
             item = await self.create_line_item(
                 lineitems_url, resource_id=resource_id, label=label, score_maximum=score_maximum
             )
-        return item["id"]
+        url: str = item["id"]  # create_line_item checked it is a string
+        return url
 
     async def post_score(self, lineitem_url: str, body: dict[str, Any]) -> None:
         await self._call(

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
 
 import asyncpg
 import click
 
 from agora.lti import keys
 from agora.lti.queries import platforms, tool_keys
+from agora.settings import Settings
+
+T = TypeVar("T")
+Work = Callable[[asyncpg.Connection], Awaitable[T]]
 
 
-async def _with_connection(settings, work):
+async def _with_connection(settings: Settings, work: Work[T]) -> T:
     from agora.db import init_connection
 
     connection = await asyncpg.connect(settings.database_url)
@@ -23,7 +30,8 @@ async def _with_connection(settings, work):
         await connection.close()
 
 
-def _run(work):
+def _run(work: Work[T]) -> T:
+    """Migrate, then run `work` in one transaction on a connection of its own."""
     from agora.cli import resolved_settings, run_migrations
 
     with resolved_settings() as settings:
@@ -50,7 +58,15 @@ def platform() -> None:
 @click.option("--auth-token-url", required=True, help="OAuth2 token URL (AGS, NRPS).")
 @click.option("--jwks-url", required=True, help="The platform's public keys.")
 @click.option("--name", default="", help="A label for people.")
-def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_url, jwks_url, name):
+def platform_add(
+    issuer: str,
+    client_id: str,
+    deployment_ids: tuple[str, ...],
+    auth_login_url: str,
+    auth_token_url: str,
+    jwks_url: str,
+    name: str,
+) -> None:
     """Register (or update) a platform and its deployments."""
     for value, label in (
         (auth_login_url, "--auth-login-url"),
@@ -59,7 +75,7 @@ def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_u
     ):
         _url(value, label)
 
-    async def work(connection):
+    async def work(connection: asyncpg.Connection) -> int:
         platform_id = await platforms.upsert_platform(
             connection,
             issuer=issuer,
@@ -81,7 +97,7 @@ def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_u
 
 
 @platform.command("list")
-def platform_list():
+def platform_list() -> None:
     """List registered platforms with their deployments."""
     rows = _run(platforms.select_platforms)
     if not rows:
@@ -106,19 +122,17 @@ def keys_group() -> None:
     type=click.IntRange(0, 365),
     help="How long the previous keys stay published.",
 )
-def keys_rotate(grace_days: int):
+def keys_rotate(grace_days: int) -> None:
     """Add a new signing key; the previous ones stay published for the grace period."""
-    from datetime import timedelta
-
     kid = _run(lambda connection: keys.rotate(connection, timedelta(days=grace_days)))
     click.echo(f"new signing key {kid}; previous keys published for {grace_days} more days")
 
 
 @keys_group.command("list")
-def keys_list():
+def keys_list() -> None:
     """List signing keys and their state."""
 
-    async def work(connection):
+    async def work(connection: asyncpg.Connection) -> list[asyncpg.Record]:
         await keys.signing_key(connection)
         return await tool_keys.select_tool_keys(connection)
 
@@ -131,4 +145,4 @@ def keys_list():
         click.echo(f"{row['kid']}\t{row['created_at']:%Y-%m-%d}\t{state}")
 
 
-COMMANDS = [platform, keys_group]
+COMMANDS: list[click.Command] = [platform, keys_group]

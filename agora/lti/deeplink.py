@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import asyncpg
 from litestar import Request, Response, post
+from litestar.types import ControllerRouterHandler
 from redis.exceptions import RedisError
 
 from agora import i18n
@@ -19,6 +22,7 @@ from agora.deps import AppSettings, Db, Redis
 from agora.lti import claims as c
 from agora.lti import keys
 from agora.lti.ags import assignment_resource_id
+from agora.lti.launch import LaunchDone
 from agora.lti.queries import launches, platforms
 from agora.markup import clean_text
 from agora.sessions import select_principal
@@ -43,7 +47,7 @@ NEW_ASSIGNMENT_RUBRIC = [
 ]
 
 
-async def picker_response(connection: asyncpg.Connection, done) -> Response:
+async def picker_response(connection: asyncpg.Connection, done: LaunchDone) -> Response[Any]:
     row = await launches.select_course_heading(connection, done.principal.course_id)
     body = render(
         "lti/picker.html",
@@ -57,7 +61,7 @@ async def picker_response(connection: asyncpg.Connection, done) -> Response:
     return html_response(body, headers={"Cache-Control": "no-store"})
 
 
-def parse_item(value: str, titles) -> dict | None:
+def parse_item(value: str, titles: Mapping[str, Any]) -> dict[str, Any] | None:
     kind, _, raw_id = value.partition(":")
     if kind not in ITEM_KINDS:
         return None
@@ -69,13 +73,15 @@ def parse_item(value: str, titles) -> dict | None:
     return {"kind": kind, "id": int(raw_id), "title": clean_text(title)[:255]}
 
 
-def content_item(item: dict, settings: AppSettings, *, accept_lineitem: bool) -> dict:
+def content_item(
+    item: dict[str, Any], settings: AppSettings, *, accept_lineitem: bool
+) -> dict[str, Any]:
     default_titles = {"forum": "Course forum", "board": "Forum board", "thread": "Discussion"}
     title = item["title"] or default_titles.get(item["kind"], "Peer-review assignment")
     custom = {"agora_target": item["kind"]}
     if item["id"] is not None:
         custom["agora_target_id"] = str(item["id"])
-    result = {
+    result: dict[str, Any] = {
         "type": "ltiResourceLink",
         "title": title,
         "url": settings.base_url + "/lti/launch",
@@ -92,10 +98,14 @@ def content_item(item: dict, settings: AppSettings, *, accept_lineitem: bool) ->
 
 
 async def response_jwt(
-    connection: asyncpg.Connection, platform, context: dict, items: list[dict], message: str = ""
+    connection: asyncpg.Connection,
+    platform: Mapping[str, Any],
+    context: dict[str, Any],
+    items: list[dict[str, Any]],
+    message: str = "",
 ) -> str:
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "iss": platform["client_id"],
         "aud": platform["issuer"],
         "iat": now,
@@ -113,15 +123,15 @@ async def response_jwt(
     return await keys.sign(connection, claims)
 
 
-def _error(reason: str, status: int) -> Response:
+def _error(reason: str, status: int) -> Response[Any]:
     body = render("lti/error.html", locale="en", reason=reason, status=status)
     return html_response(body, status=status)
 
 
 @post("/lti/deep-link/return", tags=["lti"], status_code=200)
 async def deep_link_return(
-    request: Request, db: Db, redis: Redis, settings: AppSettings
-) -> Response:
+    request: Request[Any, Any, Any], db: Db, redis: Redis, settings: AppSettings
+) -> Response[Any]:
     """Sign the picked items as an LtiDeepLinkingResponse and auto-post it to the platform."""
     form = await request.form()
     token = form.get("session_token") or ""
@@ -148,7 +158,8 @@ async def deep_link_return(
     platform = await platforms.select_platform(db, context["platform_id"])
     if platform is None:
         return _error("the platform of this request is no longer registered", 410)
-    jwt = await response_jwt(db, platform, context, items, "" if items else "Nothing was added.")
+    message = "" if items else "Nothing was added."
+    jwt = await response_jwt(db, dict(platform), context, items, message)
     body = render(
         "lti/autopost.html",
         locale=principal.locale,
@@ -159,4 +170,4 @@ async def deep_link_return(
     return html_response(body, headers={"Cache-Control": "no-store"})
 
 
-ROUTES: list = [deep_link_return]
+ROUTES: list[ControllerRouterHandler] = [deep_link_return]

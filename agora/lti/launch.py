@@ -150,6 +150,12 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
+def _object(claims: dict[str, Any], name: str) -> dict[str, Any]:
+    """The claim if it is a JSON object, else an empty one."""
+    value = claims.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: object, limit: int = 255) -> str:
     return clean_text(value)[:limit] if isinstance(value, str) else ""
 
@@ -213,9 +219,8 @@ async def complete_launch(
     await launches.upsert_membership(
         connection, course_id=course_id, user_id=user_id, role=launch.role, lti_roles=roles
     )
-    ags = claims.get(c.AGS_ENDPOINT) if isinstance(claims.get(c.AGS_ENDPOINT), dict) else {}
-    nrps = claims.get(c.NRPS) if isinstance(claims.get(c.NRPS), dict) else {}
-    nrps_url = nrps.get("context_memberships_url")
+    ags = _object(claims, c.AGS_ENDPOINT)
+    nrps_url = _object(claims, c.NRPS).get("context_memberships_url")
     if isinstance(nrps_url, str) and nrps_url.startswith(("https://", "http://")):
         if await launches.upsert_nrps_url(connection, course_id, nrps_url[:2000]):
             await enqueue(connection, "lti_sync_roster", course_id, course_id=course_id)
@@ -254,8 +259,11 @@ async def _resource_link(
 ) -> dict[str, Any]:
     link = claims[c.RESOURCE_LINK]
     link_id = link["id"][:255]
-    custom = claims.get(c.CUSTOM) if isinstance(claims.get(c.CUSTOM), dict) else {}
-    custom = {str(k)[:100]: v for k, v in list(custom.items())[:50] if isinstance(v, str | int)}
+    custom = {
+        str(k)[:100]: v
+        for k, v in list(_object(claims, c.CUSTOM).items())[:50]
+        if isinstance(v, str | int)
+    }
     chosen = target_from_custom(custom)
     if chosen is None:
         stored = await launches.select_resource_link(connection, course_id, link_id)

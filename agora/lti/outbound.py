@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import httpx
 
@@ -38,7 +39,7 @@ def client() -> httpx.AsyncClient:
 
 
 async def request(
-    http: httpx.AsyncClient, method: str, url: str, **kwargs
+    http: httpx.AsyncClient, method: str, url: str, **kwargs: Any
 ) -> tuple[httpx.Response, bytes]:
     """Send a request, reading at most MAX_RESPONSE_BYTES; raise PlatformHTTPError on failure."""
     try:
@@ -61,12 +62,14 @@ async def request(
     return response, bytes(body)
 
 
-async def get_json(http: httpx.AsyncClient, url: str, **kwargs) -> tuple[httpx.Response, object]:
+async def get_json(
+    http: httpx.AsyncClient, url: str, **kwargs: Any
+) -> tuple[httpx.Response, object]:
     return await request_json(http, "GET", url, **kwargs)
 
 
 async def request_json(
-    http: httpx.AsyncClient, method: str, url: str, **kwargs
+    http: httpx.AsyncClient, method: str, url: str, **kwargs: Any
 ) -> tuple[httpx.Response, object]:
     response, body = await request(http, method, url, **kwargs)
     return response, _json(url, body) if body.strip() else None

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
+from redis.asyncio import Redis
 
 from agora.lti import outbound
 
@@ -30,7 +32,7 @@ def cache_key(platform_id: int) -> str:
     return f"lti:jwks:{platform_id}"
 
 
-async def fetch_jwks(jwks_url: str) -> tuple[dict, int]:
+async def fetch_jwks(jwks_url: str) -> tuple[dict[str, Any], int]:
     async with outbound.client() as http:
         response, document = await outbound.get_json(
             http, jwks_url, headers={"Accept": "application/json"}
@@ -44,7 +46,7 @@ async def fetch_jwks(jwks_url: str) -> tuple[dict, int]:
     return {"keys": document["keys"][:MAX_KEYS]}, ttl
 
 
-def _find(document: dict, kid: str | None) -> RSAKey | None:
+def _find(document: dict[str, Any], kid: str | None) -> RSAKey | None:
     candidates = [
         k
         for k in document.get("keys", [])
@@ -63,7 +65,7 @@ def _find(document: dict, kid: str | None) -> RSAKey | None:
         return None
 
 
-async def platform_key(redis, platform_id: int, jwks_url: str, kid: str | None) -> RSAKey:
+async def platform_key(redis: Redis, platform_id: int, jwks_url: str, kid: str | None) -> RSAKey:
     """The platform's public key for `kid`. Raises KeyNotFound or PlatformHTTPError."""
     cached = await redis.get(cache_key(platform_id))
     if cached is not None:

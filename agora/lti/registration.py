@@ -7,8 +7,11 @@ configuration came from.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from litestar import Request, Response, get
+from litestar.types import ControllerRouterHandler
 
 from agora.deps import AppSettings, Db
 from agora.lti import claims as c
@@ -34,7 +37,7 @@ def _check_url(url: object, what: str, settings: AppSettings) -> str:
     return url
 
 
-def tool_registration(settings: AppSettings) -> dict:
+def tool_registration(settings: AppSettings) -> dict[str, Any]:
     base = settings.base_url
     return {
         "application_type": "web",
@@ -64,7 +67,7 @@ def tool_registration(settings: AppSettings) -> dict:
 
 async def register(
     connection: asyncpg.Connection, settings: AppSettings, config_url: str, registration_token: str
-) -> dict:
+) -> dict[str, Any]:
     config_url = _check_url(config_url, "openid_configuration", settings)
     async with outbound.client() as http:
         try:
@@ -100,7 +103,9 @@ async def register(
             )
         except outbound.PlatformHTTPError as error:
             raise RegistrationError(f"the platform refused the registration: {error}") from None
-    client_id = answer.get("client_id") if isinstance(answer, dict) else None
+    if not isinstance(answer, dict):
+        raise RegistrationError("the platform answered without a client_id")
+    client_id = answer.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise RegistrationError("the platform answered without a client_id")
     tool_config = answer.get(TOOL_CONFIGURATION)
@@ -129,7 +134,9 @@ async def register(
 
 
 @get("/lti/register", tags=["lti"])
-async def lti_register(request: Request, db: Db, settings: AppSettings) -> Response:
+async def lti_register(
+    request: Request[Any, Any, Any], db: Db, settings: AppSettings
+) -> Response[Any]:
     """Dynamic registration: register with the platform, then tell it to close our window."""
     params = request.query_params
     try:
@@ -150,7 +157,7 @@ async def lti_register(request: Request, db: Db, settings: AppSettings) -> Respo
 
 
 @get("/lti/config.json", tags=["lti"], sync_to_thread=False)
-def lti_config(settings: AppSettings) -> dict:
+def lti_config(settings: AppSettings) -> dict[str, Any]:
     """Tool configuration for platforms that take a JSON URL (Canvas style)."""
     base = settings.base_url
     return {
@@ -193,4 +200,4 @@ def lti_config(settings: AppSettings) -> dict:
     }
 
 
-ROUTES: list = [lti_register, lti_config]
+ROUTES: list[ControllerRouterHandler] = [lti_register, lti_config]

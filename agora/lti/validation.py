@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import asyncpg
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
+from redis.asyncio import Redis
 
 from agora.lti import claims as c
 from agora.lti import outbound, platform_keys
@@ -31,7 +33,7 @@ class LaunchRejected(Exception):
         self.status = status
 
 
-def _header(id_token: str) -> dict:
+def _header(id_token: str) -> dict[str, Any]:
     if len(id_token) > MAX_TOKEN_BYTES:
         raise LaunchRejected("id_token is too large")
     try:
@@ -44,7 +46,7 @@ def _header(id_token: str) -> dict:
     return header
 
 
-async def verified_claims(redis, platform, id_token: str) -> dict:
+async def verified_claims(redis: Redis, platform: dict[str, Any], id_token: str) -> dict[str, Any]:
     """Check the signature with the platform key chosen by kid; return the claims."""
     header = _header(id_token)
     kid = header.get("kid")
@@ -67,7 +69,9 @@ async def verified_claims(redis, platform, id_token: str) -> dict:
     return token.claims
 
 
-def check_standard_claims(claims: dict, platform, *, now: float | None = None) -> None:
+def check_standard_claims(
+    claims: dict[str, Any], platform: dict[str, Any], *, now: float | None = None
+) -> None:
     now = time.time() if now is None else now
     if claims.get("iss") != platform["issuer"]:
         raise LaunchRejected("id_token issuer does not match the platform that started the login")
@@ -93,7 +97,9 @@ def check_standard_claims(claims: dict, platform, *, now: float | None = None) -
         raise LaunchRejected("id_token lacks a nonce")
 
 
-async def check_lti_claims(connection: asyncpg.Connection, claims: dict, platform) -> None:
+async def check_lti_claims(
+    connection: asyncpg.Connection, claims: dict[str, Any], platform: dict[str, Any]
+) -> None:
     if claims.get(c.VERSION) != "1.3.0":
         raise LaunchRejected("LTI version must be 1.3.0")
     message_type = claims.get(c.MESSAGE_TYPE)

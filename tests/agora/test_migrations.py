@@ -122,10 +122,7 @@ def test_an_installed_package_finds_its_migrations_without_the_source_tree(tmp_p
         site / "agora",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    probe = (
-        "import agora.db as db; "
-        "print(db.MIGRATIONS_DIR); print(len(db.discover_migrations()))"
-    )
+    probe = "import agora.db as db; print(db.MIGRATIONS_DIR); print(len(db.discover_migrations()))"
     result = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=tmp_path,

@@ -1,5 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from agora.lti import ags, keys, outbound
 from agora.lti import claims as c
 from tests.agora.lti.conftest import launched
@@ -296,3 +298,16 @@ async def test_requesting_the_same_score_again_sends_nothing_more_unless_it_fail
     )
     assert status["status"] == "sent"
     assert [s["scoreGiven"] for s in platform.scores] == [6]
+
+
+def test_the_next_page_comes_from_the_link_header_whatever_its_case_or_neighbours():
+    response = httpx.Response(
+        200,
+        headers=[
+            ("link", '<https://lms.test/items?page=1>; rel="prev"'),
+            ("LINK", '<https://lms.test/items?page=3>; rel="next", <https://x.test/a>; rel=last'),
+        ],
+    )
+    assert ags.next_link(response) == "https://lms.test/items?page=3"
+    assert ags.next_link(httpx.Response(200, headers={"Link": "<https://a>; rel=prev"})) is None
+    assert ags.next_link(httpx.Response(200)) is None
