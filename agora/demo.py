@@ -6,6 +6,8 @@ through a `seed(connection, course_id, people)` function in its `demo` module.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from agora.contexts import context_modules
@@ -29,7 +31,7 @@ DEMO_PEOPLE = [
 
 async def upsert_dev_platform(connection: asyncpg.Connection, base_url: str) -> int:
     dev = f"{base_url}/dev/lms"
-    return await connection.fetchval(
+    platform_id: int = await connection.fetchval(
         """INSERT INTO platforms (issuer, client_id, name, auth_login_url, auth_token_url, jwks_url)
            VALUES ($1, $2, 'Agora dev LMS', $3, $4, $5)
            ON CONFLICT (issuer, client_id) DO UPDATE
@@ -43,9 +45,10 @@ async def upsert_dev_platform(connection: asyncpg.Connection, base_url: str) -> 
         f"{dev}/token",
         f"{dev}/jwks",
     )
+    return platform_id
 
 
-async def seed_demo(connection: asyncpg.Connection, settings: Settings) -> dict:
+async def seed_demo(connection: asyncpg.Connection, settings: Settings) -> dict[str, Any]:
     async with connection.transaction():
         platform_id = await upsert_dev_platform(connection, settings.base_url)
         await connection.execute(

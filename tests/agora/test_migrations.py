@@ -137,6 +137,15 @@ def test_an_installed_package_finds_its_migrations_without_the_source_tree(tmp_p
     assert int(count) == len(discover_migrations())
 
 
+async def test_the_production_schema_has_no_dev_lms_tables(conn):
+    # The test database is migrated like production; the dev LMS adds its own tables only in dev.
+    found = await conn.fetchval(
+        """SELECT count(*) FROM information_schema.tables
+            WHERE table_schema = 'public' AND table_name LIKE 'devlms%'"""
+    )
+    assert found == 0
+
+
 # Tables looked up without a course (small, global; reference tables under Citus).
 GLOBAL_TABLES = {
     "schema_migrations",

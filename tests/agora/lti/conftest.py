@@ -112,9 +112,3 @@ async def run_outbox(database, redis, run_jobs):
         return await run_jobs()
 
     return run
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "openedx: end-to-end against Open edX's lti-consumer-xblock (dev extra)"
-    )
