@@ -77,7 +77,7 @@ async def edit_form(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     post_read = await service.get_post(db, principal, post_id)
-    if post_read.body is None:  # the service leaves out the source of posts you may not edit
+    if not post_read.can_edit:
         raise NotFound("you cannot edit this post")
     return await render_fragment(
         request, db, principal, "forum/_post_edit.html", post=post_read,

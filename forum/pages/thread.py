@@ -44,26 +44,24 @@ async def thread_view(
 ) -> View:
     """The thread with one page of posts; what the viewer has now seen is marked read.
 
-    No board counts here (the hot path): only staff get the board list, for "move"."""
+    No board counts here (the hot path). What the viewer may do is in the view's `can_*` flags
+    (forum.rules), which the templates read."""
     thread_id = target_id(thread_id)
     view = await service.read_thread(db, principal, thread_id, cursor=cursor)
     seen = max((p.seq for p in view.posts if p.unread), default=0)
     if seen:
         await service.mark_read(db, principal, thread_id, seen)
     ctx = await service.context(db, principal)
-    t = view.thread
-    muted = "mute" in ctx.restrictions
+    # Only moderators get the board list, for "move".
     boards = (
-        await service.list_boards(db, principal, principal.course_id) if principal.is_staff else []
+        await service.list_boards(db, principal, principal.course_id) if view.can_moderate else []
     )
     return "forum/thread.html", {
         "view": view,
         "thread_url": thread_url(principal.course_id, thread_id),
         "events_url": events_url(principal.course_id),
         "boards": boards,
-        "board_name": next((b.name for b in boards if b.id == t.board_id), ""),
-        "can_reply": not muted and (principal.is_staff or not (t.locked or t.closed)),
-        "muted": muted,
+        "board_name": next((b.name for b in boards if b.id == view.thread.board_id), ""),
         "max_depth": ctx.settings.max_depth,
         "anonymity_options": anonymity_options(ctx.settings),
         "section": "forum",

@@ -1,11 +1,22 @@
 """Acting on posts from the thread page (forum.pages.post_actions and replying): reply,
-endorse, accept, vote."""
+endorse, accept, vote; each post offers exactly the tools its `can_*` flags (forum.rules) allow."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from tests.forum.pages.conftest import ui
+from forum import service
+from forum.schemas import PostCreate
+from tests.forum.pages.conftest import principal_of, ui
+
+TOOLS = ("reply", "edit", "accept", "endorse", "flag", "hide")
+
+
+def tools_of(page: str, post_id: int) -> set[str]:
+    """The actions the page offers on one post (its buttons' and forms' URLs)."""
+    article = page.split(f'id="post-{post_id}"', 1)[1].split("</article>", 1)[0]
+    return {tool for tool in TOOLS if f"/posts/{post_id}/{tool}" in article}
 
 
 async def test_reply_endorse_and_accept_through_the_page(client, course, question):
@@ -44,3 +55,50 @@ async def test_vote_toggles_and_is_pressed(client, course, question):
     )
     assert voted.status_code == 200
     assert 'aria-pressed="true"' in voted.text and "▲ 1" in voted.text
+
+
+async def test_each_post_offers_exactly_the_tools_the_viewer_may_use(
+    client, conn, redis, course, question
+):
+    bob = await principal_of(conn, course.bob)
+    answer = await service.create_post(conn, redis, bob, question.id, PostCreate(body="Answer"))
+    opening = (await service.read_thread(conn, bob, question.id)).posts[0].id
+    thread = ui(course, f"/forum/threads/{question.id}")
+
+    async def tools(member) -> tuple[set[str], set[str]]:
+        page = (await client.get(thread, headers=member.headers)).text
+        return tools_of(page, opening), tools_of(page, answer.id)
+
+    # The asker edits the question and accepts the answer; the answerer edits the answer.
+    assert await tools(course.alice) == ({"reply", "edit"}, {"reply", "accept", "flag"})
+    assert await tools(course.bob) == ({"reply", "flag"}, {"reply", "edit"})
+    assert await tools(course.carol) == ({"reply", "flag"}, {"reply", "flag"})
+    # Staff edit, hide and endorse anything but the opening post (no endorsement there).
+    staff = {"reply", "edit", "flag", "hide"}
+    assert await tools(course.ta) == (staff, staff | {"endorse"})
+
+    # Once the author's edit window has closed, the page stops offering "Edit" (and the form).
+    await conn.execute(
+        "UPDATE forum_posts SET created_at = created_at - $2::interval WHERE id = $1",
+        answer.id,
+        timedelta(minutes=31),
+    )
+    assert await tools(course.bob) == ({"reply", "flag"}, {"reply"})
+    form = await client.get(
+        f"{thread}/posts/{answer.id}/edit", headers=course.bob.headers | {"HX-Request": "true"}
+    )
+    assert form.status_code == 404
+
+
+async def test_a_muted_learner_gets_no_tools_that_write(client, course, question):
+    await client.put(
+        f"/api/v1/courses/{course.id}/members/{course.alice.user_id}/restrictions",
+        json={"kind": "mute"},
+        headers=course.ta.headers,
+    )
+    page = await client.get(
+        ui(course, f"/forum/threads/{question.id}"), headers=course.alice.headers
+    )
+    opening = int(re.search(r'data-post-id="(\d+)"', page.text).group(1))
+    assert tools_of(page.text, opening) == set()
+    assert 'class="reply-box"' not in page.text
