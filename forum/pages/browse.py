@@ -15,7 +15,7 @@ from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import NotFound
 from agora.params import Cursor, PathId, QueryId
 from agora.sessions import Principal
-from forum import activity, service
+from forum import activity, rules, service
 from forum.pages.render import View, render_fragment, render_view
 from forum.pages.thread import anonymity_options, target_id, thread_view
 from forum.pages.urls import COURSE, base_url, thread_url
@@ -85,6 +85,7 @@ async def threads_view(
         "cursor": cursor,
         "list_url": list_url,
         "more_url": more_url,
+        "can_see_flags": rules.can_see_flags(principal),  # the "Flagged" filter
         "section": "forum",
         "page_url": list_url + ("?" + urlencode(query) if query else ""),
     }

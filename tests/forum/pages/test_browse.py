@@ -155,3 +155,10 @@ async def test_bad_ids_and_cursors_are_400_error_pages(client, course, question,
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("text/html")
     assert 'role="alert" data-status="400"' in response.text
+
+
+async def test_only_staff_get_the_flagged_filter(client, course, question):
+    url = ui(course, "/forum/threads")
+    option = '<option value="flagged"'
+    assert option not in (await client.get(url, headers=course.bob.headers)).text
+    assert option in (await client.get(url, headers=course.ta.headers)).text
