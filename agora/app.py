@@ -20,19 +20,26 @@ from agora.contexts import collect
 from agora.db import Database, create_pool
 from agora.errors import EXCEPTION_HANDLERS
 from agora.redis import create_redis
-from agora.sessions import provide_principal
+from agora.sessions import authenticate, provide_principal, wants_principal
 from agora.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
-    """A connection for the request; writes run in one transaction, committed before replying."""
+    """A connection for the request; writes run in one transaction, committed before replying.
+
+    When the handler takes a `principal`, the session is authenticated here, before the yield
+    (see agora.sessions.provide_principal for why)."""
     async with request.app.state.database.acquire() as connection:
         if request.method in READ_METHODS:
+            if wants_principal(request):
+                await authenticate(connection, request)
             yield connection
         else:
             async with connection.transaction():
+                if wants_principal(request):
+                    await authenticate(connection, request)
                 yield connection
 
 

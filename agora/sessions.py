@@ -107,24 +107,44 @@ def token_from(connection: ASGIConnection) -> str | None:
 
 
 COURSE_PATH_PARAMETER = "course_id"
+PRINCIPAL_STATE_KEY = "agora_principal"
 
 
-async def provide_principal(
-    request: ASGIConnection, db: NamedDependency[asyncpg.Connection]
-) -> Principal:
-    """Litestar dependency: the request's Principal, or 401 problem+json.
+def wants_principal(request: ASGIConnection) -> bool:
+    """Whether the route's handler declares the `principal` dependency."""
+    handler = request.scope.get("route_handler")
+    return handler is not None and "principal" in handler.parsed_fn_signature.parameters
 
-    It is also the course guard: on every route whose path names a course (`{course_id:int}`),
-    a session opened in another course gets 404 before the handler runs, so no handler
-    repeats the check. Resources addressed by their own id are scoped by the services, which
-    look them up within `principal.course_id`."""
+
+async def authenticate(connection: asyncpg.Connection, request: ASGIConnection) -> Principal:
+    """The request's Principal, or 401; and the course guard: on every route whose path names a
+    course (`{course_id:int}`), a session opened in another course gets 404 before the handler
+    runs, so no handler repeats the check. Resources addressed by their own id are scoped by the
+    services, which look them up within `principal.course_id`."""
     token = token_from(request)
     if not token:
         raise Unauthorized("send the session token as 'Authorization: Bearer TOKEN'")
-    principal = await select_principal(db, token)
+    principal = await select_principal(connection, token)
     if principal is None:
         raise Unauthorized("the session is unknown or has expired; launch again from the LMS")
     course_id = request.path_params.get(COURSE_PATH_PARAMETER)
     if course_id is not None:
         principal.require_course(course_id)
+    request.scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
     return principal
+
+
+async def provide_principal(
+    request: ASGIConnection, db: NamedDependency[asyncpg.Connection]
+) -> Principal:
+    """Litestar dependency: the Principal that `provide_db` authenticated on opening the
+    request's connection.
+
+    Authentication happens inside the db dependency on purpose: Litestar only registers a
+    generator dependency's cleanup once every dependency resolved, so a 401/404 raised here,
+    after the connection was opened, would leave that connection (and its transaction) to the
+    garbage collector. Raised inside `provide_db` before its `yield`, it unwinds normally."""
+    principal = request.scope.get("state", {}).get(PRINCIPAL_STATE_KEY)
+    if isinstance(principal, Principal):
+        return principal
+    return await authenticate(db, request)  # a dependency (not the handler) asked for it

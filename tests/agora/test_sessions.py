@@ -1,3 +1,7 @@
+import httpx
+
+from agora.app import create_app
+from agora.db import Database, create_pool
 from agora.sessions import create_session, delete_expired_sessions, select_principal
 
 
@@ -28,3 +32,24 @@ async def test_expired_session_is_refused_and_pruned(conn, course):
     await conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second'")
     assert await select_principal(conn, token) is None
     assert await delete_expired_sessions(conn) >= 1
+
+
+async def test_refused_request_gives_its_pooled_connection_back_before_answering(
+    settings, database_url, redis
+):
+    """A 401 is decided while the request's connection is opened, so that connection (and a
+    write's transaction) is back in the pool when the answer arrives, never left for the garbage
+    collector to close later (Litestar only cleans up a dependency once all have resolved)."""
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    app = create_app(settings, database=Database(pool=pool), redis=redis)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t.local") as client:
+            for method in ("GET", "POST"):
+                answer = await client.request(
+                    method, "/api/v1/courses/1/threads", headers={"Authorization": "Bearer nope"}
+                )
+                assert answer.status_code == 401
+                assert pool.get_idle_size() == 1, f"{method}: the connection is still held"
+    finally:
+        await pool.close()
