@@ -26,9 +26,12 @@ import numpy as np
 from agora.db import create_pool, migrate
 from agora.sessions import Principal
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.allocation import allocate_individual
 from peerreview.grading import accuracy, grade
+from peerreview.service import allocations as allocations_service
+from peerreview.service import assignments as assignments_service
+from peerreview.service import grades as grades_service
+from peerreview.service import reviews as reviews_service
 from peerreview.synthetic import pg1_course
 
 RUBRIC = [
@@ -171,7 +174,7 @@ async def make_course(conn, n: int, *, mode: str, k: int, required: int) -> tupl
         n,
     )
     teacher = Principal(user_id=instructor, course_id=course, role="instructor")
-    assignment = await service.create_assignment(
+    assignment = await assignments_service.create_assignment(
         conn,
         teacher,
         course,
@@ -183,7 +186,7 @@ async def make_course(conn, n: int, *, mode: str, k: int, required: int) -> tupl
             allocation_mode=mode,
         ),
     )
-    await service.change_phase(conn, teacher, assignment.id, "submission")
+    await assignments_service.change_phase(conn, teacher, assignment.id, "submission")
     await conn.execute(
         """INSERT INTO pr_submissions (course_id, assignment_id, owner_key, author_id, body,
                body_html)
@@ -210,7 +213,7 @@ async def bench_db_allocation_and_grading(url: str, n: int, k: int) -> None:
         line("set-up: learners, memberships, submissions", f"{time.perf_counter() - t:6.2f} s")
         t = time.perf_counter()
         async with conn.transaction():
-            run = await service.allocate_batch(conn, course, aid)
+            run = await allocations_service.allocate_batch(conn, course, aid)
         line(
             "batch allocation job (load, numpy, insert allocations)",
             f"{time.perf_counter() - t:6.2f} s, {run.allocations:,} rows",
@@ -247,7 +250,7 @@ async def bench_db_allocation_and_grading(url: str, n: int, k: int) -> None:
         line("set-up: insert the reviews", f"{time.perf_counter() - t:6.2f} s")
         t = time.perf_counter()
         async with conn.transaction():
-            graded = await service.run_grading(conn, course, aid)
+            graded = await grades_service.run_grading(conn, course, aid)
         line(
             "grading job, calibrated (load, fit total + 2 criteria, store)",
             f"{time.perf_counter() - t:6.2f} s, {graded.graded:,} grades, "
@@ -264,7 +267,7 @@ async def bench_dynamic(url: str, n: int, clients: int, k: int) -> None:
         async with pool.acquire() as conn, conn.transaction():
             course, aid, first = await make_course(conn, n, mode="dynamic", k=k, required=k)
             teacher = Principal(user_id=first - 1, course_id=course, role="instructor")
-            await service.change_phase(conn, teacher, aid, "review")
+            await assignments_service.change_phase(conn, teacher, aid, "review")
         queue: asyncio.Queue[int] = asyncio.Queue()
         for user in range(first, first + n):
             queue.put_nowait(user)
@@ -278,14 +281,14 @@ async def bench_dynamic(url: str, n: int, clients: int, k: int) -> None:
                 for _ in range(k):
                     started = time.perf_counter()
                     async with pool.acquire() as conn, conn.transaction():
-                        task = await service.next_review(conn, me, aid)
+                        task = await allocations_service.next_review(conn, me, aid)
                     latencies.append(time.perf_counter() - started)
                     calls["next"] += 1
                     if not task.available:
                         calls["unavailable"] += 1
                         break
                     async with pool.acquire() as conn, conn.transaction():
-                        await service.create_review(
+                        await reviews_service.create_review(
                             conn,
                             me,
                             aid,

@@ -13,8 +13,8 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.http.paths import API, TAGS
+from peerreview.service import allocations as allocations_service
 
 
 @post(
@@ -25,7 +25,7 @@ from peerreview.http.paths import API, TAGS
 async def allocate_batch(
     assignment_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    return await service.request_batch_allocation(db, principal, assignment_id)
+    return await allocations_service.request_batch_allocation(db, principal, assignment_id)
 
 
 @post(f"{API}/assignments/{{assignment_id:int}}/allocations", tags=TAGS)
@@ -35,12 +35,12 @@ async def assign_manually(
     db: Db,
     principal: CurrentPrincipal,
 ) -> s.AllocationRead:
-    return await service.assign_manually(db, principal, assignment_id, data)
+    return await allocations_service.assign_manually(db, principal, assignment_id, data)
 
 
 @delete(f"{API}/allocations/{{allocation_id:int}}", tags=TAGS, status_code=HTTP_204_NO_CONTENT)
 async def cancel_allocation(allocation_id: PathId, db: Db, principal: CurrentPrincipal) -> None:
-    await service.cancel_allocation(db, principal, allocation_id)
+    await allocations_service.cancel_allocation(db, principal, allocation_id)
 
 
 @get(f"{API}/assignments/{{assignment_id:int}}/waiting", tags=TAGS)
@@ -51,7 +51,7 @@ async def waiting(
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> s.WaitingList:
-    return await service.waiting(db, principal, assignment_id, cursor, limit)
+    return await allocations_service.waiting(db, principal, assignment_id, cursor, limit)
 
 
 # A GET that leases: it writes, so it runs in its own transaction (the app's provider only
@@ -59,7 +59,7 @@ async def waiting(
 @get(f"{API}/assignments/{{assignment_id:int}}/reviews/next", tags=TAGS, cache=False)
 async def next_review(assignment_id: PathId, db: Db, principal: CurrentPrincipal) -> s.ReviewTask:
     async with db.transaction():
-        return await service.next_review(db, principal, assignment_id)
+        return await allocations_service.next_review(db, principal, assignment_id)
 
 
 ROUTES: list[HTTPRouteHandler] = [

@@ -9,15 +9,15 @@ from litestar.params import JSONBody
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.http.paths import API, TAGS
+from peerreview.service import calibration as calibration_service
 
 
 @get(f"{API}/assignments/{{assignment_id:int}}/calibration", tags=TAGS)
 async def calibration_state(
     assignment_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> s.CalibrationState:
-    return await service.calibration_state(db, principal, assignment_id)
+    return await calibration_service.calibration_state(db, principal, assignment_id)
 
 
 @post(f"{API}/assignments/{{assignment_id:int}}/calibration", tags=TAGS, status_code=200)
@@ -27,7 +27,7 @@ async def answer_calibration(
     db: Db,
     principal: CurrentPrincipal,
 ) -> s.CalibrationResult:
-    return await service.answer_calibration(db, principal, assignment_id, data)
+    return await calibration_service.answer_calibration(db, principal, assignment_id, data)
 
 
 @post(f"{API}/assignments/{{assignment_id:int}}/calibration/examples", tags=TAGS)
@@ -37,7 +37,7 @@ async def add_example(
     db: Db,
     principal: CurrentPrincipal,
 ) -> s.ExampleRead:
-    return await service.add_example(db, principal, assignment_id, data)
+    return await calibration_service.add_example(db, principal, assignment_id, data)
 
 
 ROUTES: list[HTTPRouteHandler] = [calibration_state, answer_calibration, add_example]

@@ -13,8 +13,8 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.http.paths import API, TAGS
+from peerreview.service import grades as grades_service
 
 
 @post(
@@ -25,7 +25,7 @@ from peerreview.http.paths import API, TAGS
 async def request_grading(
     assignment_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    return await service.request_grading(db, principal, assignment_id)
+    return await grades_service.request_grading(db, principal, assignment_id)
 
 
 @get(f"{API}/assignments/{{assignment_id:int}}/grades", tags=TAGS)
@@ -37,19 +37,21 @@ async def list_grades(
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> s.GradeList:
-    return await service.list_grades(db, principal, assignment_id, cursor, limit, doubtful=doubtful)
+    return await grades_service.list_grades(
+        db, principal, assignment_id, cursor, limit, doubtful=doubtful
+    )
 
 
 @get(f"{API}/grades/{{submission_id:int}}", tags=TAGS)
 async def get_grade(submission_id: PathId, db: Db, principal: CurrentPrincipal) -> s.GradeRead:
-    return await service.get_grade(db, principal, submission_id)
+    return await grades_service.get_grade(db, principal, submission_id)
 
 
 @patch(f"{API}/grades/{{submission_id:int}}", tags=TAGS)
 async def override_grade(
     submission_id: PathId, data: JSONBody[s.Override], db: Db, principal: CurrentPrincipal
 ) -> s.GradeRead:
-    return await service.override_grade(db, principal, submission_id, data)
+    return await grades_service.override_grade(db, principal, submission_id, data)
 
 
 ROUTES: list[HTTPRouteHandler] = [

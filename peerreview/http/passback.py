@@ -8,15 +8,15 @@ from litestar.handlers import HTTPRouteHandler
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.http.paths import API, TAGS
+from peerreview.service import passback as passback_service
 
 
 @get(f"{API}/assignments/{{assignment_id:int}}/passback", tags=TAGS)
 async def passback_status(
     assignment_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> s.PassbackStatus:
-    return await service.passback_status(db, principal, assignment_id)
+    return await passback_service.passback_status(db, principal, assignment_id)
 
 
 ROUTES: list[HTTPRouteHandler] = [passback_status]

@@ -10,8 +10,8 @@ from litestar.params import JSONBody
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.http.paths import API, TAGS
+from peerreview.service import regrades as regrades_service
 
 
 @post(f"{API}/grades/{{submission_id:int}}/regrade", tags=TAGS)
@@ -21,7 +21,7 @@ async def request_regrade(
     db: Db,
     principal: CurrentPrincipal,
 ) -> s.RegradeRead:
-    return await service.request_regrade(db, principal, submission_id, data)
+    return await regrades_service.request_regrade(db, principal, submission_id, data)
 
 
 @get(f"{API}/assignments/{{assignment_id:int}}/regrade-requests", tags=TAGS)
@@ -32,7 +32,7 @@ async def list_regrades(
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> s.RegradeList:
-    return await service.list_regrades(db, principal, assignment_id, cursor, limit)
+    return await regrades_service.list_regrades(db, principal, assignment_id, cursor, limit)
 
 
 ROUTES: list[HTTPRouteHandler] = [request_regrade, list_regrades]

@@ -9,8 +9,8 @@ from litestar.params import JSONBody
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.http.paths import API, TAGS
+from peerreview.service import submissions as submissions_service
 
 
 @post(f"{API}/assignments/{{assignment_id:int}}/submissions", tags=TAGS)
@@ -21,7 +21,7 @@ async def submit(
     principal: CurrentPrincipal,
 ) -> Response[s.SubmissionRead]:
     """201 for a first submission, 200 when it replaces the author's earlier one."""
-    submission, created = await service.submit(db, principal, assignment_id, data)
+    submission, created = await submissions_service.submit(db, principal, assignment_id, data)
     return Response(submission, status_code=201 if created else 200)
 
 
@@ -33,14 +33,14 @@ async def list_submissions(
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> s.SubmissionList:
-    return await service.list_submissions(db, principal, assignment_id, cursor, limit)
+    return await submissions_service.list_submissions(db, principal, assignment_id, cursor, limit)
 
 
 @get(f"{API}/submissions/{{submission_id:int}}", tags=TAGS)
 async def get_submission(
     submission_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> s.SubmissionRead:
-    return await service.get_submission(db, principal, submission_id)
+    return await submissions_service.get_submission(db, principal, submission_id)
 
 
 ROUTES: list[HTTPRouteHandler] = [submit, list_submissions, get_submission]

@@ -12,8 +12,13 @@ from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.pages.urls import ASSIGNMENT, GRADE, SECTION, assignment_url
+from peerreview.service import assignments as assignments_service
+from peerreview.service import common as common_service
+from peerreview.service import grades as grades_service
+from peerreview.service import regrades as regrades_service
+from peerreview.service import reviews as reviews_service
+from peerreview.service import submissions as submissions_service
 
 QUEUE_PAGE = 10  # grades per page: each comes with its submission and reviews
 REVIEWS_SHOWN = 20
@@ -29,17 +34,21 @@ async def doubtful_page(
     principal: CurrentPrincipal,
     cursor: Cursor = None,
 ) -> Response[Any]:
-    service.require_staff(principal)
-    a = await service.get_assignment(db, principal, assignment_id)
-    queue = await service.list_grades(
+    common_service.require_staff(principal)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
+    queue = await grades_service.list_grades(
         db, principal, assignment_id, cursor, QUEUE_PAGE, doubtful=True
     )
     items = []
     for grade in queue.items:
-        submission = await service.get_submission(db, principal, grade.id)
-        reviews = await service.reviews_of_submission(db, principal, grade.id, None, REVIEWS_SHOWN)
+        submission = await submissions_service.get_submission(db, principal, grade.id)
+        reviews = await reviews_service.reviews_of_submission(
+            db, principal, grade.id, None, REVIEWS_SHOWN
+        )
         items.append({"grade": grade, "submission": submission, "reviews": reviews.items})
-    regrades = await service.list_regrades(db, principal, assignment_id, None, REGRADES_SHOWN)
+    regrades = await regrades_service.list_regrades(
+        db, principal, assignment_id, None, REGRADES_SHOWN
+    )
     return await web.render_page(
         request, db, principal, "peerreview/doubtful.html", section=SECTION, a=a,
         items=items, next_cursor=queue.next_cursor, regrades=regrades,
@@ -61,7 +70,7 @@ async def override(
         {"score": score.replace(",", ".") if score else None, "reason": form.get("reason", "")},
         s.Override,
     )
-    grade = await service.override_grade(db, principal, submission_id, data)
+    grade = await grades_service.override_grade(db, principal, submission_id, data)
     shared = await web.shared_context(request, db, principal, SECTION)
     return web.fragment("peerreview/_override_done.html", **shared, grade=grade)
 

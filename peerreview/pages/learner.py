@@ -13,10 +13,16 @@ from agora.deps import CurrentPrincipal, Db
 from agora.errors import NotFound
 from agora.params import PathId
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.pages.forms import rubric_choices
 from peerreview.pages.overview import assignment_page_after
 from peerreview.pages.urls import ASSIGNMENT, REVIEW, SECTION, SUBMISSION, assignment_url
+from peerreview.service import allocations as allocations_service
+from peerreview.service import assignments as assignments_service
+from peerreview.service import calibration as calibration_service
+from peerreview.service import grades as grades_service
+from peerreview.service import regrades as regrades_service
+from peerreview.service import reviews as reviews_service
+from peerreview.service import submissions as submissions_service
 
 
 @post(ASSIGNMENT + "/submission", status_code=200)
@@ -29,7 +35,7 @@ async def submit(
 ) -> Response[Any]:
     form = await web.form_fields(request)
     data = web.convert_form({"body": form.get("body", "")}, s.SubmissionWrite)
-    await service.submit(db, principal, assignment_id, data)
+    await submissions_service.submit(db, principal, assignment_id, data)
     return await assignment_page_after(request, db, principal, assignment_id, saved=True)
 
 
@@ -41,13 +47,13 @@ async def calibrate(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    a = await service.get_assignment(db, principal, assignment_id)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
     answer = web.convert_form(
         {"example_id": form.get("example_id"), "choices": rubric_choices(form, a)},
         s.CalibrationAnswer,
     )
-    result = await service.answer_calibration(db, principal, assignment_id, answer)
+    result = await calibration_service.answer_calibration(db, principal, assignment_id, answer)
     return await assignment_page_after(
         request, db, principal, assignment_id, calibration_result=result
     )
@@ -62,8 +68,8 @@ async def review_next(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     """A POST: it leases a submission (FOR UPDATE SKIP LOCKED needs the request's transaction)."""
-    a = await service.get_assignment(db, principal, assignment_id)
-    task = await service.next_review(db, principal, assignment_id)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
+    task = await allocations_service.next_review(db, principal, assignment_id)
     url = assignment_url(course_id, assignment_id)
     return await web.render_page(
         request, db, principal, "peerreview/review.html", section=SECTION,
@@ -79,7 +85,7 @@ async def create_review(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    a = await service.get_assignment(db, principal, assignment_id)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
     data = web.convert_form(
         {
@@ -90,7 +96,7 @@ async def create_review(
         },
         s.ReviewCreate,
     )
-    await service.create_review(db, principal, assignment_id, data)
+    await reviews_service.create_review(db, principal, assignment_id, data)
     return await assignment_page_after(request, db, principal, assignment_id, reviewed=True)
 
 
@@ -102,15 +108,15 @@ async def grade_page(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    a = await service.get_assignment(db, principal, assignment_id)
-    mine = await service.list_submissions(db, principal, assignment_id, None, 1)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
+    mine = await submissions_service.list_submissions(db, principal, assignment_id, None, 1)
     if not mine.items:
         raise NotFound("you have no submission in this assignment")
     submission = mine.items[0]
-    grades = await service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
+    grades = await grades_service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
     if not grades.items:
         raise NotFound("your grade is not released yet")
-    reviews = await service.reviews_of_submission(db, principal, submission.id, None, 50)
+    reviews = await reviews_service.reviews_of_submission(db, principal, submission.id, None, 50)
     return await web.render_page(
         request, db, principal, "peerreview/grade.html", section=SECTION, a=a,
         grade=grades.items[0], reviews=reviews, submission=submission,
@@ -128,7 +134,7 @@ async def rate_review(
 ) -> Response[Any]:
     form = await web.form_fields(request)
     rating = web.convert_form({"rating": form.get("rating")}, s.Helpfulness).rating
-    review = await service.review_feedback(db, principal, review_id, helpfulness=rating)
+    review = await reviews_service.review_feedback(db, principal, review_id, helpfulness=rating)
     shared = await web.shared_context(request, db, principal, SECTION)
     return web.fragment("peerreview/_helpfulness.html", **shared, review=review)
 
@@ -143,7 +149,7 @@ async def regrade(
 ) -> Response[Any]:
     form = await web.form_fields(request)
     data = web.convert_form({"reason": form.get("reason", "")}, s.RegradeCreate)
-    await service.request_regrade(db, principal, submission_id, data)
+    await regrades_service.request_regrade(db, principal, submission_id, data)
     shared = await web.shared_context(request, db, principal, SECTION)
     return web.fragment("peerreview/_regrade_sent.html", **shared)
 

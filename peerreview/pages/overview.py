@@ -22,9 +22,15 @@ from agora.errors import NotFound
 from agora.params import PathId
 from agora.schemas import MAX_ID
 from agora.sessions import Principal
-from peerreview import rules, service
+from peerreview import rules
 from peerreview import schemas as s
 from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_url, assignments_url
+from peerreview.service import allocations as allocations_service
+from peerreview.service import assignments as assignments_service
+from peerreview.service import calibration as calibration_service
+from peerreview.service import grades as grades_service
+from peerreview.service import passback as passback_service
+from peerreview.service import submissions as submissions_service
 
 View = tuple[str, dict[str, Any]]
 
@@ -44,7 +50,7 @@ def target_id(value: Any) -> int:
 async def assignment_view(db: asyncpg.Connection, principal: Principal, assignment_id: Any) -> View:
     """The assignment as this viewer sees it: the learner page or, for staff, the dashboard."""
     assignment_id = target_id(assignment_id)
-    a = await service.get_assignment(db, principal, assignment_id)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
     url = assignment_url(principal.course_id, assignment_id)
     context = {"a": a, "url": url, "page_url": url, "phases": s.PHASES}
     if a.can_supervise:
@@ -58,9 +64,9 @@ async def learner_context(
     db: asyncpg.Connection, principal: Principal, assignment_id: int
 ) -> dict[str, Any]:
     """The learner's own submission, calibration progress and (once released) grade."""
-    mine = await service.list_submissions(db, principal, assignment_id, None, 1)
-    calibration = await service.calibration_state(db, principal, assignment_id)
-    grades = await service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
+    mine = await submissions_service.list_submissions(db, principal, assignment_id, None, 1)
+    calibration = await calibration_service.calibration_state(db, principal, assignment_id)
+    grades = await grades_service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
     return {
         "submission": mine.items[0] if mine.items else None,
         "calibration": calibration,
@@ -72,12 +78,16 @@ async def dashboard_context(
     db: asyncpg.Connection, principal: Principal, a: s.AssignmentRead
 ) -> dict[str, Any]:
     """Staff's progress figures, the waiting and doubtful lists, grades and passback."""
-    submissions = await service.list_submissions(db, principal, a.id, None, 100)
-    waiting = await service.waiting(db, principal, a.id, None, 50)
-    doubtful = await service.list_grades(db, principal, a.id, None, 50, doubtful=True)
-    grades = await service.list_grades(db, principal, a.id, None, 100, doubtful=False)
-    calibration = await service.calibration_state(db, principal, a.id)
-    passback = await service.passback_status(db, principal, a.id) if a.phase == "released" else None
+    submissions = await submissions_service.list_submissions(db, principal, a.id, None, 100)
+    waiting = await allocations_service.waiting(db, principal, a.id, None, 50)
+    doubtful = await grades_service.list_grades(db, principal, a.id, None, 50, doubtful=True)
+    grades = await grades_service.list_grades(db, principal, a.id, None, 100, doubtful=False)
+    calibration = await calibration_service.calibration_state(db, principal, a.id)
+    passback = (
+        await passback_service.passback_status(db, principal, a.id)
+        if a.phase == "released"
+        else None
+    )
     return {
         "submissions": submissions,
         "waiting": waiting,
@@ -91,7 +101,7 @@ async def dashboard_context(
 async def assignments_view(
     db: asyncpg.Connection, principal: Principal, _target: Any = None
 ) -> View:
-    page = await service.list_assignments(db, principal, principal.course_id, None, 100)
+    page = await assignments_service.list_assignments(db, principal, principal.course_id, None, 100)
     url = assignments_url(principal.course_id)
     can_manage = rules.can_manage_assignment(principal)  # the "New assignment" button
     return "peerreview/list.html", {"assignments": page, "page_url": url, "can_manage": can_manage}

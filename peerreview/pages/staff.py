@@ -17,7 +17,6 @@ from agora.errors import BadRequest
 from agora.params import PathId
 from agora.sessions import Principal
 from peerreview import schemas as s
-from peerreview import service
 from peerreview.pages.forms import (
     EMPTY_CRITERION,
     MAX_CRITERIA,
@@ -27,6 +26,11 @@ from peerreview.pages.forms import (
 )
 from peerreview.pages.overview import assignment_page_after
 from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_url
+from peerreview.service import allocations as allocations_service
+from peerreview.service import assignments as assignments_service
+from peerreview.service import calibration as calibration_service
+from peerreview.service import common as common_service
+from peerreview.service import grades as grades_service
 
 
 async def _editor(
@@ -45,7 +49,7 @@ async def _editor(
 async def new_assignment_page(
     request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> Response[Any]:
-    service.require_instructor(principal)
+    common_service.require_instructor(principal)
     return await _editor(request, db, principal, None)
 
 
@@ -57,8 +61,8 @@ async def edit_assignment_page(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    service.require_instructor(principal)
-    a = await service.get_assignment(db, principal, assignment_id)
+    common_service.require_instructor(principal)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
     return await _editor(request, db, principal, a)
 
 
@@ -83,7 +87,7 @@ async def create_assignment(
 ) -> Response[Any]:
     raw = assignment_fields(await web.form_fields(request))
     data = web.convert_form(raw, s.AssignmentCreate)
-    a = await service.create_assignment(db, principal, course_id, data)
+    a = await assignments_service.create_assignment(db, principal, course_id, data)
     response = await assignment_page_after(request, db, principal, a.id)
     response.headers["HX-Push-Url"] = assignment_url(course_id, a.id)
     return response
@@ -99,7 +103,7 @@ async def update_assignment(
 ) -> Response[Any]:
     raw = assignment_fields(await web.form_fields(request))
     data = web.convert_form(raw, s.AssignmentUpdate)
-    await service.update_assignment(db, principal, assignment_id, data)
+    await assignments_service.update_assignment(db, principal, assignment_id, data)
     response = await assignment_page_after(request, db, principal, assignment_id, saved=True)
     response.headers["HX-Push-Url"] = assignment_url(course_id, assignment_id)
     return response
@@ -129,7 +133,7 @@ async def change_phase(
     phase = web.convert_form({"phase": form.get("phase")}, s.PhaseChange).phase
     return await _staff_action(
         request, db, principal, assignment_id,
-        lambda: service.change_phase(db, principal, assignment_id, phase),
+        lambda: assignments_service.change_phase(db, principal, assignment_id, phase),
     )  # fmt: skip
 
 
@@ -143,7 +147,7 @@ async def allocate(
 ) -> Response[Any]:
     return await _staff_action(
         request, db, principal, assignment_id,
-        lambda: service.request_batch_allocation(db, principal, assignment_id),
+        lambda: allocations_service.request_batch_allocation(db, principal, assignment_id),
     )  # fmt: skip
 
 
@@ -157,7 +161,7 @@ async def grade_now(
 ) -> Response[Any]:
     return await _staff_action(
         request, db, principal, assignment_id,
-        lambda: service.request_grading(db, principal, assignment_id),
+        lambda: grades_service.request_grading(db, principal, assignment_id),
     )  # fmt: skip
 
 
@@ -169,7 +173,7 @@ async def add_example(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    a = await service.get_assignment(db, principal, assignment_id)
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
     data = web.convert_form(
         {"body": form.get("body", ""), "choices": rubric_choices(form, a),
@@ -178,7 +182,7 @@ async def add_example(
     )  # fmt: skip
     return await _staff_action(
         request, db, principal, assignment_id,
-        lambda: service.add_example(db, principal, assignment_id, data),
+        lambda: calibration_service.add_example(db, principal, assignment_id, data),
     )  # fmt: skip
 
 
