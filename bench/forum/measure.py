@@ -17,8 +17,10 @@ import numpy as np
 from agora.db import Database, create_pool
 from agora.errors import DomainError
 from agora.sessions import select_principal
-from forum import service
 from forum.schemas import PostCreate
+from forum.service import posts as posts_service
+from forum.service import search as search_service
+from forum.service import threads as threads_service
 
 from .generate import COMMON, RARE
 
@@ -134,13 +136,13 @@ def direct_calls(pool, redis, w: Workload) -> dict[str, Callable[[int], Awaitabl
     async def thread_page(i):
         async with pool.acquire() as conn:
             principal = await select_principal(conn, w.token(i))
-            await service.read_thread(conn, principal, w.thread(i), limit=50)
+            await threads_service.read_thread(conn, principal, w.thread(i), limit=50)
         return True
 
     async def thread_list(i):
         async with pool.acquire() as conn:
             principal = await select_principal(conn, w.token(i))
-            await service.list_threads(conn, principal, w.course_id, limit=20)
+            await threads_service.list_threads(conn, principal, w.course_id, limit=20)
         return True
 
     async def post_create(i):
@@ -148,7 +150,7 @@ def direct_calls(pool, redis, w: Workload) -> dict[str, Callable[[int], Awaitabl
             async with pool.acquire() as conn, conn.transaction():
                 principal = await select_principal(conn, w.poster())
                 body = PostCreate(body=f"bench reply {i} about *{w.query(i)}*")
-                await service.create_post(conn, redis, principal, w.post_thread(i), body)
+                await posts_service.create_post(conn, redis, principal, w.post_thread(i), body)
         except DomainError:
             return False
         return True
@@ -156,7 +158,7 @@ def direct_calls(pool, redis, w: Workload) -> dict[str, Callable[[int], Awaitabl
     async def search(i):
         async with pool.acquire() as conn:
             principal = await select_principal(conn, w.token(i))
-            await service.search(conn, principal, w.course_id, w.query(i), None, None)
+            await search_service.search_posts(conn, principal, w.course_id, w.query(i), None, None)
         return True
 
     return {

@@ -9,8 +9,8 @@ from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
-from forum import service
 from forum.schemas import BoardCreate, BoardRead, BoardUpdate
+from forum.service import boards as boards_service
 
 
 class BoardRoutes(Controller):
@@ -22,13 +22,16 @@ class BoardRoutes(Controller):
         self, db: Db, principal: CurrentPrincipal, course_id: PathId
     ) -> dict[str, Any]:
         """The course's boards with thread and unread-thread counts (default board first made)."""
-        return {"items": await service.list_boards(db, principal, course_id), "next_cursor": None}
+        return {
+            "items": await boards_service.list_boards(db, principal, course_id),
+            "next_cursor": None,
+        }
 
     @post("/boards")
     async def create_board(
         self, db: Db, principal: CurrentPrincipal, course_id: PathId, data: JSONBody[BoardCreate]
     ) -> BoardRead:
-        return await service.create_board(db, principal, course_id, data)
+        return await boards_service.create_board(db, principal, course_id, data)
 
     @patch("/boards/{board_id:int}")
     async def update_board(
@@ -40,4 +43,4 @@ class BoardRoutes(Controller):
         data: JSONBody[BoardUpdate],
     ) -> BoardRead:
         """Rename, reorder or archive a board (instructors)."""
-        return await service.update_board(db, principal, course_id, board_id, data)
+        return await boards_service.update_board(db, principal, course_id, board_id, data)

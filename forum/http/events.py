@@ -15,7 +15,8 @@ from agora.deps import CurrentPrincipal, Db
 from agora.events import Hub, hub_for, subscribe
 from agora.params import PathId
 from agora.sessions import Principal
-from forum import live, service
+from forum.service import context as context_service
+from forum.service import live as live_service
 
 
 class EventRoutes(Controller):
@@ -35,7 +36,7 @@ class EventRoutes(Controller):
     ) -> ServerSentEvent:
         """Live events (post_created, post_edited, vote_changed, thread_state) as SSE; resume
         with Last-Event-ID. The stream holds no database connection."""
-        ctx = await service.context(db, principal, course_id)
+        ctx = await context_service.load_context(db, principal, course_id)
         ctx.require_read()
 
         hub = hub_for(request.app.state)
@@ -60,7 +61,7 @@ async def live_events(
         if event is None:
             yield ServerSentEventMessage(comment="keep-alive", data=None)
             continue
-        data = live.for_viewer(principal, event)
+        data = live_service.for_viewer(principal, event)
         if data is not None:
             yield ServerSentEventMessage(
                 data=msgspec.json.encode(data).decode(), event=event.type, id=event.id

@@ -6,8 +6,8 @@ from litestar import Controller, delete, put
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
-from forum import service
 from forum.schemas import FollowRead
+from forum.service import follows as follows_service
 
 
 class CourseFollowRoutes(Controller):
@@ -20,26 +20,26 @@ class CourseFollowRoutes(Controller):
     async def follow_board(
         self, db: Db, principal: CurrentPrincipal, course_id: PathId, board_id: PathId
     ) -> FollowRead:
-        return await service.set_follow(db, principal, "board", board_id, True)
+        return await follows_service.set_follow(db, principal, "board", board_id, True)
 
     @delete("/boards/{board_id:int}/follow", status_code=200)
     async def unfollow_board(
         self, db: Db, principal: CurrentPrincipal, course_id: PathId, board_id: PathId
     ) -> FollowRead:
-        return await service.set_follow(db, principal, "board", board_id, False)
+        return await follows_service.set_follow(db, principal, "board", board_id, False)
 
     @put("/follow")
     async def follow_course(
         self, db: Db, principal: CurrentPrincipal, course_id: PathId
     ) -> FollowRead:
         """Staff: be notified of every new thread in the course."""
-        return await service.set_follow(db, principal, "course", 0, True)
+        return await follows_service.set_follow(db, principal, "course", 0, True)
 
     @delete("/follow", status_code=200)
     async def unfollow_course(
         self, db: Db, principal: CurrentPrincipal, course_id: PathId
     ) -> FollowRead:
-        return await service.set_follow(db, principal, "course", 0, False)
+        return await follows_service.set_follow(db, principal, "course", 0, False)
 
 
 class ThreadFollowRoutes(Controller):
@@ -48,8 +48,8 @@ class ThreadFollowRoutes(Controller):
 
     @put("/follow")
     async def follow(self, db: Db, principal: CurrentPrincipal, thread_id: PathId) -> FollowRead:
-        return await service.set_follow(db, principal, "thread", thread_id, True)
+        return await follows_service.set_follow(db, principal, "thread", thread_id, True)
 
     @delete("/follow", status_code=200)
     async def unfollow(self, db: Db, principal: CurrentPrincipal, thread_id: PathId) -> FollowRead:
-        return await service.set_follow(db, principal, "thread", thread_id, False)
+        return await follows_service.set_follow(db, principal, "thread", thread_id, False)

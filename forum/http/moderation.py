@@ -8,7 +8,6 @@ from litestar.params import FromPath, JSONBody
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId, QueryId
-from forum import moderation, service
 from forum.schemas import (
     FlagCreate,
     FlagRead,
@@ -25,6 +24,7 @@ from forum.schemas import (
     ThreadRead,
     ThreadStateChange,
 )
+from forum.service import moderation as moderation_service
 
 
 class ThreadModerationRoutes(Controller):
@@ -40,13 +40,13 @@ class ThreadModerationRoutes(Controller):
         data: JSONBody[ThreadStateChange],
     ) -> ThreadRead:
         """Staff: pin, lock, close, hide and their undoing, with a reason."""
-        return await service.change_thread_state(db, principal, thread_id, data)
+        return await moderation_service.change_thread_state(db, principal, thread_id, data)
 
     @post("/move", status_code=200)
     async def move(
         self, db: Db, principal: CurrentPrincipal, thread_id: PathId, data: JSONBody[ThreadMove]
     ) -> ThreadRead:
-        return await service.move_thread(db, principal, thread_id, data)
+        return await moderation_service.move_thread(db, principal, thread_id, data)
 
     @post("/duplicate", status_code=200)
     async def duplicate(
@@ -56,7 +56,7 @@ class ThreadModerationRoutes(Controller):
         thread_id: PathId,
         data: JSONBody[ThreadDuplicate],
     ) -> ThreadRead:
-        return await service.mark_duplicate(db, principal, thread_id, data)
+        return await moderation_service.mark_duplicate(db, principal, thread_id, data)
 
 
 class PostModerationRoutes(Controller):
@@ -67,26 +67,26 @@ class PostModerationRoutes(Controller):
     async def hide(
         self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[HideRequest]
     ) -> PostRead:
-        return await service.set_post_hidden(db, principal, post_id, True, data.reason)
+        return await moderation_service.set_post_hidden(db, principal, post_id, True, data.reason)
 
     @post("/restore", status_code=200)
     async def restore(
         self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[HideRequest]
     ) -> PostRead:
-        return await service.set_post_hidden(db, principal, post_id, False, data.reason)
+        return await moderation_service.set_post_hidden(db, principal, post_id, False, data.reason)
 
     @post("/flags")
     async def flag(
         self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[FlagCreate]
     ) -> FlagRead:
-        return await moderation.flag_post(db, principal, post_id, data)
+        return await moderation_service.flag_post(db, principal, post_id, data)
 
     @post("/flags/resolve", status_code=200)
     async def resolve(
         self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[FlagResolve]
     ) -> FlagRead:
         """Staff: hide the post or dismiss its open flags."""
-        return await moderation.resolve_flags(db, principal, post_id, data)
+        return await moderation_service.resolve_flags(db, principal, post_id, data)
 
 
 class StaffModerationRoutes(Controller):
@@ -102,7 +102,7 @@ class StaffModerationRoutes(Controller):
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> QueuePage:
-        return await moderation.queue(db, principal, course_id, cursor, limit)
+        return await moderation_service.queue(db, principal, course_id, cursor, limit)
 
     @get("/moderation/log")
     async def log(
@@ -113,7 +113,7 @@ class StaffModerationRoutes(Controller):
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> ModLogPage:
-        return await moderation.audit_log(db, principal, course_id, cursor, limit)
+        return await moderation_service.audit_log(db, principal, course_id, cursor, limit)
 
     @get("/restrictions")
     async def restrictions(
@@ -123,13 +123,13 @@ class StaffModerationRoutes(Controller):
         course_id: PathId,
         user: QueryId = None,
     ) -> RestrictionList:
-        return await moderation.restrictions(db, principal, course_id, user)
+        return await moderation_service.restrictions(db, principal, course_id, user)
 
     @get("/members/{user_id:int}/restrictions")
     async def member_restrictions(
         self, db: Db, principal: CurrentPrincipal, course_id: PathId, user_id: PathId
     ) -> RestrictionList:
-        return await moderation.restrictions(db, principal, course_id, user_id)
+        return await moderation_service.restrictions(db, principal, course_id, user_id)
 
     @put("/members/{user_id:int}/restrictions")
     async def restrict(
@@ -141,7 +141,7 @@ class StaffModerationRoutes(Controller):
         data: JSONBody[RestrictionCreate],
     ) -> RestrictionRead:
         """Mute (read-only) or ban a learner, until lifted or for duration_hours."""
-        return await moderation.restrict(db, principal, course_id, user_id, data)
+        return await moderation_service.restrict(db, principal, course_id, user_id, data)
 
     @delete("/members/{user_id:int}/restrictions/{kind:str}")
     async def lift(
@@ -152,4 +152,4 @@ class StaffModerationRoutes(Controller):
         user_id: PathId,
         kind: FromPath[str],
     ) -> None:
-        await moderation.lift(db, principal, course_id, user_id, kind)
+        await moderation_service.lift(db, principal, course_id, user_id, kind)

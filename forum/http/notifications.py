@@ -9,8 +9,8 @@ from litestar.params import FromQuery, JSONBody
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId
-from forum import activity
 from forum.schemas import NotificationPage, NotificationsMark
+from forum.service import notifications as notifications_service
 
 
 class NotificationRoutes(Controller):
@@ -27,7 +27,7 @@ class NotificationRoutes(Controller):
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> NotificationPage:
-        return await activity.notifications(
+        return await notifications_service.notifications(
             db, principal, course_id, unread_only=unread, cursor=cursor, limit=limit
         )
 
@@ -39,4 +39,4 @@ class NotificationRoutes(Controller):
         course_id: PathId,
         data: JSONBody[NotificationsMark],
     ) -> dict[str, Any]:
-        return await activity.mark_notifications(db, principal, course_id, data)
+        return await notifications_service.mark_notifications(db, principal, course_id, data)

@@ -7,8 +7,9 @@ from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db, Redis
 from agora.params import Cursor, Limit, PathId
-from forum import service
 from forum.schemas import PostCreate, PostPage, PostRead, PostUpdate, RevisionPage
+from forum.service import posts as posts_service
+from forum.service import threads as threads_service
 
 
 class ThreadPostRoutes(Controller):
@@ -24,7 +25,7 @@ class ThreadPostRoutes(Controller):
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> PostPage:
-        return await service.list_posts(db, principal, thread_id, cursor, limit)
+        return await threads_service.list_posts(db, principal, thread_id, cursor, limit)
 
     @post("/posts")
     async def reply(
@@ -36,7 +37,7 @@ class ThreadPostRoutes(Controller):
         data: JSONBody[PostCreate],
     ) -> PostRead:
         """Reply to the thread (parent_id: to a post in it)."""
-        return await service.create_post(db, redis, principal, thread_id, data)
+        return await posts_service.create_post(db, redis, principal, thread_id, data)
 
 
 class PostRoutes(Controller):
@@ -45,18 +46,18 @@ class PostRoutes(Controller):
 
     @get()
     async def read(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
-        return await service.get_post(db, principal, post_id)
+        return await posts_service.get_post(db, principal, post_id)
 
     @patch()
     async def edit(
         self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[PostUpdate]
     ) -> PostRead:
-        return await service.edit_post(db, principal, post_id, data)
+        return await posts_service.edit_post(db, principal, post_id, data)
 
     @delete()
     async def remove(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> None:
         """Soft delete (author or staff); the post stays as a placeholder in the tree."""
-        await service.delete_post(db, principal, post_id)
+        await posts_service.delete_post(db, principal, post_id)
 
     @get("/revisions")
     async def revisions(
@@ -67,4 +68,4 @@ class PostRoutes(Controller):
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> RevisionPage:
-        return await service.revisions(db, principal, post_id, cursor, limit)
+        return await posts_service.revisions(db, principal, post_id, cursor, limit)

@@ -9,8 +9,8 @@ from litestar.params import QueryParameter
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId
-from forum import service
 from forum.schemas import SearchPage, SimilarPage
+from forum.service import search as search_service
 
 
 class SearchRoutes(Controller):
@@ -27,7 +27,7 @@ class SearchRoutes(Controller):
         limit: Limit = None,
     ) -> SimilarPage:
         """Threads whose titles resemble `title`, to suggest while typing a new one."""
-        return await service.similar_threads(db, principal, course_id, title, limit)
+        return await search_service.similar_threads(db, principal, course_id, title, limit)
 
     @get("/search")
     async def search(
@@ -40,4 +40,4 @@ class SearchRoutes(Controller):
         limit: Limit = None,
     ) -> SearchPage:
         """Full-text search (web-search syntax), ranked, with <mark>ed snippets."""
-        return await service.search(db, principal, course_id, q, cursor, limit)
+        return await search_service.search_posts(db, principal, course_id, q, cursor, limit)

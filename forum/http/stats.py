@@ -9,8 +9,8 @@ from litestar.response import Stream
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId
-from forum import activity
 from forum.schemas import LearnerStatsPage
+from forum.service import stats as stats_service
 
 
 class StatsRoutes(Controller):
@@ -26,7 +26,7 @@ class StatsRoutes(Controller):
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> LearnerStatsPage:
-        return await activity.learner_stats(db, principal, course_id, cursor, limit)
+        return await stats_service.learner_stats(db, principal, course_id, cursor, limit)
 
     @get("/export/participation.csv")
     async def export(
@@ -37,9 +37,9 @@ class StatsRoutes(Controller):
         course_id: PathId,
     ) -> Stream:
         """Timestamped posts and replies per member (posts anonymous to all are not attributed)."""
-        await activity.check_export_allowed(db, principal, course_id)
+        await stats_service.check_export_allowed(db, principal, course_id)
         return Stream(
-            activity.participation_csv(request.app.state.database, principal, course_id),
+            stats_service.participation_csv(request.app.state.database, principal, course_id),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="participation-{course_id}.csv"'

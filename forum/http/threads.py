@@ -10,8 +10,9 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import BadRequest
 from agora.params import Cursor, Limit, PathId, QueryId
-from forum import service
 from forum.schemas import ReadMark, ThreadCreate, ThreadPage, ThreadRead, ThreadUpdate
+from forum.service import reads as reads_service
+from forum.service import threads as threads_service
 
 FILTERS = frozenset({"unread", "unanswered", "unresponded", "following", "mine", "flagged"})
 
@@ -44,7 +45,7 @@ class CourseThreadRoutes(Controller):
     ) -> ThreadPage:
         """Threads, pinned first, by sort; filters: comma-separated unread, unanswered,
         unresponded, following, mine, flagged (staff)."""
-        return await service.list_threads(
+        return await threads_service.list_threads(
             db,
             principal,
             course_id,
@@ -65,7 +66,7 @@ class CourseThreadRoutes(Controller):
         course_id: PathId,
         data: JSONBody[ThreadCreate],
     ) -> ThreadRead:
-        return await service.create_thread(db, redis, principal, course_id, data)
+        return await threads_service.create_thread(db, redis, principal, course_id, data)
 
 
 class ThreadRoutes(Controller):
@@ -82,14 +83,16 @@ class ThreadRoutes(Controller):
         limit: Limit = None,
     ) -> ThreadRead:
         """The thread and a page of its posts in tree order (next pages: next_cursor)."""
-        return await service.read_thread(db, principal, thread_id, cursor=cursor, limit=limit)
+        return await threads_service.read_thread(
+            db, principal, thread_id, cursor=cursor, limit=limit
+        )
 
     @patch()
     async def update(
         self, db: Db, principal: CurrentPrincipal, thread_id: PathId, data: JSONBody[ThreadUpdate]
     ) -> ThreadRead:
         """Edit the title and/or opening post (a revision is kept)."""
-        return await service.update_thread(db, principal, thread_id, data)
+        return await threads_service.update_thread(db, principal, thread_id, data)
 
     @put("/read")
     async def read_mark(
@@ -100,4 +103,4 @@ class ThreadRoutes(Controller):
         data: JSONBody[ReadMark | None] = None,
     ) -> dict[str, Any]:
         """Mark the thread read up to `seq` (default: everything so far)."""
-        return await service.mark_read(db, principal, thread_id, data.seq if data else None)
+        return await reads_service.mark_read(db, principal, thread_id, data.seq if data else None)

@@ -7,8 +7,8 @@ from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
-from forum import service
 from forum.schemas import PostRead, VoteRead, VoteRequest
+from forum.service import votes as votes_service
 
 
 class VoteRoutes(Controller):
@@ -20,20 +20,20 @@ class VoteRoutes(Controller):
         self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[VoteRequest]
     ) -> VoteRead:
         """value 1 votes up, 0 takes the vote back."""
-        return await service.vote(db, principal, post_id, data.value)
+        return await votes_service.vote(db, principal, post_id, data.value)
 
     @put("/accept")
     async def accept(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
-        return await service.accept_answer(db, principal, post_id, True)
+        return await votes_service.accept_answer(db, principal, post_id, True)
 
     @delete("/accept", status_code=200)
     async def unaccept(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
-        return await service.accept_answer(db, principal, post_id, False)
+        return await votes_service.accept_answer(db, principal, post_id, False)
 
     @put("/endorse")
     async def endorse(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
-        return await service.endorse(db, principal, post_id, True)
+        return await votes_service.endorse(db, principal, post_id, True)
 
     @delete("/endorse", status_code=200)
     async def unendorse(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> PostRead:
-        return await service.endorse(db, principal, post_id, False)
+        return await votes_service.endorse(db, principal, post_id, False)

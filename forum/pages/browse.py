@@ -15,11 +15,16 @@ from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import NotFound
 from agora.params import Cursor, PathId, QueryId
 from agora.sessions import Principal
-from forum import activity, rules, service
+from forum import rules
 from forum.pages.render import View, render_fragment, render_view
 from forum.pages.thread import anonymity_options, target_id, thread_view
 from forum.pages.urls import COURSE, base_url, thread_url
 from forum.schemas import NotificationsMark, ThreadCreate
+from forum.service import boards as boards_service
+from forum.service import context as context_service
+from forum.service import notifications as notifications_service
+from forum.service import search as search_service
+from forum.service import threads as threads_service
 
 SORTS = ("activity", "new", "votes", "replies")
 FILTERS = ("unread", "unanswered", "unresponded", "following", "mine", "flagged")
@@ -27,7 +32,7 @@ KINDS = ("question", "discussion", "notes")
 
 
 async def home_view(db: asyncpg.Connection, principal: Principal, _target: Any = None) -> View:
-    boards = await service.list_boards(db, principal, principal.course_id)
+    boards = await boards_service.list_boards(db, principal, principal.course_id)
     return "forum/home.html", {
         "boards": boards,
         "section": "forum",
@@ -50,14 +55,14 @@ async def threads_view(
     course_id = principal.course_id
     board = None
     if board_id is not None:
-        boards = await service.list_boards(db, principal, course_id)
+        boards = await boards_service.list_boards(db, principal, course_id)
         board = next((b for b in boards if b.id == board_id), None)
         if board is None:
             raise NotFound("no such board")
     sort = sort if sort in SORTS else "activity"
     filter = filter if filter in FILTERS else ""
     kind = kind if kind in KINDS else ""
-    page = await service.list_threads(
+    page = await threads_service.list_threads(
         db,
         principal,
         course_id,
@@ -156,8 +161,8 @@ async def new_thread_page(
     board: QueryId = None,
     kind: FromQuery[str] = "question",
 ) -> Response[Any]:
-    boards = await service.list_boards(db, principal, course_id)
-    ctx = await service.context(db, principal)
+    boards = await boards_service.list_boards(db, principal, course_id)
+    ctx = await context_service.load_context(db, principal)
     return await web.render_page(
         request,
         db,
@@ -181,7 +186,7 @@ async def create_thread(
 ) -> Response[Any]:
     """Post the new-thread form; answer with the thread's page (and push its URL)."""
     data = await web.form_struct(request, ThreadCreate)
-    created = await service.create_thread(db, redis, principal, course_id, data)
+    created = await threads_service.create_thread(db, redis, principal, course_id, data)
     view = await thread_view(db, principal, created.thread.id)
     response = await render_view(request, db, principal, view, fragment=False)
     response.headers["HX-Push-Url"] = thread_url(course_id, created.thread.id)
@@ -196,7 +201,7 @@ async def similar(
     principal: CurrentPrincipal,
     title: FromQuery[str] = "",
 ) -> Response[Any]:
-    page = await service.similar_threads(db, principal, course_id, title[:300], None)
+    page = await search_service.similar_threads(db, principal, course_id, title[:300], None)
     return await render_fragment(request, db, principal, "forum/_similar.html", similar=page.items)
 
 
@@ -210,7 +215,9 @@ async def search_page(
     cursor: Cursor = None,
 ) -> Response[Any]:
     q = q.strip()[:200]
-    results = await service.search(db, principal, course_id, q, cursor, None) if q else None
+    results = (
+        await search_service.search_posts(db, principal, course_id, q, cursor, None) if q else None
+    )
     return await web.render_page(
         request, db, principal, "forum/search.html", section="search", q=q, results=results
     )
@@ -224,7 +231,7 @@ async def notifications_page(
     principal: CurrentPrincipal,
     cursor: Cursor = None,
 ) -> Response[Any]:
-    notes = await activity.notifications(
+    notes = await notifications_service.notifications(
         db, principal, course_id, unread_only=False, cursor=cursor, limit=None
     )
     return await web.render_page(
@@ -237,8 +244,10 @@ async def notifications_read(
     request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> Response[Any]:
     """Mark all as read; answer with the whole notifications page."""
-    await activity.mark_notifications(db, principal, course_id, NotificationsMark(all=True))
-    notes = await activity.notifications(
+    await notifications_service.mark_notifications(
+        db, principal, course_id, NotificationsMark(all=True)
+    )
+    notes = await notifications_service.notifications(
         db, principal, course_id, unread_only=False, cursor=None, limit=None
     )
     return await web.render_page(

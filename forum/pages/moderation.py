@@ -11,7 +11,6 @@ from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, PathId
 from agora.web import form_fields, form_struct
-from forum import activity, moderation, service
 from forum.pages.render import render_fragment
 from forum.pages.thread import live_fragment
 from forum.pages.urls import COURSE, THREAD, export_url
@@ -23,6 +22,8 @@ from forum.schemas import (
     ThreadMove,
     ThreadStateChange,
 )
+from forum.service import moderation as moderation_service
+from forum.service import stats as stats_service
 
 SECTION = "moderation"
 
@@ -35,7 +36,7 @@ async def moderation_page(
     principal: CurrentPrincipal,
     cursor: Cursor = None,
 ) -> Response[Any]:
-    queue = await moderation.queue(db, principal, course_id, cursor, None)
+    queue = await moderation_service.queue(db, principal, course_id, cursor, None)
     return await web.render_page(
         request, db, principal, "forum/moderation.html", section=SECTION, queue=queue,
         tab="queue", export_url=export_url(course_id),
@@ -50,8 +51,8 @@ async def learners_page(
     principal: CurrentPrincipal,
     cursor: Cursor = None,
 ) -> Response[Any]:
-    stats = await activity.learner_stats(db, principal, course_id, cursor, None)
-    current = await moderation.restrictions(db, principal, course_id, None)
+    stats = await stats_service.learner_stats(db, principal, course_id, cursor, None)
+    current = await moderation_service.restrictions(db, principal, course_id, None)
     by_user: dict[int, RestrictionRead] = {}
     for r in current.items:
         # A ban outranks a mute when a learner has both.
@@ -72,7 +73,7 @@ async def resolve(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     data = await form_struct(request, FlagResolve)
-    await moderation.resolve_flags(db, principal, post_id, data)
+    await moderation_service.resolve_flags(db, principal, post_id, data)
     return await render_fragment(
         request, db, principal, "forum/_resolved.html", section=SECTION, action=data.action
     )
@@ -87,7 +88,7 @@ async def restrict(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     data = await form_struct(request, RestrictionCreate)
-    result = await moderation.restrict(db, principal, course_id, user_id, data)
+    result = await moderation_service.restrict(db, principal, course_id, user_id, data)
     member = {"user_id": user_id, "role": "learner"}
     return await render_fragment(
         request, db, principal, "forum/_restriction.html", section=SECTION, r=result, s=member
@@ -103,7 +104,7 @@ async def lift(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     kind = (await form_fields(request)).get("kind", "")
-    await moderation.lift(db, principal, course_id, user_id, kind)
+    await moderation_service.lift(db, principal, course_id, user_id, kind)
     member = {"user_id": user_id, "role": "learner"}
     return await render_fragment(
         request, db, principal, "forum/_restriction.html", section=SECTION, r=None, s=member
@@ -119,7 +120,7 @@ async def thread_state(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     data = await form_struct(request, ThreadStateChange)
-    await service.change_thread_state(db, principal, thread_id, data)
+    await moderation_service.change_thread_state(db, principal, thread_id, data)
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -131,7 +132,9 @@ async def move(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    await service.move_thread(db, principal, thread_id, await form_struct(request, ThreadMove))
+    await moderation_service.move_thread(
+        db, principal, thread_id, await form_struct(request, ThreadMove)
+    )
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -144,7 +147,7 @@ async def duplicate(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     data = await form_struct(request, ThreadDuplicate)
-    await service.mark_duplicate(db, principal, thread_id, data)
+    await moderation_service.mark_duplicate(db, principal, thread_id, data)
     return await live_fragment(request, db, principal, thread_id)
 
 

@@ -13,11 +13,14 @@ from agora.errors import NotFound
 from agora.params import PathId
 from agora.sessions import Principal
 from agora.web import form_fields, form_struct
-from forum import moderation, service
 from forum.pages.render import render_fragment
 from forum.pages.thread import live_fragment
 from forum.pages.urls import COURSE, POST, THREAD, thread_url
 from forum.schemas import FlagCreate, PostUpdate
+from forum.service import follows as follows_service
+from forum.service import moderation as moderation_service
+from forum.service import posts as posts_service
+from forum.service import votes as votes_service
 
 
 def checked(form_value: str | None) -> bool:
@@ -35,7 +38,7 @@ async def vote(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     form = await form_fields(request)
-    await service.vote(db, principal, post_id, 1 if checked(form.get("value")) else 0)
+    await votes_service.vote(db, principal, post_id, 1 if checked(form.get("value")) else 0)
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -49,7 +52,7 @@ async def accept(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     form = await form_fields(request)
-    await service.accept_answer(db, principal, post_id, checked(form.get("accepted")))
+    await votes_service.accept_answer(db, principal, post_id, checked(form.get("accepted")))
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -63,7 +66,7 @@ async def endorse(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     form = await form_fields(request)
-    await service.endorse(db, principal, post_id, checked(form.get("endorsed")))
+    await votes_service.endorse(db, principal, post_id, checked(form.get("endorsed")))
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -76,7 +79,7 @@ async def edit_form(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    post_read = await service.get_post(db, principal, post_id)
+    post_read = await posts_service.get_post(db, principal, post_id)
     if not post_read.can_edit:
         raise NotFound("you cannot edit this post")
     return await render_fragment(
@@ -94,7 +97,7 @@ async def edit(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    await service.edit_post(db, principal, post_id, await form_struct(request, PostUpdate))
+    await posts_service.edit_post(db, principal, post_id, await form_struct(request, PostUpdate))
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -107,7 +110,7 @@ async def history(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    revisions = await service.revisions(db, principal, post_id, None, None)
+    revisions = await posts_service.revisions(db, principal, post_id, None, None)
     return await render_fragment(
         request, db, principal, "forum/_revisions.html", revisions=revisions
     )
@@ -123,7 +126,7 @@ async def flag(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     data = await form_struct(request, FlagCreate)
-    result = await moderation.flag_post(db, principal, post_id, data)
+    result = await moderation_service.flag_post(db, principal, post_id, data)
     return await render_fragment(request, db, principal, "forum/_flagged.html", flag=result)
 
 
@@ -132,7 +135,7 @@ async def _set_hidden(
     principal: Principal, hidden: bool,
 ) -> Response[Any]:  # fmt: skip
     reason = (await form_fields(request)).get("reason", "")[:500]
-    await service.set_post_hidden(db, principal, post_id, hidden, reason)
+    await moderation_service.set_post_hidden(db, principal, post_id, hidden, reason)
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -169,7 +172,7 @@ async def follow_thread(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     following = checked((await form_fields(request)).get("follow"))
-    result = await service.set_follow(db, principal, "thread", thread_id, following)
+    result = await follows_service.set_follow(db, principal, "thread", thread_id, following)
     view = {"thread": {"following": result.following}}
     return await render_fragment(request, db, principal, "forum/_follow_thread.html", view=view)
 
@@ -183,7 +186,7 @@ async def follow_board(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     following = checked((await form_fields(request)).get("follow"))
-    result = await service.set_follow(db, principal, "board", board_id, following)
+    result = await follows_service.set_follow(db, principal, "board", board_id, following)
     board = {"id": board_id, "following": result.following}
     return await render_fragment(request, db, principal, "forum/_follow_board.html", board=board)
 

@@ -17,10 +17,14 @@ from agora.params import Cursor, PathId
 from agora.schemas import MAX_ID
 from agora.sessions import Principal
 from agora.web import form_struct
-from forum import service
 from forum.pages.render import View, render_fragment, render_view
 from forum.pages.urls import POST, THREAD, events_url, thread_url
 from forum.schemas import ForumSettings, PostCreate
+from forum.service import boards as boards_service
+from forum.service import context as context_service
+from forum.service import posts as posts_service
+from forum.service import reads as reads_service
+from forum.service import threads as threads_service
 
 
 def anonymity_options(settings: ForumSettings) -> list[str]:
@@ -47,14 +51,16 @@ async def thread_view(
     No board counts here (the hot path). What the viewer may do is in the view's `can_*` flags
     (forum.rules), which the templates read."""
     thread_id = target_id(thread_id)
-    view = await service.read_thread(db, principal, thread_id, cursor=cursor)
+    view = await threads_service.read_thread(db, principal, thread_id, cursor=cursor)
     seen = max((p.seq for p in view.posts if p.unread), default=0)
     if seen:
-        await service.mark_read(db, principal, thread_id, seen)
-    ctx = await service.context(db, principal)
+        await reads_service.mark_read(db, principal, thread_id, seen)
+    ctx = await context_service.load_context(db, principal)
     # Only moderators get the board list, for "move".
     boards = (
-        await service.list_boards(db, principal, principal.course_id) if view.can_moderate else []
+        await boards_service.list_boards(db, principal, principal.course_id)
+        if view.can_moderate
+        else []
     )
     return "forum/thread.html", {
         "view": view,
@@ -125,7 +131,7 @@ async def create_reply(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     data = await form_struct(request, PostCreate)
-    await service.create_post(db, redis, principal, thread_id, data)
+    await posts_service.create_post(db, redis, principal, thread_id, data)
     return await live_fragment(request, db, principal, thread_id)
 
 

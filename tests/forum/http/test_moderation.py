@@ -1,6 +1,6 @@
 """Staff moderation through the JSON API: hiding and restoring posts with a reason; locking,
 closing and hiding threads; moving them and marking duplicates (flags, the queue, mutes and
-bans: tests/forum/test_moderation.py)."""
+bans: tests/forum/http/test_flags_and_restrictions.py)."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agora.sessions import select_principal
-from forum import service
 from forum.schemas import ThreadCreate
+from forum.service import threads as threads_service
 
 
 async def principal_of(conn, member):
@@ -16,7 +16,7 @@ async def principal_of(conn, member):
 @pytest.fixture
 async def question(conn, redis, course):
     alice = await principal_of(conn, course.alice)
-    read = await service.create_thread(
+    read = await threads_service.create_thread(
         conn,
         redis,
         alice,

@@ -10,8 +10,9 @@ import pytest
 
 from agora.outbox import relay_pending
 from agora.sessions import create_session
-from forum import service
 from forum.schemas import PostCreate, ThreadCreate
+from forum.service import posts as posts_service
+from forum.service import threads as threads_service
 from tests.forum.pages.conftest import principal_of, ui
 
 
@@ -51,7 +52,7 @@ async def test_thread_list_shows_threads_and_filters_unanswered(client, course, 
 async def test_thread_list_scrolls_in_pages_of_rows(client, conn, redis, course):
     instructor = await principal_of(conn, course.instructor)
     for n in range(23):
-        await service.create_thread(
+        await threads_service.create_thread(
             conn, redis, instructor, course.id, ThreadCreate(title=f"Topic {n:02d}", body="x")
         )
     first = await client.get(ui(course, "/forum/threads?sort=new"), headers=course.bob.headers)
@@ -110,7 +111,7 @@ async def test_notifications_page_lists_replies_to_my_post(
     client, conn, redis, database, course, question, run_jobs
 ):
     bob = await principal_of(conn, course.bob)
-    await service.create_post(conn, redis, bob, question.id, PostCreate(body="Answer!"))
+    await posts_service.create_post(conn, redis, bob, question.id, PostCreate(body="Answer!"))
     await relay_pending(database, redis)
     await run_jobs()
     response = await client.get(ui(course, "/notifications"), headers=course.alice.headers)

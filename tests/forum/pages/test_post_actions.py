@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from forum import service
 from forum.schemas import PostCreate
+from forum.service import posts as posts_service
+from forum.service import threads as threads_service
 from tests.forum.pages.conftest import principal_of, ui
 
 TOOLS = ("reply", "edit", "accept", "endorse", "flag", "hide")
@@ -61,8 +62,10 @@ async def test_each_post_offers_exactly_the_tools_the_viewer_may_use(
     client, conn, redis, course, question
 ):
     bob = await principal_of(conn, course.bob)
-    answer = await service.create_post(conn, redis, bob, question.id, PostCreate(body="Answer"))
-    opening = (await service.read_thread(conn, bob, question.id)).posts[0].id
+    answer = await posts_service.create_post(
+        conn, redis, bob, question.id, PostCreate(body="Answer")
+    )
+    opening = (await threads_service.read_thread(conn, bob, question.id)).posts[0].id
     thread = ui(course, f"/forum/threads/{question.id}")
 
     async def tools(member) -> tuple[set[str], set[str]]:

@@ -3,8 +3,8 @@ page, read marks; out-of-range ids and bad cursors are 400 error pages."""
 
 from __future__ import annotations
 
-from forum import service
 from forum.schemas import PostCreate
+from forum.service import posts as posts_service
 from tests.forum.pages.conftest import principal_of, ui
 
 
@@ -25,7 +25,7 @@ async def test_anonymous_post_hides_the_author_from_peers_but_not_staff(
     client, conn, redis, course, question
 ):
     alice = await principal_of(conn, course.alice)
-    await service.create_post(
+    await posts_service.create_post(
         conn, redis, alice, question.id, PostCreate(body="Secret follow-up", anonymity="peers")
     )
     thread = ui(course, f"/forum/threads/{question.id}")
