@@ -21,8 +21,15 @@ in a random order), so the repair loop is short even at 160,000 submissions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+# Group labels are only compared for equality and sorted, so any dtype will do.
+Labels = npt.NDArray[Any]
+# [(reviewer, submission it takes, reviewer giving it up or None), ...], first step first.
+Path = list[tuple[int, int, int | None]]
 
 
 class AllocationError(ValueError):
@@ -31,13 +38,15 @@ class AllocationError(ValueError):
 
 @dataclass
 class Allocation:
-    reviewer: np.ndarray  # reviewer index per review slot
-    submission: np.ndarray  # submission index per review slot
+    reviewer: npt.NDArray[np.int64]  # reviewer index per review slot
+    submission: npt.NDArray[np.int64]  # submission index per review slot
     seed: int
     repaired: int  # how many conflicting slots the repair step moved
 
 
-def allocate_individual(n: int, k: int, seed: int, groups: np.ndarray | None = None) -> Allocation:
+def allocate_individual(
+    n: int, k: int, seed: int, groups: npt.ArrayLike | None = None
+) -> Allocation:
     """Reviewer i wrote submission i. Returns n*k (reviewer, submission) pairs."""
     if k < 1:
         raise AllocationError("k must be at least 1")
@@ -56,16 +65,18 @@ def allocate_individual(n: int, k: int, seed: int, groups: np.ndarray | None = N
     return Allocation(reviewer, submission, seed, repaired)
 
 
-def allocate_teams(reviewer_team: np.ndarray, n_submissions: int, k: int, seed: int) -> Allocation:
+def allocate_teams(
+    reviewer_team: npt.ArrayLike, n_submissions: int, k: int, seed: int
+) -> Allocation:
     """Submission t is team t's; reviewer r belongs to team reviewer_team[r]."""
-    reviewer_team = np.asarray(reviewer_team, dtype=np.int64)
-    m = reviewer_team.size
+    team = np.asarray(reviewer_team, dtype=np.int64)
+    m = team.size
     if k < 1:
         raise AllocationError("k must be at least 1")
     if n_submissions < k + 1:
         raise AllocationError(f"{n_submissions} team submissions are too few for k = {k}")
     sub_team = np.arange(n_submissions)
-    _check_groups(reviewer_team, sub_team, k)
+    _check_groups(team, sub_team, k)
     rng = np.random.default_rng(seed)
     reviewers = rng.permutation(m)
     subs = rng.permutation(n_submissions)
@@ -74,11 +85,11 @@ def allocate_teams(reviewer_team: np.ndarray, n_submissions: int, k: int, seed: 
     # Reviewer j's k slots are k consecutive submissions in the permuted order: distinct (k < n),
     # and the stride spreads reviews evenly over the submissions.
     submission = subs[slots % n_submissions]
-    repaired = _repair(reviewer, submission, reviewer_team, sub_team, rng)
+    repaired = _repair(reviewer, submission, team, sub_team, rng)
     return Allocation(reviewer, submission, seed, repaired)
 
 
-def _check_groups(reviewer_group: np.ndarray, submission_group: np.ndarray, k: int) -> None:
+def _check_groups(reviewer_group: Labels, submission_group: Labels, k: int) -> None:
     """Every reviewer needs k submissions outside their group, and every group's submissions need
     reviewers outside it: with individual submissions no group may hold more than half."""
     _, sub_counts = np.unique(submission_group, return_counts=True)
@@ -96,10 +107,10 @@ def _check_groups(reviewer_group: np.ndarray, submission_group: np.ndarray, k: i
 
 
 def _repair(
-    reviewer: np.ndarray,
-    submission: np.ndarray,
-    reviewer_group: np.ndarray,
-    submission_group: np.ndarray,
+    reviewer: npt.NDArray[np.int64],
+    submission: npt.NDArray[np.int64],
+    reviewer_group: Labels,
+    submission_group: Labels,
     rng: np.random.Generator,
     *,
     candidates: int = 64,
@@ -148,7 +159,13 @@ def _repair(
     return moved
 
 
-def _augment(reviewer, submission, reviewer_group, submission_group, bad: np.ndarray) -> None:
+def _augment(
+    reviewer: npt.NDArray[np.int64],
+    submission: npt.NDArray[np.int64],
+    reviewer_group: Labels,
+    submission_group: Labels,
+    bad: npt.NDArray[np.intp],
+) -> None:
     """Exact repair: empty the conflicting slots, then refill each along an augmenting path
     (reviewer r takes s1, s1's reviewer y gives it up and takes s2, ... until a submission below
     its quota is reached). Max-flow theory: if a valid allocation exists, such a path exists, so
@@ -169,7 +186,6 @@ def _augment(reviewer, submission, reviewer_group, submission_group, bad: np.nda
         path = _find_path(r, takes, given_to, load, quota, reviewer_group, submission_group)
         if path is None:
             raise AllocationError("the group constraints cannot be met; groups are too large")
-        # path: [(reviewer, takes submission, from reviewer giving it up or None), ...]
         for x, s, y in path:
             takes.setdefault(x, set()).add(s)
             given_to.setdefault(s, set()).add(x)
@@ -186,13 +202,21 @@ def _augment(reviewer, submission, reviewer_group, submission_group, bad: np.nda
     submission[order] = new_submission[new_order]
 
 
-def _find_path(r, takes, given_to, load, quota, reviewer_group, submission_group):
+def _find_path(
+    r: int,
+    takes: dict[int, set[int]],
+    given_to: dict[int, set[int]],
+    load: npt.NDArray[np.intp],
+    quota: npt.NDArray[np.intp],
+    reviewer_group: Labels,
+    submission_group: Labels,
+) -> Path | None:
     """Breadth-first search for an augmenting path starting at reviewer r."""
     reached_from: dict[int, tuple[int, int | None]] = {}  # submission -> (taker, previous sub)
     via: dict[int, int | None] = {r: None}  # reviewer -> the submission it gives up (None: r)
     queue = [r]
     while queue:
-        next_queue = []
+        next_queue: list[int] = []
         for x in queue:
             allowed = submission_group != reviewer_group[x]
             mine = takes.get(x, set())
@@ -218,24 +242,29 @@ def _find_path(r, takes, given_to, load, quota, reviewer_group, submission_group
     return None
 
 
-def _unwind(s, reached_from):
+def _unwind(s: int, reached_from: dict[int, tuple[int, int | None]]) -> Path:
     """Turn the search tree into [(taker, submission, giver or None)], first step first."""
-    path = []
+    steps: list[tuple[int, int]] = []
     while True:
         x, previous = reached_from[s]
         # x takes s; x itself gave up `previous` (reached by x's predecessor) unless x is the root
-        path.append([x, s, None])
+        steps.append((x, s))
         if previous is None:
             break
         s = previous
-    path.reverse()
-    # the giver of step i's submission is the taker of step i+1
-    for i in range(len(path) - 1):
-        path[i][2] = path[i + 1][0]
-    return [tuple(step) for step in path]
+    steps.reverse()
+    # the giver of step i's submission is the taker of step i+1; the last step gives up nothing
+    givers: list[int | None] = [x for x, _ in steps[1:]]
+    givers.append(None)
+    return [(x, s, y) for (x, s), y in zip(steps, givers, strict=True)]
 
 
-def _conflicts(reviewer, submission, reviewer_group, submission_group) -> np.ndarray:
+def _conflicts(
+    reviewer: npt.NDArray[np.int64],
+    submission: npt.NDArray[np.int64],
+    reviewer_group: Labels,
+    submission_group: Labels,
+) -> npt.NDArray[np.intp]:
     """Slots with a teammate's (or own) submission, plus every slot but the first of a repeat."""
     same_group = reviewer_group[reviewer] == submission_group[submission]
     key = reviewer.astype(np.int64) * (int(submission.max()) + 1) + submission

@@ -22,6 +22,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 
 METHODS = ("calibrated", "median", "mean")
 
@@ -41,27 +46,34 @@ DOUBT_SPREAD_SHARE = 0.2
 class Reviews:
     """One row per review, as integer indexes into 0..n_submissions-1 / 0..n_graders-1."""
 
-    submission: np.ndarray
-    grader: np.ndarray
-    score: np.ndarray
+    submission: Ints
+    grader: Ints
+    score: Floats
     n_submissions: int
     n_graders: int
 
     @classmethod
-    def of(cls, submission, grader, score, n_submissions=None, n_graders=None) -> Reviews:
-        submission = np.asarray(submission, dtype=np.int64)
-        grader = np.asarray(grader, dtype=np.int64)
-        score = np.asarray(score, dtype=np.float64)
-        if not (submission.shape == grader.shape == score.shape) or submission.ndim != 1:
+    def of(
+        cls,
+        submission: npt.ArrayLike,
+        grader: npt.ArrayLike,
+        score: npt.ArrayLike,
+        n_submissions: int | None = None,
+        n_graders: int | None = None,
+    ) -> Reviews:
+        sub = np.asarray(submission, dtype=np.int64)
+        grd = np.asarray(grader, dtype=np.int64)
+        scores = np.asarray(score, dtype=np.float64)
+        if not (sub.shape == grd.shape == scores.shape) or sub.ndim != 1:
             raise ValueError("submission, grader and score must be 1-d arrays of one length")
-        if score.size and not np.isfinite(score).all():
+        if scores.size and not np.isfinite(scores).all():
             raise ValueError("scores must be finite numbers")
-        n_sub = int(submission.max() + 1) if submission.size else 0
-        n_grd = int(grader.max() + 1) if grader.size else 0
+        n_sub = int(sub.max() + 1) if sub.size else 0
+        n_grd = int(grd.max() + 1) if grd.size else 0
         return cls(
-            submission,
-            grader,
-            score,
+            sub,
+            grd,
+            scores,
             max(n_sub, n_submissions or 0),
             max(n_grd, n_graders or 0),
         )
@@ -71,23 +83,23 @@ class Reviews:
 class Grades:
     """Per submission: grade, confidence (posterior sd) and doubt signals; per grader: the fit."""
 
-    grade: np.ndarray  # NaN where a submission has no review and no anchor
-    confidence: np.ndarray  # posterior standard deviation, in score units (smaller is surer)
-    n_reviews: np.ndarray
-    spread: np.ndarray  # standard deviation of the reviews' scores (0 with fewer than 2)
-    suspect_share: np.ndarray  # share of the submission's reviewers who are suspect
-    doubt: np.ndarray  # one number to sort the instructor queue by (higher is more doubtful)
-    doubtful: np.ndarray  # bool: goes to the instructor queue
-    bias: np.ndarray  # per grader (0 for median/mean)
-    reliability: np.ndarray  # per grader: 1 / noise variance, in score units (NaN: unknown)
-    suspect: np.ndarray  # per grader: bool
+    grade: Floats  # NaN where a submission has no review and no anchor
+    confidence: Floats  # posterior standard deviation, in score units (smaller is surer)
+    n_reviews: Ints
+    spread: Floats  # standard deviation of the reviews' scores (0 with fewer than 2)
+    suspect_share: Floats  # share of the submission's reviewers who are suspect
+    doubt: Floats  # one number to sort the instructor queue by (higher is more doubtful)
+    doubtful: Bools  # goes to the instructor queue
+    bias: Floats  # per grader (0 for median/mean)
+    reliability: Floats  # per grader: 1 / noise variance, in score units (NaN: unknown)
+    suspect: Bools  # per grader
     iterations: int = 0
 
 
 # ---- helpers -----------------------------------------------------------------------------------
 
 
-def _spread(reviews: Reviews) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _spread(reviews: Reviews) -> tuple[Floats, Floats, Floats]:
     n = np.bincount(reviews.submission, minlength=reviews.n_submissions).astype(np.float64)
     total = np.bincount(reviews.submission, reviews.score, minlength=reviews.n_submissions)
     squares = np.bincount(reviews.submission, reviews.score**2, minlength=reviews.n_submissions)
@@ -98,11 +110,11 @@ def _spread(reviews: Reviews) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _doubt(
-    confidence: np.ndarray,
-    spread: np.ndarray,
-    suspect_share: np.ndarray,
+    confidence: Floats,
+    spread: Floats,
+    suspect_share: Floats,
     score_range: float,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[Floats, Bools]:
     sd_share = confidence / score_range
     spread_share = spread / score_range
     doubt = sd_share / DOUBT_SD_SHARE + spread_share / DOUBT_SPREAD_SHARE + 2.0 * suspect_share
@@ -116,7 +128,7 @@ def _doubt(
     return doubt, doubtful
 
 
-def _standard_error(n: np.ndarray, spread: np.ndarray, score_range: float) -> np.ndarray:
+def _standard_error(n: Floats, spread: Floats, score_range: float) -> Floats:
     """Standard error of a mean, its per-submission variance shrunk towards the pooled one."""
     has = n > 1
     pooled = float(np.mean(spread[has] ** 2)) if has.any() else (score_range**2) / 12.0
@@ -125,7 +137,7 @@ def _standard_error(n: np.ndarray, spread: np.ndarray, score_range: float) -> np
         return np.where(n > 0, np.sqrt(variance / n), np.nan)
 
 
-def _baseline(reviews: Reviews, grade: np.ndarray, lo: float, hi: float) -> Grades:
+def _baseline(reviews: Reviews, grade: Floats, lo: float, hi: float) -> Grades:
     n, _, spread = _spread(reviews)
     confidence = _standard_error(n, spread, hi - lo)
     no_suspects = np.zeros(reviews.n_submissions)
@@ -157,12 +169,12 @@ def _apply_anchors(grades: Grades, anchors: dict[int, float] | None) -> Grades:
 # ---- mean and median -----------------------------------------------------------------------------
 
 
-def mean_scores(reviews: Reviews) -> np.ndarray:
+def mean_scores(reviews: Reviews) -> Floats:
     n, mean, _ = _spread(reviews)
     return np.where(n > 0, mean, np.nan)
 
 
-def median_scores(reviews: Reviews) -> np.ndarray:
+def median_scores(reviews: Reviews) -> Floats:
     """ORA2's median: the middle score, or for an even count the mean of the two middle scores
     rounded up (`math.ceil`, openassessment/assessment/models/base.py `get_median_score`): with
     integer points that is rounding half up, so [2, 3] gives 3 and [2, 4] gives 3."""
@@ -188,12 +200,12 @@ def median_scores(reviews: Reviews) -> np.ndarray:
 class Calibration:
     """Calibration answers: grader index, the score given and the example's reference score."""
 
-    grader: np.ndarray
-    score: np.ndarray
-    truth: np.ndarray
+    grader: Ints
+    score: Floats
+    truth: Floats
 
     @classmethod
-    def of(cls, grader, score, truth) -> Calibration:
+    def of(cls, grader: npt.ArrayLike, score: npt.ArrayLike, truth: npt.ArrayLike) -> Calibration:
         return cls(
             np.asarray(grader, dtype=np.int64),
             np.asarray(score, dtype=np.float64),
@@ -226,11 +238,14 @@ def fit_calibrated(
     # Work in units of the score range so that the priors below mean the same for every scale.
     s, g = reviews.submission, reviews.grader
     y = (reviews.score - lo) / scale
+    cg: Ints
+    c_given: Floats
+    c_err: Floats
     if calibration is not None and calibration.grader.size:
-        cg = calibration.grader
+        cg, c_given = calibration.grader, calibration.score
         c_err = (calibration.score - calibration.truth) / scale
     else:
-        cg, c_err = np.zeros(0, dtype=np.int64), np.zeros(0)
+        cg, c_given, c_err = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
 
     anchored = np.zeros(n_sub, dtype=bool)
     anchor_value = np.zeros(n_sub)
@@ -244,7 +259,7 @@ def fit_calibrated(
     n_u = np.bincount(s, minlength=n_sub)
 
     # Flat graders: every score they gave (reviews and calibration) is the same.
-    given = np.concatenate([reviews.score, calibration.score if len(cg) else np.zeros(0)])
+    given = np.concatenate([reviews.score, c_given])
     who = np.concatenate([g, cg])
     g_sum = np.bincount(who, given, minlength=n_grd)
     g_sq = np.bincount(who, given**2, minlength=n_grd)
@@ -367,7 +382,7 @@ def grade(
     raise ValueError(f"unknown grading method {method!r}; use one of {', '.join(METHODS)}")
 
 
-def accuracy(estimate: np.ndarray, truth: np.ndarray, score_range: float) -> tuple[float, float]:
+def accuracy(estimate: Floats, truth: Floats, score_range: float) -> tuple[float, float]:
     """RMSE and the share of estimates within 5% of the score range of the truth."""
     ok = np.isfinite(estimate) & np.isfinite(truth)
     if not ok.any():
