@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeAlias
 
 import asyncpg
 import msgspec
@@ -17,6 +18,7 @@ from litestar.di import NamedDependency
 
 from agora.errors import NotFound, Unauthorized
 
+AnyConnection: TypeAlias = ASGIConnection[Any, Any, Any, Any]
 COOKIE_NAME = "agora_session"
 STAFF_ROLES = frozenset({"instructor", "ta"})
 
@@ -29,7 +31,7 @@ class Principal(msgspec.Struct, frozen=True):
     role: str
     name: str = ""
     locale: str = "en"
-    target: dict = {}
+    target: dict[str, Any] = {}
 
     @property
     def is_staff(self) -> bool:
@@ -57,7 +59,7 @@ async def create_session(
     role: str,
     ttl_seconds: int,
     locale: str = "en",
-    target: dict | None = None,
+    target: dict[str, Any] | None = None,
 ) -> str:
     token = secrets.token_urlsafe(32)
     await connection.execute(
@@ -98,7 +100,7 @@ async def delete_expired_sessions(connection: asyncpg.Connection) -> int:
     return int(status.split()[-1])
 
 
-def token_from(connection: ASGIConnection) -> str | None:
+def token_from(connection: AnyConnection) -> str | None:
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -110,13 +112,13 @@ COURSE_PATH_PARAMETER = "course_id"
 PRINCIPAL_STATE_KEY = "agora_principal"
 
 
-def wants_principal(request: ASGIConnection) -> bool:
+def wants_principal(request: AnyConnection) -> bool:
     """Whether the route's handler declares the `principal` dependency."""
     handler = request.scope.get("route_handler")
     return handler is not None and "principal" in handler.parsed_fn_signature.parameters
 
 
-async def authenticate(connection: asyncpg.Connection, request: ASGIConnection) -> Principal:
+async def authenticate(connection: asyncpg.Connection, request: AnyConnection) -> Principal:
     """The request's Principal, or 401; and the course guard: on every route whose path names a
     course (`{course_id:int}`), a session opened in another course gets 404 before the handler
     runs, so no handler repeats the check. Resources addressed by their own id are scoped by the
@@ -135,7 +137,7 @@ async def authenticate(connection: asyncpg.Connection, request: ASGIConnection) 
 
 
 async def provide_principal(
-    request: ASGIConnection, db: NamedDependency[asyncpg.Connection]
+    request: AnyConnection, db: NamedDependency[asyncpg.Connection]
 ) -> Principal:
     """Litestar dependency: the Principal that `provide_db` authenticated on opening the
     request's connection.

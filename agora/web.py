@@ -16,22 +16,31 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 import msgspec
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    select_autoescape,
+)
 from litestar import MediaType, Request, Response, Router, post
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
 from litestar.plugins.htmx import HTMXDetails
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 from markupsafe import Markup, escape
 
 from agora import i18n
 from agora.deps import CurrentPrincipal
 from agora.errors import BadRequest, DomainError, NotFound
 from agora.markup import render_markdown
+from agora.schemas import MAX_ID
 from agora.sessions import Principal, token_from
 
 log = logging.getLogger("agora.web")
@@ -41,9 +50,14 @@ PAGE_PREFIX = "/ui"
 PREVIEW_MAX_CHARS = 50_000
 
 S = TypeVar("S", bound=msgspec.Struct)
+AnyRequest: TypeAlias = Request[Any, Any, Any]
+Context: TypeAlias = dict[str, Any]
+# What one page shows: its template and context. Page handlers and the launch page render the
+# same views.
+View: TypeAlias = tuple[str, Context]
+# kind → async (connection, principal, target id or None) → the view the launch page shows.
+TargetRenderer: TypeAlias = Callable[[asyncpg.Connection, Principal, int | None], Awaitable[View]]
 _prefixed_dirs: dict[str, Path] = {}
-# kind → async (connection, principal, target id) → (template, context) for the launch page.
-TargetRenderer = Callable[[asyncpg.Connection, Principal, Any], Awaitable[tuple[str, dict]]]
 _targets: dict[str, TargetRenderer] = {}
 
 
@@ -61,7 +75,7 @@ def register_target(kind: str, renderer: TargetRenderer) -> None:
 @lru_cache(maxsize=len(i18n.SUPPORTED) + 1)
 def environment(locale: str = i18n.DEFAULT) -> Environment:
     """One environment per language: gettext and date filters bound to that locale."""
-    loaders = [FileSystemLoader(str(TEMPLATE_DIR))]
+    loaders: list[BaseLoader] = [FileSystemLoader(str(TEMPLATE_DIR))]
     if _prefixed_dirs:
         loaders.append(
             PrefixLoader({p: FileSystemLoader(str(d)) for p, d in _prefixed_dirs.items()})
@@ -74,7 +88,8 @@ def environment(locale: str = i18n.DEFAULT) -> Environment:
         lstrip_blocks=True,
     )
     env.policies["ext.i18n.trimmed"] = True  # msgids as extracted with babel.cfg's trimmed
-    env.install_gettext_translations(i18n.translations(locale), newstyle=True)
+    # Added by the i18n extension above, so not on Environment's type.
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(i18n.date_formatters(locale))
     env.filters["snippet"] = snippet_html
     env.globals.update(static=static_url, locale=locale, ui=PAGE_PREFIX)
@@ -91,12 +106,14 @@ def snippet_html(text: str) -> Markup:
     return Markup(escaped)
 
 
-def render(template: str, *, locale: str = i18n.DEFAULT, **context) -> str:
+def render(template: str, *, locale: str = i18n.DEFAULT, **context: Any) -> str:
     """Render in `locale`; any spelling ('fr-CA', '') is reduced to a supported language."""
     return environment(i18n.choose_locale(locale)).get_template(template).render(**context)
 
 
-def html_response(body: str, *, status: int = 200, headers: dict | None = None) -> Response:
+def html_response(
+    body: str, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[str]:
     headers = {"Cache-Control": "no-store"} | (headers or {})
     return Response(body, status_code=status, media_type=MediaType.HTML, headers=headers)
 
@@ -116,7 +133,7 @@ class CourseView(msgspec.Struct, frozen=True):
     title: str
     label: str
     language: str
-    settings: dict
+    settings: dict[str, Any]
 
 
 async def select_course(connection: asyncpg.Connection, course_id: int) -> CourseView:
@@ -130,7 +147,7 @@ async def select_course(connection: asyncpg.Connection, course_id: int) -> Cours
 
 async def page_context(
     connection: asyncpg.Connection, principal: Principal, token: str, section: str = ""
-) -> dict:
+) -> Context:
     course = await select_course(connection, principal.course_id)
     locale = i18n.choose_locale(principal.locale, course.language)
     return {
@@ -144,16 +161,16 @@ async def page_context(
 
 
 async def render_page(
-    request: Request,
+    request: AnyRequest,
     connection: asyncpg.Connection,
     principal: Principal,
     template: str,
     *,
     section: str = "",
     status: int = 200,
-    headers: dict | None = None,
-    **context,
-) -> Response:
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response[str]:
     """A page (or, for a targeted htmx request, the same template's fragment) with the layout's
     shared context: course, locale, role, token."""
     shared = await shared_context(request, connection, principal, section)
@@ -161,22 +178,40 @@ async def render_page(
     return html_response(body, status=status, headers=headers)
 
 
-def is_fragment_request(request: Request) -> bool:
+async def render_view(
+    request: AnyRequest,
+    connection: asyncpg.Connection,
+    principal: Principal,
+    view: View,
+    *,
+    section: str = "",
+    **extra: Any,
+) -> Response[str]:
+    """A view as a page (or its fragment, for an htmx request that swaps part of it); the view's
+    own "section" wins over `section`; `extra` adds to its context."""
+    template, context = view
+    section = context.pop("section", section)
+    return await render_page(
+        request, connection, principal, template, section=section, **(context | extra)
+    )
+
+
+def is_fragment_request(request: AnyRequest) -> bool:
     """An htmx request that swaps a part of the page (not a boosted navigation or history load)."""
     htmx = HTMXDetails(request)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 async def shared_context(
-    request: Request, connection: asyncpg.Connection, principal: Principal, section: str = ""
-) -> dict:
+    request: AnyRequest, connection: asyncpg.Connection, principal: Principal, section: str = ""
+) -> Context:
     """The layout's context for this request (course, locale, role, token, fragment or page)."""
     shared = await page_context(connection, principal, token_from(request) or "", section)
     shared["fragment"] = is_fragment_request(request)
     return shared
 
 
-def fragment(template: str, **context) -> Response:
+def fragment(template: str, **context: Any) -> Response[str]:
     """A part of a page; `context` holds the shared page context (locale included)."""
     return html_response(render(template, **context))
 
@@ -184,13 +219,13 @@ def fragment(template: str, **context) -> Response:
 # ---- forms posted by pages --------------------------------------------------------------------
 
 
-async def form_fields(request: Request) -> dict[str, str]:
+async def form_fields(request: AnyRequest) -> dict[str, str]:
     """The posted form as strings (a repeated field keeps its last value)."""
     form = await request.form()
     return {key: str(value) for key, value in form.items()}
 
 
-def convert_form(raw: dict, struct: type[S]) -> S:
+def convert_form(raw: dict[str, Any], struct: type[S]) -> S:
     """Form values into an input Struct, converting strings; 400 problem saying what is wrong."""
     try:
         return msgspec.convert(raw, struct, strict=False)
@@ -198,7 +233,7 @@ def convert_form(raw: dict, struct: type[S]) -> S:
         raise BadRequest(str(error)) from None
 
 
-async def form_struct(request: Request, struct: type[S], **fixed) -> S:
+async def form_struct(request: AnyRequest, struct: type[S], **fixed: Any) -> S:
     """A form post decoded into an input Struct. Only the Struct's fields are taken; empty
     strings mean "not given" so defaults apply; `fixed` values override the form."""
     fields = set(struct.__struct_fields__)
@@ -211,7 +246,7 @@ async def form_struct(request: Request, struct: type[S], **fixed) -> S:
 
 async def launch_response(
     connection: asyncpg.Connection, principal: Principal, token: str
-) -> Response:
+) -> Response[str]:
     """The page a successful LTI launch answers with: the target page itself (forum home, board,
     thread or assignment), carrying the session token for every later request."""
     target = principal.target or {}
@@ -222,7 +257,9 @@ async def launch_response(
         template, context = "launch.html", {"target": target}
     else:
         try:
-            template, context = await renderer(connection, principal, target.get("id"))
+            raw_id = target.get("id")
+            target_id = None if raw_id is None else launch_target_id(raw_id)
+            template, context = await renderer(connection, principal, target_id)
         except NotFound:
             # The linked board/thread/assignment is gone: land on the forum home instead.
             template, context = await _targets["forum"](connection, principal, None)
@@ -230,10 +267,22 @@ async def launch_response(
     return html_response(body)
 
 
+def launch_target_id(value: object) -> int:
+    """An id from a launch target (the LMS stored it in the link): an id that cannot exist is
+    "not found", so the launch lands on the forum home instead of failing."""
+    try:
+        number = int(str(value))  # an int or a numeric string; anything else raises
+    except (TypeError, ValueError):
+        raise NotFound("no such target") from None
+    if not 1 <= number <= MAX_ID:
+        raise NotFound("no such target")
+    return number
+
+
 # ---- errors on pages: HTML, not problem+json --------------------------------------------------
 
 
-def _error_page(request: Request, status: int, detail: str) -> Response:
+def _error_page(request: AnyRequest, status: int, detail: str) -> Response[str]:
     locale = i18n.choose_locale(request.headers.get("accept-language", ""))
     body = render(
         "error.html",
@@ -245,30 +294,30 @@ def _error_page(request: Request, status: int, detail: str) -> Response:
     return html_response(body, status=status)
 
 
-def page_domain_error(request: Request, error: DomainError) -> Response:
+def page_domain_error(request: AnyRequest, error: DomainError) -> Response[str]:
     response = _error_page(request, error.status, error.detail)
     response.headers.update(error.headers)
     return response
 
 
-def page_http_error(request: Request, error: HTTPException) -> Response:
+def page_http_error(request: AnyRequest, error: HTTPException) -> Response[str]:
     detail = error.detail if error.status_code < 500 else ""
     return _error_page(request, error.status_code, detail)
 
 
-def page_internal_error(request: Request, error: Exception) -> Response:
+def page_internal_error(request: AnyRequest, error: Exception) -> Response[str]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return _error_page(request, 500, "")
 
 
-PAGE_EXCEPTION_HANDLERS = {
+PAGE_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: page_domain_error,
     HTTPException: page_http_error,
     Exception: page_internal_error,
 }
 
 
-def page_router(*handlers) -> Router:
+def page_router(*handlers: ControllerRouterHandler) -> Router:
     """Page handlers under /ui, whose errors render as HTML (a message htmx shows in place)."""
     return Router(
         path=PAGE_PREFIX,
@@ -282,7 +331,7 @@ def page_router(*handlers) -> Router:
 
 
 @post("/preview", status_code=200, media_type=MediaType.HTML)
-async def markdown_preview(request: Request, principal: CurrentPrincipal) -> Response:
+async def markdown_preview(request: AnyRequest, principal: CurrentPrincipal) -> Response[str]:
     """What a Markdown draft will look like (rendered and cleaned exactly as it will be stored).
 
     The form field to preview is named by `_field` (editors of different forms share this)."""
@@ -300,4 +349,4 @@ static_router = create_static_files_router(
     include_in_schema=False,
 )
 
-ROUTES: list = [static_router, page_router(markdown_preview)]
+ROUTES: list[ControllerRouterHandler] = [static_router, page_router(markdown_preview)]

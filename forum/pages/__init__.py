@@ -20,7 +20,7 @@ web.register_templates("forum", Path(__file__).parent.parent / "templates")
 # What the launch page shows for each kind of resource-link target.
 web.register_target("forum", browse.home_view)
 web.register_target("board", browse.board_target)
-web.register_target("thread", thread.thread_view)
+web.register_target("thread", thread.thread_target)
 
 ROUTES: list[Router] = [
     web.page_router(

@@ -16,8 +16,8 @@ from agora.errors import NotFound
 from agora.params import Cursor, PathId, QueryId
 from agora.sessions import Principal
 from forum import rules
-from forum.pages.render import View, render_fragment, render_view
-from forum.pages.thread import anonymity_options, target_id, thread_view
+from forum.pages.render import SECTION, render_fragment
+from forum.pages.thread import anonymity_options, thread_view
 from forum.pages.urls import COURSE, base_url, thread_url
 from forum.schemas import NotificationsMark, ThreadCreate
 from forum.service import boards as boards_service
@@ -31,7 +31,7 @@ FILTERS = ("unread", "unanswered", "unresponded", "following", "mine", "flagged"
 KINDS = ("question", "discussion", "notes")
 
 
-async def home_view(db: asyncpg.Connection, principal: Principal, _target: Any = None) -> View:
+async def home_view(db: asyncpg.Connection, principal: Principal, _target: Any = None) -> web.View:
     boards = await boards_service.list_boards(db, principal, principal.course_id)
     return "forum/home.html", {
         "boards": boards,
@@ -49,7 +49,7 @@ async def threads_view(
     filter: str = "",
     kind: str = "",
     cursor: str | None = None,
-) -> View:
+) -> web.View:
     """One page of the course's (or a board's) threads; unknown sorts and filters fall back to
     the defaults rather than failing (they come from links and forms)."""
     course_id = principal.course_id
@@ -96,18 +96,22 @@ async def threads_view(
     }
 
 
-async def board_target(db: asyncpg.Connection, principal: Principal, board_id: Any) -> View:
+async def board_target(
+    db: asyncpg.Connection, principal: Principal, board_id: int | None
+) -> web.View:
     """What a launch linked to a board shows (no board: the forum home)."""
     if board_id is None:
         return await home_view(db, principal)
-    return await threads_view(db, principal, target_id(board_id))
+    return await threads_view(db, principal, board_id)
 
 
 @get(COURSE + "/forum")
 async def forum_home(
     request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> Response[Any]:
-    return await render_view(request, db, principal, await home_view(db, principal))
+    return await web.render_view(
+        request, db, principal, await home_view(db, principal), section=SECTION
+    )
 
 
 async def _thread_list(
@@ -120,7 +124,7 @@ async def _thread_list(
     )
     if web.is_fragment_request(request):
         return await render_fragment(request, db, principal, "forum/_thread_rows.html", **view[1])
-    return await render_view(request, db, principal, view)
+    return await web.render_view(request, db, principal, view, section=SECTION)
 
 
 @get(COURSE + "/forum/threads")
@@ -188,7 +192,7 @@ async def create_thread(
     data = await web.form_struct(request, ThreadCreate)
     created = await threads_service.create_thread(db, redis, principal, course_id, data)
     view = await thread_view(db, principal, created.thread.id)
-    response = await render_view(request, db, principal, view, fragment=False)
+    response = await web.render_view(request, db, principal, view, section=SECTION, fragment=False)
     response.headers["HX-Push-Url"] = thread_url(course_id, created.thread.id)
     return response
 

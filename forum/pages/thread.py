@@ -11,13 +11,13 @@ from typing import Any
 import asyncpg
 from litestar import Request, Response, get, post
 
+from agora import web
 from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import NotFound
 from agora.params import Cursor, PathId
-from agora.schemas import MAX_ID
 from agora.sessions import Principal
 from agora.web import form_struct
-from forum.pages.render import View, render_fragment, render_view
+from forum.pages.render import SECTION, render_fragment
 from forum.pages.urls import POST, THREAD, events_url, thread_url
 from forum.schemas import ForumSettings, PostCreate
 from forum.service import boards as boards_service
@@ -32,25 +32,22 @@ def anonymity_options(settings: ForumSettings) -> list[str]:
     return ["none", *[a for a in settings.anonymity if a != "none"]]
 
 
-def target_id(value: Any) -> int:
-    """An id from a launch target (the LMS stores it): not a valid id is "not found"."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise NotFound("no such target") from None
-    if not 1 <= number <= MAX_ID:
-        raise NotFound("no such target")
-    return number
+async def thread_target(
+    db: asyncpg.Connection, principal: Principal, thread_id: int | None
+) -> web.View:
+    """What a launch linked to a thread shows (a link without an id: the forum home)."""
+    if thread_id is None:
+        raise NotFound("no such thread")
+    return await thread_view(db, principal, thread_id)
 
 
 async def thread_view(
-    db: asyncpg.Connection, principal: Principal, thread_id: Any, *, cursor: str | None = None
-) -> View:
+    db: asyncpg.Connection, principal: Principal, thread_id: int, *, cursor: str | None = None
+) -> web.View:
     """The thread with one page of posts; what the viewer has now seen is marked read.
 
     No board counts here (the hot path). What the viewer may do is in the view's `can_*` flags
     (forum.rules), which the templates read."""
-    thread_id = target_id(thread_id)
     view = await threads_service.read_thread(db, principal, thread_id, cursor=cursor)
     seen = max((p.seq for p in view.posts if p.unread), default=0)
     if seen:
@@ -91,7 +88,9 @@ async def thread_page(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    return await render_view(request, db, principal, await thread_view(db, principal, thread_id))
+    return await web.render_view(
+        request, db, principal, await thread_view(db, principal, thread_id), section=SECTION
+    )
 
 
 @get(THREAD + "/live")

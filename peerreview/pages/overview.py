@@ -18,9 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
-from agora.errors import NotFound
 from agora.params import PathId
-from agora.schemas import MAX_ID
 from agora.sessions import Principal
 from peerreview import rules
 from peerreview import schemas as s
@@ -32,24 +30,11 @@ from peerreview.service import grades as grades_service
 from peerreview.service import passback as passback_service
 from peerreview.service import submissions as submissions_service
 
-View = tuple[str, dict[str, Any]]
 
-
-def target_id(value: Any) -> int:
-    """An id from a launch target (the LMS stores it): not a valid id is "not found", so the
-    launch lands on the home page instead of failing."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise NotFound("no such assignment") from None
-    if not 1 <= number <= MAX_ID:
-        raise NotFound("no such assignment")
-    return number
-
-
-async def assignment_view(db: asyncpg.Connection, principal: Principal, assignment_id: Any) -> View:
+async def assignment_view(
+    db: asyncpg.Connection, principal: Principal, assignment_id: int
+) -> web.View:
     """The assignment as this viewer sees it: the learner page or, for staff, the dashboard."""
-    assignment_id = target_id(assignment_id)
     a = await assignments_service.get_assignment(db, principal, assignment_id)
     url = assignment_url(principal.course_id, assignment_id)
     context = {"a": a, "url": url, "page_url": url, "phases": s.PHASES}
@@ -100,32 +85,20 @@ async def dashboard_context(
 
 async def assignments_view(
     db: asyncpg.Connection, principal: Principal, _target: Any = None
-) -> View:
+) -> web.View:
     page = await assignments_service.list_assignments(db, principal, principal.course_id, None, 100)
     url = assignments_url(principal.course_id)
     can_manage = rules.can_manage_assignment(principal)  # the "New assignment" button
     return "peerreview/list.html", {"assignments": page, "page_url": url, "can_manage": can_manage}
 
 
-async def launch_target(db: asyncpg.Connection, principal: Principal, assignment_id: Any) -> View:
+async def launch_target(
+    db: asyncpg.Connection, principal: Principal, assignment_id: int | None
+) -> web.View:
     """What a launch shows for an "assignment" target: the assignment, or the list without one."""
     if assignment_id is None:
         return await assignments_view(db, principal)
     return await assignment_view(db, principal, assignment_id)
-
-
-async def render_view(
-    request: Request[Any, Any, Any],
-    db: asyncpg.Connection,
-    principal: Principal,
-    view: View,
-    **extra: Any,
-) -> Response[Any]:
-    """A view rendered as a page in the assignments section; `extra` adds to its context."""
-    template, context = view
-    return await web.render_page(
-        request, db, principal, template, section=SECTION, **(context | extra)
-    )
 
 
 async def assignment_page_after(
@@ -137,14 +110,18 @@ async def assignment_page_after(
 ) -> Response[Any]:
     """The whole assignment page again after a form post (htmx swaps the body)."""
     view = await assignment_view(db, principal, assignment_id)
-    return await render_view(request, db, principal, view, fragment=False, **extra)
+    return await web.render_view(
+        request, db, principal, view, section=SECTION, fragment=False, **extra
+    )
 
 
 @get(ASSIGNMENTS)
 async def assignments_page(
     request: Request[Any, Any, Any], course_id: PathId, db: Db, principal: CurrentPrincipal
 ) -> Response[Any]:
-    return await render_view(request, db, principal, await assignments_view(db, principal))
+    return await web.render_view(
+        request, db, principal, await assignments_view(db, principal), section=SECTION
+    )
 
 
 @get(ASSIGNMENT)
@@ -156,7 +133,7 @@ async def assignment_page(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     view = await assignment_view(db, principal, assignment_id)
-    return await render_view(request, db, principal, view)
+    return await web.render_view(request, db, principal, view, section=SECTION)
 
 
 ROUTES: list[HTTPRouteHandler] = [assignments_page, assignment_page]
