@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -52,8 +52,15 @@ def xdist_worker_index() -> int:
 
 def redis_for_worker(url: str, index: int) -> str:
     """`url`'s Redis database number plus `index`: one database per xdist worker (each test
-    flushes its database, so two workers must never share one)."""
+    flushes its database, so two workers must never share one). The number is the path of a
+    redis:// URL and the `db` parameter of a unix:// one."""
+    if index == 0:
+        return url
     parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str(int(query.get("db", 0)) + index)
+        return f"{url.partition('?')[0]}?{urlencode(query)}"
     base = int(parts.path.strip("/") or 0)
     return urlunsplit(parts._replace(path=f"/{base + index}"))
 

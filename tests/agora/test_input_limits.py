@@ -29,6 +29,21 @@ async def test_unknown_field_is_400_naming_it(client, conn, course):
     assert await thread_count(conn, course) == before
 
 
+async def test_an_id_in_a_body_outside_bigint_is_400_naming_it(client, conn, course):
+    """Ids in bodies are bounded like path ids (agora.schemas.Id): never a driver overflow."""
+    before = await thread_count(conn, course)
+    for board_id in (0, -1, 2**63, 99999999999999999999):
+        response = await client.post(
+            f"/api/v1/courses/{course.id}/threads",
+            json={"title": "Hello", "body": "World", "board_id": board_id},
+            headers=course.alice.headers,
+        )
+        assert response.status_code == 400, board_id
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "board_id" in response.text
+    assert await thread_count(conn, course) == before
+
+
 async def test_malformed_json_is_400_problem_json(client, course):
     response = await client.post(
         f"/api/v1/courses/{course.id}/threads",
