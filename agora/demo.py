@@ -11,12 +11,17 @@ from typing import Any
 import asyncpg
 
 from agora.contexts import context_modules
+from agora.lti.queries import platforms
+from agora.queries import demo as demo_queries
 from agora.settings import Settings
 
 DEV_ISSUER = "https://dev-lms.agora.test"
 DEV_CLIENT_ID = "agora-dev-client"
 DEV_DEPLOYMENT_ID = "dev-deployment-1"
+DEV_PLATFORM_NAME = "Agora dev LMS"
+DEV_EMAIL_DOMAIN = "dev-lms.agora.test"
 DEMO_CONTEXT_ID = "demo-course-climate-101"
+DEMO_COURSE_TITLE, DEMO_COURSE_LABEL = "Climate Science 101", "CLIM101"
 
 # (sub, name, given, family, role)
 DEMO_PEOPLE = [
@@ -31,61 +36,41 @@ DEMO_PEOPLE = [
 
 async def upsert_dev_platform(connection: asyncpg.Connection, base_url: str) -> int:
     dev = f"{base_url}/dev/lms"
-    platform_id: int = await connection.fetchval(
-        """INSERT INTO platforms (issuer, client_id, name, auth_login_url, auth_token_url, jwks_url)
-           VALUES ($1, $2, 'Agora dev LMS', $3, $4, $5)
-           ON CONFLICT (issuer, client_id) DO UPDATE
-              SET auth_login_url = EXCLUDED.auth_login_url,
-                  auth_token_url = EXCLUDED.auth_token_url,
-                  jwks_url = EXCLUDED.jwks_url
-           RETURNING id""",
-        DEV_ISSUER,
-        DEV_CLIENT_ID,
-        f"{dev}/authorize",
-        f"{dev}/token",
-        f"{dev}/jwks",
+    return await platforms.upsert_platform(
+        connection,
+        issuer=DEV_ISSUER,
+        client_id=DEV_CLIENT_ID,
+        name=DEV_PLATFORM_NAME,
+        auth_login_url=f"{dev}/authorize",
+        auth_token_url=f"{dev}/token",
+        jwks_url=f"{dev}/jwks",
     )
-    return platform_id
 
 
 async def seed_demo(connection: asyncpg.Connection, settings: Settings) -> dict[str, Any]:
     async with connection.transaction():
         platform_id = await upsert_dev_platform(connection, settings.base_url)
-        await connection.execute(
-            """INSERT INTO deployments (platform_id, deployment_id) VALUES ($1, $2)
-               ON CONFLICT DO NOTHING""",
-            platform_id,
-            DEV_DEPLOYMENT_ID,
-        )
-        course_id = await connection.fetchval(
-            """INSERT INTO courses (platform_id, deployment_id, context_id, title, label)
-               VALUES ($1, $2, $3, 'Climate Science 101', 'CLIM101')
-               ON CONFLICT (platform_id, context_id) DO UPDATE SET title = EXCLUDED.title
-               RETURNING id""",
-            platform_id,
-            DEV_DEPLOYMENT_ID,
-            DEMO_CONTEXT_ID,
+        await platforms.insert_deployment(connection, platform_id, DEV_DEPLOYMENT_ID)
+        course_id = await demo_queries.upsert_course(
+            connection,
+            platform_id=platform_id,
+            deployment_id=DEV_DEPLOYMENT_ID,
+            context_id=DEMO_CONTEXT_ID,
+            title=DEMO_COURSE_TITLE,
+            label=DEMO_COURSE_LABEL,
         )
         people: dict[str, int] = {}
         for sub, name, given, family, role in DEMO_PEOPLE:
-            user_id = await connection.fetchval(
-                """INSERT INTO users (platform_id, sub, name, given_name, family_name, email)
-                   VALUES ($1, $2, $3, $4, $5, $2 || '@dev-lms.agora.test')
-                   ON CONFLICT (platform_id, sub) DO UPDATE SET name = EXCLUDED.name
-                   RETURNING id""",
-                platform_id,
-                sub,
-                name,
-                given,
-                family,
+            user_id = await demo_queries.upsert_user(
+                connection,
+                platform_id=platform_id,
+                sub=sub,
+                name=name,
+                given_name=given,
+                family_name=family,
+                email=f"{sub}@{DEV_EMAIL_DOMAIN}",
             )
-            await connection.execute(
-                """INSERT INTO memberships (course_id, user_id, role) VALUES ($1, $2, $3)
-                   ON CONFLICT (course_id, user_id) DO UPDATE SET role = EXCLUDED.role""",
-                course_id,
-                user_id,
-                role,
-            )
+            await demo_queries.upsert_membership(connection, course_id, user_id, role=role)
             people[sub] = user_id
         for module in context_modules("demo"):
             await module.seed(connection, course_id, people)

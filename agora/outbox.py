@@ -17,6 +17,7 @@ from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
 from agora.db import Database
+from agora.queries import outbox as outbox_queries
 
 log = logging.getLogger("agora.outbox")
 CHANNEL = "agora_outbox"
@@ -26,13 +27,8 @@ async def enqueue(
     connection: asyncpg.Connection, job: str, *args: object, course_id: int | None = None
 ) -> int:
     """Record a job to run once the current transaction commits."""
-    outbox_id: int = await connection.fetchval(
-        "INSERT INTO outbox (course_id, job, args) VALUES ($1, $2, $3) RETURNING id",
-        course_id,
-        job,
-        list(args),
-    )
-    await connection.execute("SELECT pg_notify($1, '')", CHANNEL)
+    outbox_id = await outbox_queries.insert_job(connection, job, list(args), course_id=course_id)
+    await outbox_queries.notify(connection, CHANNEL)
     return outbox_id
 
 
@@ -49,48 +45,31 @@ async def relay_pending(database: Database, redis: ArqRedis, *, batch: int = 500
     failure: Exception | None = None
     async with database.acquire() as connection:
         async with connection.transaction():
-            rows = await connection.fetch(
-                """SELECT id, job, args FROM outbox
-                    WHERE relayed_at IS NULL ORDER BY id LIMIT $1
-                    FOR UPDATE SKIP LOCKED""",
-                batch,
-            )
+            rows = await outbox_queries.select_pending_for_relay(connection, limit=batch)
             if not rows:
                 return 0
-            ids = [r["id"] for r in rows]
+            ids = [row.id for row in rows]
             try:
                 for row in rows:
-                    await redis.enqueue_job(row["job"], *row["args"], _job_id=job_id(row["id"]))
+                    await redis.enqueue_job(row.job, *row.args, _job_id=job_id(row.id))
             except (RedisError, OSError) as error:
                 failure = error
-                await connection.execute(
-                    """UPDATE outbox SET attempts = attempts + 1, last_error = $2
-                        WHERE id = ANY($1::bigint[])""",
-                    ids,
-                    f"{type(error).__name__}: {error}"[:500],
+                await outbox_queries.update_relay_failed(
+                    connection, ids, error=f"{type(error).__name__}: {error}"[:500]
                 )
             else:
-                await connection.execute(
-                    """UPDATE outbox SET relayed_at = now(), attempts = attempts + 1,
-                              last_error = NULL
-                        WHERE id = ANY($1::bigint[])""",
-                    ids,
-                )
+                await outbox_queries.update_relayed(connection, ids)
     if failure is not None:
         raise failure
     return len(rows)
 
 
 async def count_pending(connection: asyncpg.Connection) -> int:
-    count: int = await connection.fetchval("SELECT count(*) FROM outbox WHERE relayed_at IS NULL")
-    return count
+    return await outbox_queries.count_pending(connection)
 
 
 async def delete_relayed(connection: asyncpg.Connection, *, older_than_days: int = 7) -> int:
-    status = await connection.execute(
-        "DELETE FROM outbox WHERE relayed_at < now() - make_interval(days => $1)", older_than_days
-    )
-    return int(status.split()[-1])
+    return await outbox_queries.delete_relayed(connection, older_than_days=older_than_days)
 
 
 class OutboxRelay:

@@ -17,6 +17,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 
 from agora.errors import NotFound, Unauthorized
+from agora.queries import sessions as session_queries
 
 AnyConnection: TypeAlias = ASGIConnection[Any, Any, Any, Any]
 COOKIE_NAME = "agora_session"
@@ -62,42 +63,35 @@ async def create_session(
     target: dict[str, Any] | None = None,
 ) -> str:
     token = secrets.token_urlsafe(32)
-    await connection.execute(
-        """INSERT INTO sessions (token_hash, user_id, course_id, role, locale, target, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+    await session_queries.insert_session(
+        connection,
         _hash(token),
-        user_id,
-        course_id,
-        role,
-        locale,
-        target or {},
-        datetime.now(UTC) + timedelta(seconds=ttl_seconds),
+        user_id=user_id,
+        course_id=course_id,
+        role=role,
+        locale=locale,
+        target=target or {},
+        expires_at=datetime.now(UTC) + timedelta(seconds=ttl_seconds),
     )
     return token
 
 
 async def select_principal(connection: asyncpg.Connection, token: str) -> Principal | None:
-    row = await connection.fetchrow(
-        """SELECT s.user_id, s.course_id, s.role, s.locale, s.target, u.name
-             FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.token_hash = $1 AND s.expires_at > now()""",
-        _hash(token),
-    )
-    if row is None:
+    session = await session_queries.select_active_session(connection, _hash(token))
+    if session is None:
         return None
     return Principal(
-        user_id=row["user_id"],
-        course_id=row["course_id"],
-        role=row["role"],
-        name=row["name"],
-        locale=row["locale"],
-        target=row["target"],
+        user_id=session.user_id,
+        course_id=session.course_id,
+        role=session.role,
+        name=session.name,
+        locale=session.locale,
+        target=session.target,
     )
 
 
 async def delete_expired_sessions(connection: asyncpg.Connection) -> int:
-    status = await connection.execute("DELETE FROM sessions WHERE expires_at <= now()")
-    return int(status.split()[-1])
+    return await session_queries.delete_expired_sessions(connection)
 
 
 def token_from(connection: AnyConnection) -> str | None:

@@ -40,6 +40,7 @@ from agora import i18n
 from agora.deps import CurrentPrincipal
 from agora.errors import BadRequest, DomainError, NotFound
 from agora.markup import render_markdown
+from agora.queries import courses as course_queries
 from agora.schemas import MAX_ID
 from agora.sessions import Principal, token_from
 
@@ -128,27 +129,12 @@ def static_url(path: str) -> str:
 # ---- the page context every page shares ----------------------------------------------------
 
 
-class CourseView(msgspec.Struct, frozen=True):
-    id: int
-    title: str
-    label: str
-    language: str
-    settings: dict[str, Any]
-
-
-async def select_course(connection: asyncpg.Connection, course_id: int) -> CourseView:
-    row = await connection.fetchrow(
-        "SELECT id, title, label, language, settings FROM courses WHERE id = $1", course_id
-    )
-    if row is None:
-        raise NotFound("no such course")
-    return CourseView(**dict(row))
-
-
 async def page_context(
     connection: asyncpg.Connection, principal: Principal, token: str, section: str = ""
 ) -> Context:
-    course = await select_course(connection, principal.course_id)
+    course = await course_queries.select_course(connection, principal.course_id)
+    if course is None:
+        raise NotFound("no such course")
     locale = i18n.choose_locale(principal.locale, course.language)
     return {
         "locale": locale,

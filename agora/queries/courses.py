@@ -1,0 +1,23 @@
+"""Courses as pages show them (title, label, language, settings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+
+class CourseView(msgspec.Struct, frozen=True):
+    id: int
+    title: str
+    label: str
+    language: str
+    settings: dict[str, Any]
+
+
+async def select_course(conn: asyncpg.Connection, course_id: int) -> CourseView | None:
+    row = await conn.fetchrow(
+        "SELECT id, title, label, language, settings FROM courses WHERE id = $1", course_id
+    )
+    return CourseView(**dict(row)) if row else None
