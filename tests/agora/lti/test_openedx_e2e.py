@@ -19,7 +19,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-pytest.importorskip("lti_consumer", reason="dev extra lti-consumer-xblock is not installed")
+pytest.importorskip(
+    "lti_consumer", reason="lti-consumer-xblock is not installed: pip install -e '.[openedx]'"
+)
 
 from agora.app import create_app
 from agora.lti import ags
