@@ -140,6 +140,8 @@ def post_view(
         can_endorse=rules.can_endorse(viewer, row),
         can_flag=rules.can_flag(viewer, row, restrictions=restrictions),
         can_moderate=rules.can_moderate(viewer),
+        can_vote=rules.can_vote(viewer, row, restrictions=restrictions),
+        edit_needs_reason=rules.staff_edit_needs_reason(viewer, row),
     )
 
 
@@ -239,7 +241,8 @@ def notification_view(viewer: Viewer, r: asyncpg.Record) -> NotificationRead:
 
 
 def learner_stats_view(r: asyncpg.Record) -> LearnerStats:
-    return LearnerStats(**{k: r[k] for k in LearnerStats.__struct_fields__})
+    fields = {k: r[k] for k in LearnerStats.__struct_fields__ if k != "can_restrict"}
+    return LearnerStats(**fields, can_restrict=rules.can_be_restricted(r["role"]))
 
 
 def export_rows_view(viewer: Viewer, rows: Sequence[asyncpg.Record]) -> list[list[Any]]:

@@ -163,6 +163,8 @@ class PostRead(Output):
     can_endorse: bool = False
     can_flag: bool = False
     can_moderate: bool = False
+    can_vote: bool = False
+    edit_needs_reason: bool = False  # a staff edit of someone else's post: a reason code
 
 
 class ThreadRead(Output):
@@ -361,6 +363,7 @@ class LearnerStats(Output):
     votes_received: int
     endorsed: int
     last_posted_at: datetime | None
+    can_restrict: bool = False
 
 
 class LearnerStatsPage(Page[LearnerStats]):

@@ -89,7 +89,7 @@ async def restrict(
 ) -> Response[Any]:
     data = await form_struct(request, RestrictionCreate)
     result = await moderation_service.restrict(db, principal, course_id, user_id, data)
-    member = {"user_id": user_id, "role": "learner"}
+    member = {"user_id": user_id, "can_restrict": True}  # the service restricts learners only
     return await render_fragment(
         request, db, principal, "forum/_restriction.html", section=SECTION, r=result, s=member
     )
@@ -105,7 +105,7 @@ async def lift(
 ) -> Response[Any]:
     kind = (await form_fields(request)).get("kind", "")
     await moderation_service.lift(db, principal, course_id, user_id, kind)
-    member = {"user_id": user_id, "role": "learner"}
+    member = {"user_id": user_id, "can_restrict": True}  # the service restricts learners only
     return await render_fragment(
         request, db, principal, "forum/_restriction.html", section=SECTION, r=None, s=member
     )

@@ -33,6 +33,9 @@ async def test_staff_mute_a_learner_from_the_learners_page(client, course, quest
     page = await client.get(ui(course, "/moderation/learners"), headers=course.instructor.headers)
     assert page.status_code == 200
     assert "Alice" in page.text and "participation" in page.text
+    # Only learners can be muted or banned (forum.rules.can_be_restricted).
+    assert f"/moderation/members/{course.alice.user_id}/restrict" in page.text
+    assert f"/moderation/members/{course.ta.user_id}/restrict" not in page.text
     muted = await client.post(
         ui(course, f"/moderation/members/{course.alice.user_id}/restrict"),
         data={"kind": "mute", "duration_hours": "24"},

@@ -11,7 +11,7 @@ from forum.service import posts as posts_service
 from forum.service import threads as threads_service
 from tests.forum.pages.conftest import principal_of, ui
 
-TOOLS = ("reply", "edit", "accept", "endorse", "flag", "hide")
+TOOLS = ("reply", "edit", "accept", "endorse", "flag", "hide", "vote")
 
 
 def tools_of(page: str, post_id: int) -> set[str]:
@@ -72,12 +72,13 @@ async def test_each_post_offers_exactly_the_tools_the_viewer_may_use(
         page = (await client.get(thread, headers=member.headers)).text
         return tools_of(page, opening), tools_of(page, answer.id)
 
-    # The asker edits the question and accepts the answer; the answerer edits the answer.
-    assert await tools(course.alice) == ({"reply", "edit"}, {"reply", "accept", "flag"})
-    assert await tools(course.bob) == ({"reply", "flag"}, {"reply", "edit"})
-    assert await tools(course.carol) == ({"reply", "flag"}, {"reply", "flag"})
+    # The asker edits the question and accepts the answer; the answerer edits the answer; nobody
+    # votes on their own post (the page shows its score instead).
+    assert await tools(course.alice) == ({"reply", "edit"}, {"reply", "accept", "flag", "vote"})
+    assert await tools(course.bob) == ({"reply", "flag", "vote"}, {"reply", "edit"})
+    assert await tools(course.carol) == ({"reply", "flag", "vote"}, {"reply", "flag", "vote"})
     # Staff edit, hide and endorse anything but the opening post (no endorsement there).
-    staff = {"reply", "edit", "flag", "hide"}
+    staff = {"reply", "edit", "flag", "hide", "vote"}
     assert await tools(course.ta) == (staff, staff | {"endorse"})
 
     # Once the author's edit window has closed, the page stops offering "Edit" (and the form).
@@ -86,7 +87,7 @@ async def test_each_post_offers_exactly_the_tools_the_viewer_may_use(
         answer.id,
         timedelta(minutes=31),
     )
-    assert await tools(course.bob) == ({"reply", "flag"}, {"reply"})
+    assert await tools(course.bob) == ({"reply", "flag", "vote"}, {"reply"})
     form = await client.get(
         f"{thread}/posts/{answer.id}/edit", headers=course.bob.headers | {"HX-Request": "true"}
     )
@@ -105,3 +106,16 @@ async def test_a_muted_learner_gets_no_tools_that_write(client, course, question
     opening = int(re.search(r'data-post-id="(\d+)"', page.text).group(1))
     assert tools_of(page.text, opening) == set()
     assert 'class="reply-box"' not in page.text
+
+
+async def test_only_a_staff_edit_of_someone_elses_post_asks_for_a_reason(client, course, question):
+    thread = ui(course, f"/forum/threads/{question.id}")
+    page = await client.get(thread, headers=course.alice.headers)
+    opening = int(re.search(r'data-post-id="(\d+)"', page.text).group(1))
+    htmx = {"HX-Request": "true"}
+    url = f"{thread}/posts/{opening}/edit"
+    by_author = await client.get(url, headers=course.alice.headers | htmx)
+    by_staff = await client.get(url, headers=course.ta.headers | htmx)
+    assert by_author.status_code == by_staff.status_code == 200
+    assert 'name="reason_code"' not in by_author.text
+    assert 'name="reason_code"' in by_staff.text
