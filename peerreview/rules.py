@@ -16,6 +16,7 @@ from typing import Literal
 
 from agora.sessions import Principal
 from peerreview.queries.assignments import Assignment
+from peerreview.schemas import PHASES
 
 # How a viewer relates to a submission: staff see everything, the owner (author or teammate) sees
 # their own work, a reviewer sees work allocated to them (and nothing of its author).
@@ -60,6 +61,17 @@ def teams_fixed(assignment: Assignment) -> bool:
 def can_release(assignment: Assignment) -> bool:
     """Grades are released only once a grading run has produced them."""
     return assignment.graded_at is not None
+
+
+def next_phase(viewer: Principal, assignment: Assignment) -> str | None:
+    """The phase an instructor may move the assignment to now: phases only advance, and the
+    release waits for grades."""
+    if not can_manage_assignment(viewer) or assignment.phase == PHASES[-1]:
+        return None
+    following = PHASES[PHASES.index(assignment.phase) + 1]
+    if following == "released" and not can_release(assignment):
+        return None
+    return following
 
 
 # ---- submissions --------------------------------------------------------------------------------

@@ -124,6 +124,7 @@ class AssignmentRead(Output, kw_only=True):
     can_review: bool
     can_allocate: bool  # ask for batch allocation now
     can_run_grading: bool  # ask for a grading run now
+    next_phase: str | None  # the phase an instructor may move to now (None: none)
 
 
 class AssignmentList(Page[AssignmentRead]):

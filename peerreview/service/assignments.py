@@ -42,6 +42,7 @@ def assignment_read(assignment: Assignment, viewer: Principal) -> s.AssignmentRe
             "can_review": rules.can_review(viewer, assignment, at),
             "can_allocate": rules.can_allocate(viewer, assignment),
             "can_run_grading": rules.can_run_grading(viewer, assignment),
+            "next_phase": rules.next_phase(viewer, assignment),
         },
         s.AssignmentRead,
     )

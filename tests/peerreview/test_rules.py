@@ -75,6 +75,15 @@ def test_release_needs_a_grading_run():
     assert rules.can_release(assignment(phase="grading", graded_at=NOW))
 
 
+def test_instructors_are_offered_the_next_phase_and_release_only_once_graded():
+    assert rules.next_phase(INSTRUCTOR, assignment(phase="draft")) == "submission"
+    assert rules.next_phase(INSTRUCTOR, assignment(phase="review")) == "grading"
+    assert rules.next_phase(INSTRUCTOR, assignment(phase="grading")) is None
+    assert rules.next_phase(INSTRUCTOR, assignment(phase="grading", graded_at=NOW)) == "released"
+    assert rules.next_phase(INSTRUCTOR, assignment(phase="released", graded_at=NOW)) is None
+    assert rules.next_phase(TA, assignment(phase="review")) is None
+
+
 def test_submission_access_owner_teammate_reviewer_or_nothing():
     def access(viewer, **kw):
         defaults = {
