@@ -31,7 +31,7 @@ from jinja2 import (
 from litestar import MediaType, Request, Response, Router, post
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
-from litestar.plugins.htmx import HTMXDetails
+from litestar.plugins.htmx import HTMXDetails, HTMXHeaders
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 from markupsafe import Markup, escape
@@ -180,6 +180,12 @@ async def render_view(
     return await render_page(
         request, connection, principal, template, section=section, **(context | extra)
     )
+
+
+def push_url(response: Response[str], url: str) -> Response[str]:
+    """Have htmx put `url` in the address bar (a form post answered with a new page)."""
+    response.headers[HTMXHeaders.PUSH_URL.value] = url
+    return response
 
 
 def is_fragment_request(request: AnyRequest) -> bool:

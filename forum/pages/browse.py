@@ -193,8 +193,7 @@ async def create_thread(
     created = await threads_service.create_thread(db, redis, principal, course_id, data)
     view = await thread_view(db, principal, created.thread.id)
     response = await web.render_view(request, db, principal, view, section=SECTION, fragment=False)
-    response.headers["HX-Push-Url"] = thread_url(course_id, created.thread.id)
-    return response
+    return web.push_url(response, thread_url(course_id, created.thread.id))
 
 
 @get(COURSE + "/forum/similar")

@@ -89,8 +89,7 @@ async def create_assignment(
     data = web.convert_form(raw, s.AssignmentCreate)
     a = await assignments_service.create_assignment(db, principal, course_id, data)
     response = await assignment_page_after(request, db, principal, a.id)
-    response.headers["HX-Push-Url"] = assignment_url(course_id, a.id)
-    return response
+    return web.push_url(response, assignment_url(course_id, a.id))
 
 
 @post(ASSIGNMENT + "/edit", status_code=200)
@@ -105,8 +104,7 @@ async def update_assignment(
     data = web.convert_form(raw, s.AssignmentUpdate)
     await assignments_service.update_assignment(db, principal, assignment_id, data)
     response = await assignment_page_after(request, db, principal, assignment_id, saved=True)
-    response.headers["HX-Push-Url"] = assignment_url(course_id, assignment_id)
-    return response
+    return web.push_url(response, assignment_url(course_id, assignment_id))
 
 
 async def _staff_action(
