@@ -2,24 +2,44 @@
 
 Jobs take ids, not objects, and are safe to run twice. Their context (`ctx`) carries `db` (an
 agora.db.Database), `redis` and `settings`.
+
+Each job function names its own timeout (`func(..., timeout=...)`): seconds for live events and
+notifications, minutes for grade passback and roster sync, half an hour for allocation and
+grading; JOB_TIMEOUT is the short default. A killed worker's jobs come back within a lease:
+arq claims a job with an in-progress key that lives as long as the longest timeout of all
+functions (so 30 min here), and the job runs again only once that key is gone. AgoraWorker
+claims with a LEASE_SECONDS key instead and renews it while the job runs, so a job killed
+mid-run, short or long, is picked up again by any worker within LEASE_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import logging
-from typing import Any
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
 
 from agora.contexts import collect
 from agora.db import Database, create_pool
-from agora.outbox import OutboxRelay, delete_relayed
+from agora.outbox import HEALTH_FILE, OutboxRelay, delete_relayed
 from agora.redis import QUEUE_NAME, redis_settings
 from agora.settings import Settings
 
 log = logging.getLogger("agora.worker")
+
+JOB_TIMEOUT = 60  # seconds, for a function that names none
+LEASE_SECONDS = 30.0
+
+Job = TypeVar("Job", Function, CronJob)
 
 
 async def prune_outbox(ctx: dict[str, Any]) -> int:
@@ -30,14 +50,78 @@ async def prune_outbox(ctx: dict[str, Any]) -> int:
 
 def job_functions() -> list[Function]:
     """Every job function: the shell's own and each context's jobs.FUNCTIONS."""
-    return [func(prune_outbox, name="prune_outbox"), *collect("jobs", "FUNCTIONS")]
+    return [
+        func(prune_outbox, name="prune_outbox", timeout=300),
+        *collect("jobs", "FUNCTIONS"),
+    ]
 
 
 def cron_jobs() -> list[CronJob]:
     return [
-        cron(prune_outbox, hour={3}, minute={17}, run_at_startup=False),
+        cron(prune_outbox, hour={3}, minute={17}, run_at_startup=False, timeout=300),
         *collect("jobs", "CRON_JOBS"),
     ]
+
+
+async def _renew(redis: ArqRedis, key: str, lease: float) -> None:
+    """Keep `key` alive while the job runs; a Redis error is logged and the next renewal tries."""
+    while True:
+        await asyncio.sleep(lease / 3)
+        try:
+            await redis.pexpire(key, int(lease * 1000))
+        except Exception as error:  # the job goes on; only its claim may lapse
+            log.warning("cannot renew the lease %s (%s: %s)", key, type(error).__name__, error)
+
+
+def leased(job: Job, lease: float) -> Job:
+    """`job` with its in-progress key renewed every lease/3 seconds while it runs."""
+    coroutine = job.coroutine
+
+    async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        key = in_progress_key_prefix + ctx["job_id"]
+        renewal = asyncio.create_task(_renew(ctx["redis"], key, lease))
+        try:
+            return await coroutine(ctx, *args, **kwargs)
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+
+    run.__qualname__ = coroutine.__qualname__
+    return dataclasses.replace(job, coroutine=run)
+
+
+class AgoraWorker(Worker):
+    """An arq Worker whose claim on a job is a lease of `lease` seconds renewed while it runs.
+
+    `stop_failed` stops it as if it got SIGTERM; `run` then exits the process with an error, so
+    compose or Kubernetes starts a new worker.
+    """
+
+    def __init__(
+        self,
+        *,
+        functions: Sequence[Function],
+        cron_jobs: Sequence[CronJob] | None = None,
+        lease: float = LEASE_SECONDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            functions=[leased(f, lease) for f in functions],
+            cron_jobs=[leased(c, lease) for c in cron_jobs] if cron_jobs else None,
+            **kwargs,
+        )
+        self.in_progress_timeout_s = lease
+        self.failure = ""
+
+    def stop_failed(self, reason: str) -> None:
+        self.failure = reason
+        self.handle_sig(signal.SIGTERM)
+
+    def run(self) -> None:
+        super().run()
+        if self.failure:
+            raise SystemExit(f"worker stopped: {self.failure}")
 
 
 def build_worker(
@@ -47,8 +131,13 @@ def build_worker(
     burst: bool = False,
     redis: ArqRedis | None = None,
     handle_signals: bool = True,
-) -> Worker:
-    """A worker for `settings`. Tests pass their own database (one connection) and burst=True."""
+    health_path: Path = HEALTH_FILE,
+) -> AgoraWorker:
+    """A worker for `settings`. Tests pass their own database (one connection) and burst=True.
+
+    Outside burst mode it runs the outbox relay, whose health file is the worker's health probe
+    (agora.outbox.probe); should the relay ever end, the worker stops so it is restarted.
+    """
     relay: dict[str, OutboxRelay] = {}
 
     async def on_startup(ctx: dict[str, Any]) -> None:
@@ -57,7 +146,13 @@ def build_worker(
             pool=await create_pool(settings.database_url, min_size=1, max_size=4)
         )
         if not burst:
-            relay["relay"] = OutboxRelay(ctx["db"], ctx["redis"], listen_url=settings.database_url)
+            relay["relay"] = ctx["outbox_relay"] = OutboxRelay(
+                ctx["db"],
+                ctx["redis"],
+                listen_url=settings.database_url,
+                health_path=health_path,
+                on_exit=lambda: worker.stop_failed("the outbox relay stopped"),
+            )
             await relay["relay"].start()
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -66,7 +161,7 @@ def build_worker(
         if database is None and "db" in ctx:
             await ctx["db"].close()
 
-    return Worker(
+    worker = AgoraWorker(
         functions=job_functions(),
         cron_jobs=None if burst else cron_jobs(),
         queue_name=QUEUE_NAME,
@@ -76,7 +171,8 @@ def build_worker(
         on_shutdown=on_shutdown,
         burst=burst,
         max_jobs=20,
-        job_timeout=300,
+        job_timeout=JOB_TIMEOUT,
         keep_result=3600,
         handle_signals=handle_signals and not burst,
     )
+    return worker

@@ -57,10 +57,14 @@ async def forum_email_digest(ctx: dict[str, Any]) -> int:
         return await notifications.send_digests(conn, settings, send)
 
 
+# Timeouts in seconds: a live event or a notification is a few queries; a digest run sends at most
+# DIGEST_BATCH emails and commits each, so one cut short resumes at the next run.
 FUNCTIONS: list[Any] = [
-    func(forum_publish, name="forum_publish"),
-    func(forum_notify_post, name="forum_notify_post"),
-    func(forum_notify_endorsement, name="forum_notify_endorsement"),
-    func(forum_email_digest, name="forum_email_digest"),
+    func(forum_publish, name="forum_publish", timeout=30),
+    func(forum_notify_post, name="forum_notify_post", timeout=60),
+    func(forum_notify_endorsement, name="forum_notify_endorsement", timeout=60),
+    func(forum_email_digest, name="forum_email_digest", timeout=60),
 ]
-CRON_JOBS: list[Any] = [cron(forum_email_digest, minute={5, 35}, run_at_startup=False)]
+CRON_JOBS: list[Any] = [
+    cron(forum_email_digest, minute={5, 35}, run_at_startup=False, timeout=60),
+]

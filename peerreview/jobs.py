@@ -39,8 +39,10 @@ async def peerreview_passback(ctx: dict[str, Any], course_id: int, assignment_id
         return await passback(conn, course_id, assignment_id)
 
 
+# Allocation and grading work on a whole assignment: long. Passback only records the scores to
+# send (lti_publish_score sends each): minutes.
 FUNCTIONS: list[Any] = [
     func(peerreview_allocate, name="peerreview_allocate", timeout=1800),
     func(peerreview_grade, name="peerreview_grade", timeout=1800),
-    func(peerreview_passback, name="peerreview_passback", timeout=1800, max_tries=5),
+    func(peerreview_passback, name="peerreview_passback", timeout=300, max_tries=5),
 ]

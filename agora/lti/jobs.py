@@ -238,6 +238,7 @@ async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
 
 
 FUNCTIONS: list[Function] = [
-    func(lti_publish_score, name="lti_publish_score", max_tries=MAX_TRIES),
-    func(lti_sync_roster, name="lti_sync_roster", max_tries=3),
+    # No longer than LOCK_SECONDS, so `alone`'s lock outlives the job holding it.
+    func(lti_publish_score, name="lti_publish_score", max_tries=MAX_TRIES, timeout=LOCK_SECONDS),
+    func(lti_sync_roster, name="lti_sync_roster", max_tries=3, timeout=300),
 ]

@@ -6,13 +6,18 @@ No Docker engine or cluster is needed: the files are parsed and checked as text/
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from agora.outbox import HEALTH_MAX_AGE
 from agora.settings import PREFIX, known_env_names
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -334,3 +339,40 @@ def test_docker_build_context_is_an_allow_list():
     patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     assert patterns[0] == "*"  # everything excluded first (.venv, .agora, .git, ...)
     assert {"!pyproject.toml", "!agora", "!forum", "!peerreview"} <= set(patterns)
+
+
+# ---- the worker's health probe ------------------------------------------------------------------
+
+
+def worker_probe_commands() -> dict[str, list[str]]:
+    [container] = by_kind("Deployment")["agora-worker"]["spec"]["template"]["spec"]["containers"]
+    compose_test = compose()["services"]["worker"]["healthcheck"]["test"]
+    assert compose_test[0] == "CMD"
+    return {
+        "kubernetes": container["livenessProbe"]["exec"]["command"],
+        "compose": compose_test[1:],
+    }
+
+
+def test_compose_and_kubernetes_probe_the_worker_with_the_same_command():
+    commands = worker_probe_commands()
+    assert commands["kubernetes"] == commands["compose"]
+    assert "agora.outbox" in " ".join(commands["compose"])
+
+
+def test_the_worker_probe_passes_only_while_the_relay_beats(tmp_path):
+    """Run as the probes run it (`python` is the image's interpreter), in a temporary directory
+    of its own: no health file fails, a fresh one passes, a stale one fails."""
+    command = [sys.executable, *worker_probe_commands()["compose"][1:]]
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+
+    def probe() -> int:
+        return subprocess.run(command, env=environment, timeout=30, check=False).returncode
+
+    assert probe() == 1
+    health = tmp_path / "agora-worker.health"
+    health.touch()
+    assert probe() == 0
+    stale = time.time() - HEALTH_MAX_AGE - 1
+    os.utime(health, (stale, stale))
+    assert probe() == 1

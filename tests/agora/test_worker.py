@@ -1,0 +1,148 @@
+"""The worker: every job names a timeout that fits it, a killed worker's job comes back within a
+lease, and the worker stops (to be restarted) when its outbox relay dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from arq.constants import in_progress_key_prefix
+from arq.worker import func
+
+from agora.redis import QUEUE_NAME
+from agora.worker import JOB_TIMEOUT, AgoraWorker, build_worker, cron_jobs, job_functions
+
+# The bound of each class of job, in seconds, and the class of every registered function: a new
+# job must be classified here (and given a timeout within its class) for this test to pass.
+SECONDS, MINUTES, LONG = 60, 300, 1800
+CLASSES = {
+    "forum_publish": SECONDS,
+    "forum_notify_post": SECONDS,
+    "forum_notify_endorsement": SECONDS,
+    "forum_email_digest": SECONDS,
+    "lti_publish_score": MINUTES,
+    "lti_sync_roster": MINUTES,
+    "peerreview_passback": MINUTES,
+    "prune_outbox": MINUTES,
+    "peerreview_allocate": LONG,
+    "peerreview_grade": LONG,
+}
+
+
+def test_every_job_names_a_timeout_within_its_class():
+    functions = {f.name: f for f in job_functions()}
+    assert set(functions) == set(CLASSES)
+    for name, function in functions.items():
+        assert function.timeout_s is not None, name
+        assert 0 < function.timeout_s <= CLASSES[name], name
+    for job in cron_jobs():
+        assert job.timeout_s is not None and 0 < job.timeout_s <= CLASSES[job.name.split(":")[-1]]
+    assert JOB_TIMEOUT <= SECONDS  # the default for a function that names none is short
+
+
+def test_live_events_and_notifications_time_out_in_seconds_not_half_an_hour():
+    timeouts = {f.name: f.timeout_s for f in job_functions()}
+    assert timeouts["forum_publish"] <= 30
+    assert timeouts["forum_notify_post"] <= 60
+    assert timeouts["peerreview_allocate"] == 1800
+
+
+KILLED_WORKER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from arq.worker import func
+    from agora.redis import QUEUE_NAME, create_redis
+    from agora.worker import AgoraWorker
+
+    async def block(ctx):
+        await asyncio.sleep(3600)
+
+    async def main():
+        worker = AgoraWorker(
+            functions=[func(block, name="block", timeout=1800)],
+            lease=float(sys.argv[2]),
+            redis_pool=create_redis(sys.argv[1]),
+            queue_name=QUEUE_NAME,
+            handle_signals=False,
+            poll_delay=0.05,
+        )
+        await worker.main()
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_a_job_whose_worker_is_killed_runs_again_within_its_lease(
+    redis, server_urls, tmp_path
+):
+    """arq alone would keep a 30-minute job's in-progress key for 1,810 s after a kill."""
+    lease = 1.5
+    await redis.enqueue_job("block", _job_id="the-job")
+    key = in_progress_key_prefix + "the-job"
+    script = tmp_path / "worker.py"
+    script.write_text(KILLED_WORKER)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        server_urls["redis"],
+        str(lease),
+        cwd=os.getcwd(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not await redis.exists(key):
+            assert time.monotonic() < deadline, "the first worker never claimed the job"
+            await asyncio.sleep(0.05)
+        assert 0 < await redis.pttl(key) <= lease * 1000  # a lease, not timeout + 10 s
+        await asyncio.sleep(lease * 2)
+        assert await redis.exists(key), "a running job's lease is renewed"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(process.wait(), timeout=10)
+    killed_at = time.monotonic()
+
+    tries: list[int] = []
+
+    async def block(ctx):
+        tries.append(ctx["job_try"])
+
+    second = AgoraWorker(
+        functions=[func(block, name="block", timeout=1800)],
+        lease=lease,
+        redis_pool=redis,
+        queue_name=QUEUE_NAME,
+        burst=True,
+        handle_signals=False,
+        poll_delay=0.05,
+    )
+    await asyncio.wait_for(second.main(), timeout=lease + 10)
+    assert tries == [2]
+    assert time.monotonic() - killed_at <= lease + 2
+
+
+async def test_the_worker_stops_when_its_outbox_relay_dies(settings, redis, tmp_path):
+    health = tmp_path / "worker.health"
+    worker = build_worker(settings, redis=redis, handle_signals=False, health_path=health)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        deadline = time.monotonic() + 20
+        while not health.exists():
+            assert time.monotonic() < deadline, "the relay never beat"
+            await asyncio.sleep(0.05)
+        worker.ctx["outbox_relay"]._task.cancel()  # the relay dies without being stopped
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(running, timeout=10)
+        assert worker.failure == "the outbox relay stopped"
+        assert not health.exists()
+    finally:
+        running.cancel()
+        await worker.on_shutdown(worker.ctx)  # not close(): that would close the fixture's Redis
