@@ -116,23 +116,24 @@ async def test_dev_lms_deep_linking_adds_links_that_launch_into_their_target(dev
         "/lti/deep-link/return",
         data={
             "session_token": session_of(picker),
-            "item": ["board:3", "assignment:8"],
-            "title:board:3": "Week 3",
-            "title:assignment:8": "Essay",
+            "item": ["new:board", "new:assignment"],
+            "new_title:board": "Week 3",
+            "new_title:assignment": "Essay",
         },
     )
+    essay = await conn.fetchval("SELECT id FROM pr_assignments WHERE title = 'Essay'")
     form = re.search(r'action="([^"]+)"', back.text).group(1)
     jwt_value = re.search(r'name="JWT" value="([^"]+)"', back.text).group(1)
     stored = await dev.post(form, data={"JWT": jwt_value})
     assert stored.status_code == 303 and stored.headers["location"] == "/dev/lms?added=2"
     links = await conn.fetch("SELECT id, title, custom, line_item FROM devlms_links ORDER BY id")
     assert [link["title"] for link in links] == ["Week 3", "Essay"]
-    assert links[1]["line_item"]["resourceId"] == "assignment-8"
+    assert links[1]["line_item"]["resourceId"] == f"assignment-{essay}"
     page = await dev.get("/dev/lms")
     assert "Week 3" in page.text
     landed = await browse(dev, f"/dev/lms/start?person=dev-learner-2&link={links[1]['id']}")
     principal = await select_principal(conn, session_of(landed))
-    assert principal.target == {"kind": "assignment", "id": 8}
+    assert principal.target == {"kind": "assignment", "id": essay}
     # Learners cannot deep link at the dev LMS either.
     refused = await browse(dev, "/dev/lms/start?person=dev-learner-2&link=deep")
     assert refused.status_code == 403

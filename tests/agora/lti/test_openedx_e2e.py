@@ -253,9 +253,12 @@ async def test_open_edx_accepts_agoras_deep_linking_response(openedx, agora, con
         "/lti/deep-link/return",
         data={
             "session_token": session_of(picker),
-            "item": "assignment:12",
-            "title:assignment:12": "Peer-reviewed essay",
+            "item": "new:assignment",
+            "new_title:assignment": "Peer-reviewed essay",
         },
+    )
+    created = await conn.fetchval(
+        "SELECT id FROM pr_assignments WHERE title = 'Peer-reviewed essay'"
     )
     assert f'action="{platform["dl_return"]}"' in back.text
     signed = re.search(r'name="JWT" value="([^"]+)"', back.text).group(1)
@@ -279,4 +282,4 @@ async def test_open_edx_accepts_agoras_deep_linking_response(openedx, agora, con
 
     (stored,) = await asyncio.to_thread(store)
     assert stored["title"] == "Peer-reviewed essay"
-    assert stored["custom"] == {"agora_target": "assignment", "agora_target_id": "12"}
+    assert stored["custom"] == {"agora_target": "assignment", "agora_target_id": str(created)}
