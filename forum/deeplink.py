@@ -6,6 +6,7 @@ import asyncpg
 
 from agora.lti.deeplink import N_, Pickable, Source
 from agora.sessions import Principal
+from agora.web import convert_form
 from forum.schemas import BoardCreate, BoardRead
 from forum.service import boards
 
@@ -38,9 +39,8 @@ async def _find_board(
 
 
 async def _new_board(conn: asyncpg.Connection, principal: Principal, title: str) -> Pickable:
-    created = await boards.create_board(
-        conn, principal, principal.course_id, BoardCreate(name=title)
-    )
+    data = convert_form({"name": title}, BoardCreate)  # the API's limits: 400 beyond them
+    created = await boards.create_board(conn, principal, principal.course_id, data)
     return _pickable(created)
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from agora.errors import NotFound
 from agora.lti.deeplink import N_, Pickable, Source
 from agora.sessions import Principal
+from agora.web import convert_form
 from peerreview import schemas as s
 from peerreview.service import assignments
 from peerreview.service.common import MAX_LIMIT
@@ -58,9 +58,7 @@ async def _find(
 
 
 async def _create(conn: asyncpg.Connection, principal: Principal, title: str) -> Pickable:
-    data = s.AssignmentCreate(
-        title=title, rubric=msgspec.convert(NEW_ASSIGNMENT_RUBRIC, list[s.Criterion])
-    )
+    data = convert_form({"title": title, "rubric": NEW_ASSIGNMENT_RUBRIC}, s.AssignmentCreate)
     created = await assignments.create_assignment(conn, principal, principal.course_id, data)
     return _pickable(created)
 

@@ -282,6 +282,7 @@ async def test_bad_picks_are_4xx_pages_and_create_nothing(client, conn, platform
         ({"item": "new:board", "new_title:board": "   "}, 400),
         ({"item": "new:board", "new_title:board": "<b></b>"}, 400),
         ({"item": "new:assignment", "new_title:assignment": "x" * 201}, 400),
+        ({"item": "new:board", "new_title:board": "b" * 121}, 400),  # the API's board limit
         ({"item": ["forum", "forum"]}, 400),
         ({"item": [f"board:{n}" for n in range(1, 30)]}, 400),
         # A good new board before a bad item: the board is not kept either.
