@@ -10,6 +10,13 @@ arq claims a job with an in-progress key that lives as long as the longest timeo
 functions (so 30 min here), and the job runs again only once that key is gone. AgoraWorker
 claims with a LEASE_SECONDS key instead and renews it while the job runs, so a job killed
 mid-run, short or long, is picked up again by any worker within LEASE_SECONDS.
+
+A job that fails on a transient error (TRANSIENT: PostgreSQL restarting or unreachable, a
+dropped connection, a deadlock or serialization failure, Redis unreachable or loading, a network
+error) is retried by arq after `retry_delay` (1, 2, 4… up to 60 s), up to MAX_TRIES runs (about
+five minutes of outage); any other error fails the job as before. The outbox row is marked when
+the job is enqueued, so this retry is what makes its side effect happen at least once; jobs are
+idempotent, so a rerun changes nothing that the first run did.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
+from arq import Retry
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
+from redis import exceptions as redis_errors
 
 from agora.contexts import collect
 from agora.db import Database, create_pool
@@ -38,6 +48,17 @@ log = logging.getLogger("agora.worker")
 
 JOB_TIMEOUT = 60  # seconds, for a function that names none
 LEASE_SECONDS = 30.0
+MAX_TRIES = 10  # for a function that names none
+TRANSIENT: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
+    asyncpg.PostgresConnectionError,  # class 08, and the connection closed mid-operation
+    asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections
+    asyncpg.exceptions.TransactionRollbackError,  # class 40: deadlock, serialization failure
+    redis_errors.ConnectionError,  # also BusyLoadingError (Redis loading its data)
+    redis_errors.TimeoutError,
+)
 
 Job = TypeVar("Job", Function, CronJob)
 
@@ -73,6 +94,33 @@ async def _renew(redis: ArqRedis, key: str, lease: float) -> None:
             log.warning("cannot renew the lease %s (%s: %s)", key, type(error).__name__, error)
 
 
+def retry_delay(job_try: int) -> float:
+    return float(min(2 ** (job_try - 1), 60))
+
+
+def retrying(job: Job) -> Job:
+    """`job`, asking arq to run it again later when it fails on a TRANSIENT error."""
+    coroutine = job.coroutine
+
+    async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await coroutine(ctx, *args, **kwargs)
+        except TRANSIENT as error:
+            delay = retry_delay(ctx["job_try"])
+            log.warning(
+                "%s: %s: %s; try %d again in %.0f s",
+                job.name,
+                type(error).__name__,
+                error,
+                ctx["job_try"],
+                delay,
+            )
+            raise Retry(defer=delay) from error
+
+    run.__qualname__ = coroutine.__qualname__
+    return dataclasses.replace(job, coroutine=run)
+
+
 def leased(job: Job, lease: float) -> Job:
     """`job` with its in-progress key renewed every lease/3 seconds while it runs."""
     coroutine = job.coroutine
@@ -92,7 +140,8 @@ def leased(job: Job, lease: float) -> Job:
 
 
 class AgoraWorker(Worker):
-    """An arq Worker whose claim on a job is a lease of `lease` seconds renewed while it runs.
+    """An arq Worker whose claim on a job is a lease of `lease` seconds renewed while it runs,
+    and whose jobs are retried on TRANSIENT errors.
 
     `stop_failed` stops it as if it got SIGTERM; `run` then exits the process with an error, so
     compose or Kubernetes starts a new worker.
@@ -107,8 +156,8 @@ class AgoraWorker(Worker):
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            functions=[leased(f, lease) for f in functions],
-            cron_jobs=[leased(c, lease) for c in cron_jobs] if cron_jobs else None,
+            functions=[leased(retrying(f), lease) for f in functions],
+            cron_jobs=[leased(retrying(c), lease) for c in cron_jobs] if cron_jobs else None,
             **kwargs,
         )
         self.in_progress_timeout_s = lease
@@ -172,6 +221,7 @@ def build_worker(
         burst=burst,
         max_jobs=20,
         job_timeout=JOB_TIMEOUT,
+        max_tries=MAX_TRIES,
         keep_result=3600,
         handle_signals=handle_signals and not burst,
     )

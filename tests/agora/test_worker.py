@@ -11,12 +11,21 @@ import sys
 import textwrap
 import time
 
+import asyncpg
 import pytest
 from arq.constants import in_progress_key_prefix
+from arq.jobs import Job
 from arq.worker import func
 
 from agora.redis import QUEUE_NAME
-from agora.worker import JOB_TIMEOUT, AgoraWorker, build_worker, cron_jobs, job_functions
+from agora.worker import (
+    JOB_TIMEOUT,
+    AgoraWorker,
+    build_worker,
+    cron_jobs,
+    job_functions,
+    retry_delay,
+)
 
 # The bound of each class of job, in seconds, and the class of every registered function: a new
 # job must be classified here (and given a timeout within its class) for this test to pass.
@@ -146,3 +155,42 @@ async def test_the_worker_stops_when_its_outbox_relay_dies(settings, redis, tmp_
     finally:
         running.cancel()
         await worker.on_shutdown(worker.ctx)  # not close(): that would close the fixture's Redis
+
+
+async def test_a_job_failing_on_a_dropped_database_connection_runs_again(database_url, redis):
+    """The first run loses its connection (its backend is terminated, as in a PostgreSQL
+    restart): arq is asked to retry, and the second run succeeds. A bug is not retried."""
+    runs: list[int] = []
+
+    async def flaky(ctx):
+        runs.append(ctx["job_try"])
+        connection = await asyncpg.connect(database_url)
+        try:
+            if ctx["job_try"] == 1:
+                await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            return await connection.fetchval("SELECT 1")
+        finally:
+            connection.terminate()
+
+    async def buggy(ctx):
+        runs.append(-ctx["job_try"])
+        raise ValueError("a bug, not an outage")
+
+    await redis.enqueue_job("flaky", _job_id="flaky")
+    await redis.enqueue_job("buggy", _job_id="buggy")
+    worker = AgoraWorker(
+        functions=[func(flaky, name="flaky", timeout=10), func(buggy, name="buggy", timeout=10)],
+        redis_pool=redis,
+        queue_name=QUEUE_NAME,
+        burst=True,
+        handle_signals=False,
+        poll_delay=0.05,
+    )
+    await asyncio.wait_for(worker.main(), timeout=20)
+    assert sorted(runs) == [-1, 1, 2]
+    assert (await Job("flaky", redis).result_info()).success
+    assert worker.jobs_retried == 1 and worker.jobs_failed == 1
+
+
+def test_retry_delays_grow_and_are_bounded():
+    assert [retry_delay(t) for t in (1, 2, 3, 4, 7, 8, 20)] == [1, 2, 4, 8, 60, 60, 60]
