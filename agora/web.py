@@ -182,6 +182,20 @@ async def render_view(
     )
 
 
+async def render_fragment(
+    request: AnyRequest,
+    connection: asyncpg.Connection,
+    principal: Principal,
+    template: str,
+    *,
+    section: str,
+    **context: Any,
+) -> Response[str]:
+    """A part of a page, with the layout's shared context (locale, course, role, token)."""
+    shared = await shared_context(request, connection, principal, section)
+    return fragment(template, **(shared | context))
+
+
 def push_url(response: Response[str], url: str) -> Response[str]:
     """Have htmx put `url` in the address bar (a form post answered with a new page)."""
     response.headers[HTMXHeaders.PUSH_URL.value] = url
@@ -223,6 +237,11 @@ def convert_form(raw: dict[str, Any], struct: type[S]) -> S:
         return msgspec.convert(raw, struct, strict=False)
     except msgspec.ValidationError as error:
         raise BadRequest(str(error)) from None
+
+
+def form_checked(value: str | None) -> bool:
+    """A form's on/off value: "1", "true" or "on" (a ticked checkbox) is on."""
+    return value in ("1", "true", "on")
 
 
 async def form_struct(request: AnyRequest, struct: type[S], **fixed: Any) -> S:

@@ -16,9 +16,8 @@ from agora.errors import NotFound
 from agora.params import Cursor, PathId, QueryId
 from agora.sessions import Principal
 from forum import rules
-from forum.pages.render import SECTION, render_fragment
 from forum.pages.thread import anonymity_options, thread_view
-from forum.pages.urls import COURSE, base_url, thread_url
+from forum.pages.urls import COURSE, SECTION, base_url, thread_url
 from forum.schemas import NotificationsMark, ThreadCreate
 from forum.service import boards as boards_service
 from forum.service import context as context_service
@@ -123,7 +122,9 @@ async def _thread_list(
         db, principal, board_id, sort=sort, filter=filter, kind=kind, cursor=cursor
     )
     if web.is_fragment_request(request):
-        return await render_fragment(request, db, principal, "forum/_thread_rows.html", **view[1])
+        return await web.render_fragment(
+            request, db, principal, "forum/_thread_rows.html", **view[1]
+        )
     return await web.render_view(request, db, principal, view, section=SECTION)
 
 
@@ -205,7 +206,9 @@ async def similar(
     title: FromQuery[str] = "",
 ) -> Response[Any]:
     page = await search_service.similar_threads(db, principal, course_id, title[:300], None)
-    return await render_fragment(request, db, principal, "forum/_similar.html", similar=page.items)
+    return await web.render_fragment(
+        request, db, principal, "forum/_similar.html", similar=page.items, section=SECTION
+    )
 
 
 @get(COURSE + "/forum/search")

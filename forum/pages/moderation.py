@@ -11,7 +11,6 @@ from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, PathId
 from agora.web import form_fields, form_struct
-from forum.pages.render import render_fragment
 from forum.pages.thread import live_fragment
 from forum.pages.urls import COURSE, THREAD, export_url
 from forum.schemas import (
@@ -74,7 +73,7 @@ async def resolve(
 ) -> Response[Any]:
     data = await form_struct(request, FlagResolve)
     await moderation_service.resolve_flags(db, principal, post_id, data)
-    return await render_fragment(
+    return await web.render_fragment(
         request, db, principal, "forum/_resolved.html", section=SECTION, action=data.action
     )
 
@@ -90,7 +89,7 @@ async def restrict(
     data = await form_struct(request, RestrictionCreate)
     result = await moderation_service.restrict(db, principal, course_id, user_id, data)
     member = {"user_id": user_id, "can_restrict": True}  # the service restricts learners only
-    return await render_fragment(
+    return await web.render_fragment(
         request, db, principal, "forum/_restriction.html", section=SECTION, r=result, s=member
     )
 
@@ -106,7 +105,7 @@ async def lift(
     kind = (await form_fields(request)).get("kind", "")
     await moderation_service.lift(db, principal, course_id, user_id, kind)
     member = {"user_id": user_id, "can_restrict": True}  # the service restricts learners only
-    return await render_fragment(
+    return await web.render_fragment(
         request, db, principal, "forum/_restriction.html", section=SECTION, r=None, s=member
     )
 

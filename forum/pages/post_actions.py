@@ -8,24 +8,19 @@ from typing import Any
 import asyncpg
 from litestar import Request, Response, get, post
 
+from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.errors import NotFound
 from agora.params import PathId
 from agora.sessions import Principal
 from agora.web import form_fields, form_struct
-from forum.pages.render import render_fragment
 from forum.pages.thread import live_fragment
-from forum.pages.urls import COURSE, POST, THREAD, thread_url
+from forum.pages.urls import COURSE, POST, SECTION, THREAD, thread_url
 from forum.schemas import FlagCreate, PostUpdate
 from forum.service import follows as follows_service
 from forum.service import moderation as moderation_service
 from forum.service import posts as posts_service
 from forum.service import votes as votes_service
-
-
-def checked(form_value: str | None) -> bool:
-    """A form's on/off value ("1", "true" or "on" is on)."""
-    return form_value in ("1", "true", "on")
 
 
 @post(POST + "/vote", status_code=200)
@@ -38,7 +33,9 @@ async def vote(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     form = await form_fields(request)
-    await votes_service.vote(db, principal, post_id, 1 if checked(form.get("value")) else 0)
+    await votes_service.vote(
+        db, principal, post_id, 1 if web.form_checked(form.get("value")) else 0
+    )
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -52,7 +49,9 @@ async def accept(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     form = await form_fields(request)
-    await votes_service.accept_answer(db, principal, post_id, checked(form.get("accepted")))
+    await votes_service.accept_answer(
+        db, principal, post_id, web.form_checked(form.get("accepted"))
+    )
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -66,7 +65,7 @@ async def endorse(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     form = await form_fields(request)
-    await votes_service.endorse(db, principal, post_id, checked(form.get("endorsed")))
+    await votes_service.endorse(db, principal, post_id, web.form_checked(form.get("endorsed")))
     return await live_fragment(request, db, principal, thread_id)
 
 
@@ -82,9 +81,9 @@ async def edit_form(
     post_read = await posts_service.get_post(db, principal, post_id)
     if not post_read.can_edit:
         raise NotFound("you cannot edit this post")
-    return await render_fragment(
+    return await web.render_fragment(
         request, db, principal, "forum/_post_edit.html", post=post_read,
-        thread_url=thread_url(course_id, thread_id),
+        thread_url=thread_url(course_id, thread_id), section=SECTION,
     )  # fmt: skip
 
 
@@ -111,8 +110,8 @@ async def history(
     principal: CurrentPrincipal,
 ) -> Response[Any]:
     revisions = await posts_service.revisions(db, principal, post_id, None, None)
-    return await render_fragment(
-        request, db, principal, "forum/_revisions.html", revisions=revisions
+    return await web.render_fragment(
+        request, db, principal, "forum/_revisions.html", revisions=revisions, section=SECTION
     )
 
 
@@ -127,7 +126,9 @@ async def flag(
 ) -> Response[Any]:
     data = await form_struct(request, FlagCreate)
     result = await moderation_service.flag_post(db, principal, post_id, data)
-    return await render_fragment(request, db, principal, "forum/_flagged.html", flag=result)
+    return await web.render_fragment(
+        request, db, principal, "forum/_flagged.html", flag=result, section=SECTION
+    )
 
 
 async def _set_hidden(
@@ -171,10 +172,12 @@ async def follow_thread(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    following = checked((await form_fields(request)).get("follow"))
+    following = web.form_checked((await form_fields(request)).get("follow"))
     result = await follows_service.set_follow(db, principal, "thread", thread_id, following)
     view = {"thread": {"following": result.following}}
-    return await render_fragment(request, db, principal, "forum/_follow_thread.html", view=view)
+    return await web.render_fragment(
+        request, db, principal, "forum/_follow_thread.html", view=view, section=SECTION
+    )
 
 
 @post(COURSE + "/forum/boards/{board_id:int}/follow", status_code=200)
@@ -185,10 +188,12 @@ async def follow_board(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    following = checked((await form_fields(request)).get("follow"))
+    following = web.form_checked((await form_fields(request)).get("follow"))
     result = await follows_service.set_follow(db, principal, "board", board_id, following)
     board = {"id": board_id, "following": result.following}
-    return await render_fragment(request, db, principal, "forum/_follow_board.html", board=board)
+    return await web.render_fragment(
+        request, db, principal, "forum/_follow_board.html", board=board, section=SECTION
+    )
 
 
 HANDLERS = [

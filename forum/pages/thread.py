@@ -17,8 +17,7 @@ from agora.errors import NotFound
 from agora.params import Cursor, PathId
 from agora.sessions import Principal
 from agora.web import form_struct
-from forum.pages.render import SECTION, render_fragment
-from forum.pages.urls import POST, THREAD, events_url, thread_url
+from forum.pages.urls import POST, SECTION, THREAD, events_url, thread_url
 from forum.schemas import ForumSettings, PostCreate
 from forum.service import boards as boards_service
 from forum.service import context as context_service
@@ -77,7 +76,7 @@ async def live_fragment(
 ) -> Response[Any]:
     """The thread's live part (header and posts), after an action or a live event."""
     _, context = await thread_view(db, principal, thread_id)
-    return await render_fragment(request, db, principal, "forum/_thread_live.html", **context)
+    return await web.render_fragment(request, db, principal, "forum/_thread_live.html", **context)
 
 
 @get(THREAD)
@@ -115,7 +114,7 @@ async def more_posts(
 ) -> Response[Any]:
     _, context = await thread_view(db, principal, thread_id, cursor=cursor)
     page = {"items": context["view"].posts, "next_cursor": context["view"].next_cursor}
-    return await render_fragment(
+    return await web.render_fragment(
         request, db, principal, "forum/_more_posts.html", **context, page=page
     )
 
@@ -145,7 +144,7 @@ async def reply_form(
 ) -> Response[Any]:
     _, context = await thread_view(db, principal, thread_id)
     context |= {"parent": post_id, "form_id": str(post_id)}
-    return await render_fragment(request, db, principal, "forum/_reply_form.html", **context)
+    return await web.render_fragment(request, db, principal, "forum/_reply_form.html", **context)
 
 
 HANDLERS = [thread_page, thread_live, more_posts, create_reply, reply_form]

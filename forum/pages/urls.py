@@ -5,6 +5,7 @@ from __future__ import annotations
 from agora import web
 
 # Route paths, relative to the /ui page router. The course guard reads `course_id`.
+SECTION = "forum"  # the layout's navigation entry these pages highlight
 COURSE = "/courses/{course_id:int}"
 THREAD = COURSE + "/forum/threads/{thread_id:int}"
 POST = THREAD + "/posts/{post_id:int}"

@@ -71,8 +71,9 @@ async def override(
         s.Override,
     )
     grade = await grades_service.override_grade(db, principal, submission_id, data)
-    shared = await web.shared_context(request, db, principal, SECTION)
-    return web.fragment("peerreview/_override_done.html", **shared, grade=grade)
+    return await web.render_fragment(
+        request, db, principal, "peerreview/_override_done.html", section=SECTION, grade=grade
+    )
 
 
 ROUTES: list[HTTPRouteHandler] = [doubtful_page, override]

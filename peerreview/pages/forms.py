@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from agora import web
 from agora.errors import BadRequest
 from peerreview import schemas as s
 
@@ -54,7 +55,7 @@ def rubric_from_form(form: dict[str, str]) -> list[dict[str, Any]]:
                 "name": name,
                 "description": form.get(f"crit-{i}-description", "").strip(),
                 "options": [_option(line) for line in lines if line.strip()],
-                "comments": form.get(f"crit-{i}-comments") in ("1", "on", "true"),
+                "comments": web.form_checked(form.get(f"crit-{i}-comments")),
             }
         )
     return criteria

@@ -135,8 +135,9 @@ async def rate_review(
     form = await web.form_fields(request)
     rating = web.convert_form({"rating": form.get("rating")}, s.Helpfulness).rating
     review = await reviews_service.review_feedback(db, principal, review_id, helpfulness=rating)
-    shared = await web.shared_context(request, db, principal, SECTION)
-    return web.fragment("peerreview/_helpfulness.html", **shared, review=review)
+    return await web.render_fragment(
+        request, db, principal, "peerreview/_helpfulness.html", section=SECTION, review=review
+    )
 
 
 @post(SUBMISSION + "/regrade", status_code=200)
@@ -150,8 +151,9 @@ async def regrade(
     form = await web.form_fields(request)
     data = web.convert_form({"reason": form.get("reason", "")}, s.RegradeCreate)
     await regrades_service.request_regrade(db, principal, submission_id, data)
-    shared = await web.shared_context(request, db, principal, SECTION)
-    return web.fragment("peerreview/_regrade_sent.html", **shared)
+    return await web.render_fragment(
+        request, db, principal, "peerreview/_regrade_sent.html", section=SECTION
+    )
 
 
 ROUTES: list[HTTPRouteHandler] = [

@@ -77,8 +77,15 @@ async def criterion_row(
     """One more criterion for the rubric builder."""
     if not 0 <= index < MAX_CRITERIA:
         raise BadRequest(f"a rubric has at most {MAX_CRITERIA} criteria")
-    shared = await web.shared_context(request, db, principal, SECTION)
-    return web.fragment("peerreview/_criterion.html", **shared, i=index, c=dict(EMPTY_CRITERION))
+    return await web.render_fragment(
+        request,
+        db,
+        principal,
+        "peerreview/_criterion.html",
+        section=SECTION,
+        i=index,
+        c=dict(EMPTY_CRITERION),
+    )
 
 
 @post(ASSIGNMENTS, status_code=200)
