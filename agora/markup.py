@@ -3,16 +3,36 @@
 Math (`$…$`, `$$…$$`) keeps its TeX inside spans/divs for KaTeX to render in the browser; code
 blocks keep their language class for client-side highlighting. bleach then removes everything not
 on the allow-list: scripts, event handlers, javascript: URLs, SVG, inline styles.
+
+Rendering is pure Python and a crafted body can make it expensive, so two rules hold:
+- The work per body is bounded: what explodes (table rows and cells, link brackets, emphasis
+  delimiters, nesting, the size of the HTML bleach must parse) is counted, and a body over a
+  bound is refused (MarkupTooComplex → 422) before the expensive step. Measured on the worst
+  bodies found (tests/agora/test_markup.py): bleach is quadratic in the rows of one table
+  (6,000 rows: 18 s), linear elsewhere; within the bounds the worst body takes ~0.3 s.
+- It never runs on the event loop: `render_markdown` hands the body to a small process pool.
+  A thread would not do: markdown-it and bleach hold the GIL, and measured with a 1 ms ticker
+  the loop then lagged 5 ms on every await (17 ms at worst) while a 0.3 s render ran; with a
+  process it lagged under 1 ms.
 """
 
 from __future__ import annotations
 
+import asyncio
+import html
+import multiprocessing
+import os
+import threading
 from collections.abc import MutableMapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 import bleach
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from agora.errors import Unprocessable
 
 ALLOWED_TAGS = frozenset(
     {
@@ -34,10 +54,27 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
+# The bounds (a forum post or a peer-review text needs far less than any of them).
+MAX_TABLE_ROWS = 500  # all tables of a body together: bleach is quadratic in a table's rows
+MAX_TABLE_CELLS = 5_000
+MAX_BRACKETS = 5_000  # "[" : each opens a link label markdown-it scans ahead for
+MAX_DELIMITERS = 10_000  # "*", "_", "~": emphasis runs markdown-it pairs up
+MAX_NESTING = 20  # blockquotes, lists and inline nesting (markdown-it's own limit)
+MAX_HTML_CHARS = 250_000  # what bleach parses
+MAX_HTML_MARKUP = 15_000  # its tags and entities ("<", "&"): bleach's cost is ~25 µs each
+RENDER_PROCESSES = min(2, os.cpu_count() or 1)
+
+
+class MarkupTooComplex(ValueError):
+    """A body over one of the bounds; the message says which (it reaches the user)."""
+
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    parser = MarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING},
+    )
     parser.enable("table").enable("strikethrough")
     # Math keeps its TeX source inside <span class="math inline"> / <div class="math block">;
     # the browser renders it with KaTeX.
@@ -63,11 +100,94 @@ _cleaner = bleach.sanitizer.Cleaner(
 )
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown to HTML that is safe to serve as is."""
-    return _cleaner.clean(_parser().render(text))
+def _refuse(what: str, count: int, limit: int) -> MarkupTooComplex:
+    return MarkupTooComplex(
+        f"the text is too complex to render: {count:,} {what} (at most {limit:,})"
+    )
+
+
+def render_markdown_now(text: str) -> str:
+    """Render Markdown to HTML that is safe to serve as is, in this thread, within the bounds
+    (MarkupTooComplex otherwise). Request handlers await `render_markdown` instead."""
+    brackets = text.count("[")
+    if brackets > MAX_BRACKETS:
+        raise _refuse("link brackets", brackets, MAX_BRACKETS)
+    delimiters = text.count("*") + text.count("_") + text.count("~")
+    if delimiters > MAX_DELIMITERS:
+        raise _refuse("emphasis marks", delimiters, MAX_DELIMITERS)
+    parser = _parser()
+    tokens = parser.parse(text)
+    rows = sum(1 for token in tokens if token.type == "tr_open")
+    if rows > MAX_TABLE_ROWS:
+        raise _refuse("table rows", rows, MAX_TABLE_ROWS)
+    cells = sum(1 for token in tokens if token.type in ("td_open", "th_open"))
+    if cells > MAX_TABLE_CELLS:
+        raise _refuse("table cells", cells, MAX_TABLE_CELLS)
+    rendered = parser.renderer.render(tokens, parser.options, {})
+    if len(rendered) > MAX_HTML_CHARS:
+        raise _refuse("characters of HTML", len(rendered), MAX_HTML_CHARS)
+    markup = rendered.count("<") + rendered.count("&")
+    if markup > MAX_HTML_MARKUP:
+        raise _refuse("HTML tags and entities", markup, MAX_HTML_MARKUP)
+    return _cleaner.clean(rendered)
+
+
+class _Renderer:
+    """The process pool, started on first use (spawned: forking a process that runs an event
+    loop and threads is unsafe) and started again if a worker died."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    RENDER_PROCESSES, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+_renderer = _Renderer()
+
+
+async def render_markdown(text: str) -> str:
+    """Render Markdown to HTML that is safe to serve as is, off the event loop; a body over
+    the bounds is a 422 saying which."""
+    loop = asyncio.get_running_loop()
+    for attempt in (1, 2):
+        pool = _renderer.pool()
+        try:
+            return await loop.run_in_executor(pool, render_markdown_now, text)
+        except MarkupTooComplex as error:
+            raise Unprocessable(str(error)) from None
+        except BrokenProcessPool:
+            # A worker was killed (out of memory, a signal): a new pool, once.
+            _renderer.discard(pool)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def clean_text(text: str) -> str:
-    """Plain text for titles and names: no markup survives (escaped when rendered)."""
-    return bleach.clean(text, tags=set(), strip=True).strip()
+    """Plain text for titles and names: tags removed, entities decoded, so the value is the
+    text as it reads, escaped exactly once where it is shown (Jinja autoescapes; JSON is not
+    HTML). Decoding can reveal a tag written as entities ("&lt;b&gt;"), so it repeats until
+    nothing changes: no markup survives either way."""
+    for _ in range(4):
+        if "<" not in text and "&" not in text:
+            break  # nothing bleach would change (the common case, and the cheap one)
+        cleaned = html.unescape(bleach.clean(text, tags=set(), strip=True))
+        if cleaned == text:
+            break
+        text = cleaned
+    else:  # entities nested deeper still: keep them encoded rather than decode a tag
+        text = bleach.clean(text, tags=set(), strip=True)
+    return text.strip()

@@ -37,10 +37,11 @@ from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 from markupsafe import Markup, escape
 
 from agora import i18n
-from agora.deps import CurrentPrincipal
+from agora.deps import CurrentPrincipal, Redis
 from agora.errors import BadRequest, DomainError, NotFound
 from agora.markup import render_markdown
 from agora.queries import courses as course_queries
+from agora.ratelimit import enforce_quota
 from agora.schemas import MAX_ID
 from agora.sessions import Principal, token_from
 
@@ -49,6 +50,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 PAGE_PREFIX = "/ui"
 PREVIEW_MAX_CHARS = 50_000
+PREVIEW_PER_MINUTE = 30
 
 S = TypeVar("S", bound=msgspec.Struct)
 AnyRequest: TypeAlias = Request[Any, Any, Any]
@@ -342,15 +344,22 @@ def page_router(*handlers: ControllerRouterHandler) -> Router:
 
 
 @post("/preview", status_code=200, media_type=MediaType.HTML)
-async def markdown_preview(request: AnyRequest, principal: CurrentPrincipal) -> Response[str]:
+async def markdown_preview(
+    request: AnyRequest, principal: CurrentPrincipal, redis: Redis
+) -> Response[str]:
     """What a Markdown draft will look like (rendered and cleaned exactly as it will be stored).
 
-    The form field to preview is named by `_field` (editors of different forms share this)."""
-    del principal  # only people with a session may use the renderer
+    The form field to preview is named by `_field` (editors of different forms share this).
+    Only people with a session may use the renderer, each a bounded number of times a minute:
+    a render costs up to a few hundred ms of a worker process."""
+    await enforce_quota(
+        redis, principal.course_id, "preview", principal.user_id,
+        limit=PREVIEW_PER_MINUTE, window=60,
+    )  # fmt: skip
     form = await request.form()
     field = str(form.get("_field") or "body")
     text = str(form.get(field) or "")[:PREVIEW_MAX_CHARS]
-    return html_response(render_markdown(text))
+    return html_response(await render_markdown(text))
 
 
 static_router = create_static_files_router(

@@ -83,7 +83,7 @@ async def create_assignment(
         course_id,
         title=clean_text(data.title) or "Untitled",
         prompt=data.prompt,
-        prompt_html=render_markdown(data.prompt),
+        prompt_html=await render_markdown(data.prompt),
         rubric=rubric,
         points_possible=points,
         reviews_per_submission=data.reviews_per_submission,
@@ -141,7 +141,7 @@ async def update_assignment(
     if "title" in values:
         values["title"] = clean_text(values["title"]) or assignment.title
     if "prompt" in values:
-        values["prompt_html"] = render_markdown(values["prompt"])
+        values["prompt_html"] = await render_markdown(values["prompt"])
     if "rubric" in values or "reviews_per_submission" in values or "allocation_mode" in values:
         if rules.settings_fixed(assignment):
             raise Conflict("the rubric, k and allocation mode are fixed once reviewing starts")

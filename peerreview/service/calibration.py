@@ -38,7 +38,7 @@ async def add_example(
         principal.course_id,
         assignment_id,
         body=data.body,
-        body_html=render_markdown(data.body),
+        body_html=await render_markdown(data.body),
         choices=data.choices,
         scores=scores,
         total=total,

@@ -53,7 +53,7 @@ def review_read(
     )
 
 
-def _content(
+async def _content(
     choices: list[int], scores: list[float], total: float, comments: list[str], comment: str
 ) -> ReviewContent:
     return ReviewContent(
@@ -62,7 +62,7 @@ def _content(
         total=total,
         criterion_comments=comments,
         comment=comment,
-        comment_html=render_markdown(comment) if comment else "",
+        comment_html=await render_markdown(comment) if comment else "",
     )
 
 
@@ -98,7 +98,7 @@ async def create_review(
         reviewer_id=principal.user_id,
         allocation_id=allocation["id"],
         by_staff=False,
-        content=_content(data.choices, scores, total, comments, data.comment),
+        content=await _content(data.choices, scores, total, comments, data.comment),
     )
     low, high = rubric_points(assignment.rubric)
     await queries.mark_reviewed(
@@ -130,7 +130,9 @@ async def staff_score(
         reviewer_id=principal.user_id,
         allocation_id=None,
         by_staff=True,
-        content=_content(data.choices, scores, total, [""] * len(assignment.rubric), data.comment),
+        content=await _content(
+            data.choices, scores, total, [""] * len(assignment.rubric), data.comment
+        ),
     )
     return review_read(review, principal, "staff")
 
@@ -190,7 +192,7 @@ async def update_review(
         conn,
         principal.course_id,
         review_id,
-        _content(choices, scores, total, comments, comment),
+        await _content(choices, scores, total, comments, comment),
     )
     if updated is None:
         raise NotFound("no such review of yours")

@@ -64,7 +64,7 @@ async def submit(
         author_id=principal.user_id,
         team=team if assignment.team_submissions else None,
         body=data.body,
-        body_html=render_markdown(data.body),
+        body_html=await render_markdown(data.body),
     )
     return submission_read_for(saved, "owner"), saved["created"]
 
