@@ -71,7 +71,7 @@ async def create_post(
         conn, course_id, thread_id, parent_id=parent["id"], seq=seq,
         path=parent["path"] + f"{seq:08x}", depth=parent["depth"] + 1,
         author_id=principal.user_id, anonymity=data.anonymity, title=None, body=data.body,
-        body_html=render_markdown(data.body), search_config=ctx.search_config,
+        body_html=await render_markdown(data.body), search_config=ctx.search_config,
     )  # fmt: skip
     await post_sql.update_parent_reply_count(conn, course_id, parent["id"], 1)
     await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
@@ -143,7 +143,7 @@ async def edit_post_text(
     )  # fmt: skip
     new_body = body if body is not None else row.body
     await post_sql.update_post_body(
-        conn, course_id, post_id, body=new_body, body_html=render_markdown(new_body),
+        conn, course_id, post_id, body=new_body, body_html=await render_markdown(new_body),
         title=new_title,
     )  # fmt: skip
     if new_title is not None:

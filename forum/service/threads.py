@@ -57,7 +57,7 @@ async def create_thread(
     post_id = await post_sql.insert_post(
         conn, course_id, thread_id, parent_id=None, seq=1, path=f"{1:08x}", depth=0,
         author_id=principal.user_id, anonymity=data.anonymity, title=title, body=data.body,
-        body_html=render_markdown(data.body), search_config=ctx.search_config,
+        body_html=await render_markdown(data.body), search_config=ctx.search_config,
     )  # fmt: skip
     await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
     await read_sql.upsert_read(conn, course_id, principal.user_id, thread_id, 1)
