@@ -22,6 +22,7 @@ from agora.errors import EXCEPTION_HANDLERS
 from agora.redis import create_redis
 from agora.sessions import authenticate, provide_principal, wants_principal
 from agora.settings import Settings
+from agora.shedding import load_shedding
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -67,7 +68,9 @@ def create_app(
                     settings.database_url,
                     min_size=settings.db_pool_min,
                     max_size=settings.db_pool_max,
-                )
+                ),
+                dsn=settings.database_url,
+                acquire_timeout=settings.queue_timeout,
             )
         if redis is None:
             app.state.redis = create_redis(settings.redis_url)
@@ -106,7 +109,7 @@ def create_app(
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[prometheus.middleware],
+        middleware=[prometheus.middleware, load_shedding(settings)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Agora",

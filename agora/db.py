@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,10 @@ from pathlib import Path
 from typing import cast
 
 import asyncpg
+
+from agora.errors import Unavailable
+
+log = logging.getLogger("agora.db")
 
 # Inside the package, so an installed wheel can migrate (pyproject ships "*.sql" as package data).
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -27,10 +32,25 @@ async def init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+# Opening a connection gives up after this long (asyncpg's default is 60 s), so a PostgreSQL that
+# does not answer is a quick 503, not a request hanging for a minute.
+CONNECT_TIMEOUT = 5.0
+ACQUIRE_TIMEOUT = 5.0  # AGORA_QUEUE_TIMEOUT in the app
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=init_connection, command_timeout=60
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=init_connection,
+        command_timeout=60,
+        timeout=CONNECT_TIMEOUT,
     )
+
+
+class PoolBusy(Unavailable):
+    """Every pool connection stayed busy for the whole acquire timeout: shed this request."""
 
 
 class Database:
@@ -42,22 +62,59 @@ class Database:
     """
 
     def __init__(
-        self, pool: asyncpg.Pool | None = None, connection: asyncpg.Connection | None = None
+        self,
+        pool: asyncpg.Pool | None = None,
+        connection: asyncpg.Connection | None = None,
+        *,
+        dsn: str = "",
+        acquire_timeout: float = ACQUIRE_TIMEOUT,
     ) -> None:
         self.pool = pool
         self.connection = connection
+        self.dsn = dsn
+        self.acquire_timeout = acquire_timeout
         self._turn = asyncio.Lock()
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
-        if self.pool is not None:
-            async with self.pool.acquire() as proxy:
-                # The pool's proxy forwards every Connection method to the pooled connection.
-                yield cast(asyncpg.Connection, proxy)
-        else:
+        """A connection for the block. Waits at most `acquire_timeout` for one (then PoolBusy, a
+        503); errors opening one (PostgreSQL down) propagate and agora.errors answers 503.
+
+        Giving the connection back never raises: by then the block's transaction has committed
+        and its answer is due, and asyncpg has already closed a connection it could not reset."""
+        if self.pool is None:
             assert self.connection is not None, "a Database needs a pool or a connection"
             async with self._turn:
                 yield self.connection
+            return
+        try:
+            proxy = await self.pool.acquire(timeout=self.acquire_timeout)
+        except TimeoutError:
+            raise PoolBusy(
+                "the server is busy; retry shortly", retry_after=int(self.acquire_timeout) or 1
+            ) from None
+        try:
+            # The pool's proxy forwards every Connection method to the pooled connection.
+            yield cast(asyncpg.Connection, proxy)
+        finally:
+            try:
+                await self.pool.release(proxy)
+            except Exception as error:
+                log.warning("returning a connection failed (%s: %s)", type(error).__name__, error)
+
+    async def probe(self) -> None:
+        """Run SELECT 1 on a connection of its own, not one from the request pool, so a
+        saturated pool does not make a readiness probe wait in its queue (callers bound it with
+        asyncio.timeout). Raises when PostgreSQL does not answer."""
+        if self.pool is None or not self.dsn:
+            async with self.acquire() as connection:
+                await connection.fetchval("SELECT 1")
+            return
+        connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT)
+        try:
+            await connection.fetchval("SELECT 1")
+        finally:
+            connection.terminate()
 
     async def close(self) -> None:
         if self.pool is not None:

@@ -6,11 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from redis import exceptions as redis_errors
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://agora.example/problems/"
@@ -74,8 +76,16 @@ class RateLimited(DomainError):
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
+RETRY_AFTER_SECONDS = 5
+
+
 class Unavailable(DomainError):
+    """503: a dependency is down or the process is saturated; the client should retry later."""
+
     status, slug, title = 503, "unavailable", "Service unavailable"
+
+    def __init__(self, detail: str = "", *, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
 def problem_response(
@@ -127,6 +137,42 @@ def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Respo
     return problem_response(status, slug, title, detail, errors=errors, headers=error.headers)
 
 
+# Errors that mean PostgreSQL or Redis cannot be reached right now (down, restarting, loading,
+# out of connections, the connection dropped mid-request), not a bug: the client retries later.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # class 08, the connection closed under a query
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections
+)
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis_errors.ConnectionError,  # also BusyLoadingError: Redis loading its data
+    redis_errors.TimeoutError,
+)
+NETWORK_UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionError, TimeoutError)
+
+
+def unavailable_handler(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """503 with Retry-After for a dependency that is down; a 500 would call it a bug."""
+    if isinstance(error, asyncpg.InterfaceError) and "closed" not in str(error):
+        return internal_error_handler(request, error)  # misuse of a connection: a bug
+    what = "Redis" if isinstance(error, REDIS_UNAVAILABLE) else "the database"
+    log.warning(
+        "%s %s: %s unavailable (%s: %s)",
+        request.method,
+        request.url.path,
+        what,
+        type(error).__name__,
+        error,
+    )
+    return problem_response(
+        503,
+        "unavailable",
+        "Service unavailable",
+        f"{what} cannot be reached right now; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
@@ -137,6 +183,10 @@ def internal_error_handler(request: Request[Any, Any, Any], error: Exception) ->
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
+    # asyncpg's "connection is closed" (a connection PostgreSQL dropped) is an InterfaceError.
+    asyncpg.InterfaceError: unavailable_handler,
+    **dict.fromkeys(DATABASE_UNAVAILABLE + REDIS_UNAVAILABLE, unavailable_handler),
+    **dict.fromkeys(NETWORK_UNAVAILABLE, unavailable_handler),
     Exception: internal_error_handler,
 }
 

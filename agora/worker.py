@@ -38,9 +38,11 @@ from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
 from redis import exceptions as redis_errors
 
+from agora import idempotency
 from agora.contexts import collect
 from agora.db import Database, create_pool
 from agora.outbox import HEALTH_FILE, OutboxRelay, delete_relayed
+from agora.queries import idempotency as idempotency_queries
 from agora.redis import QUEUE_NAME, redis_settings
 from agora.settings import Settings
 
@@ -69,10 +71,19 @@ async def prune_outbox(ctx: dict[str, Any]) -> int:
         return await delete_relayed(connection)
 
 
+async def prune_idempotency_keys(ctx: dict[str, Any]) -> int:
+    """Forget Idempotency-Keys (and their stored answers) older than idempotency.KEEP_HOURS."""
+    async with ctx["db"].acquire() as connection:
+        return await idempotency_queries.delete_expired(
+            connection, older_than_hours=idempotency.KEEP_HOURS
+        )
+
+
 def job_functions() -> list[Function]:
     """Every job function: the shell's own and each context's jobs.FUNCTIONS."""
     return [
         func(prune_outbox, name="prune_outbox", timeout=300),
+        func(prune_idempotency_keys, name="prune_idempotency_keys", timeout=300),
         *collect("jobs", "FUNCTIONS"),
     ]
 
@@ -80,6 +91,7 @@ def job_functions() -> list[Function]:
 def cron_jobs() -> list[CronJob]:
     return [
         cron(prune_outbox, hour={3}, minute={17}, run_at_startup=False, timeout=300),
+        cron(prune_idempotency_keys, minute={41}, run_at_startup=False, timeout=300),
         *collect("jobs", "CRON_JOBS"),
     ]
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch, post
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody
 
+from agora import idempotency
 from agora.deps import CurrentPrincipal, Db, Redis
+from agora.idempotency import IdempotencyKey
 from agora.params import Cursor, Limit, PathId
 from forum.schemas import PostCreate, PostPage, PostRead, PostUpdate, RevisionPage
 from forum.service import posts as posts_service
@@ -30,14 +34,22 @@ class ThreadPostRoutes(Controller):
     @post("/posts")
     async def reply(
         self,
+        request: Request[Any, Any, Any],
         db: Db,
         redis: Redis,
         principal: CurrentPrincipal,
         thread_id: PathId,
         data: JSONBody[PostCreate],
-    ) -> PostRead:
-        """Reply to the thread (parent_id: to a post in it)."""
-        return await posts_service.create_post(db, redis, principal, thread_id, data)
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PostRead]:
+        """Reply to the thread (parent_id: to a post in it); 201. Idempotency-Key: a retry
+        replays the first answer."""
+
+        async def write() -> Response[PostRead]:
+            post_read = await posts_service.create_post(db, redis, principal, thread_id, data)
+            return Response(post_read, status_code=201)
+
+        return await idempotency.once(db, request, principal, idempotency_key, write)
 
 
 class PostRoutes(Controller):

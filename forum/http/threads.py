@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, patch, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from agora import idempotency
 from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import BadRequest
+from agora.idempotency import IdempotencyKey
 from agora.params import Cursor, Limit, PathId, QueryId
 from forum.schemas import ReadMark, ThreadCreate, ThreadPage, ThreadRead, ThreadUpdate
 from forum.service import reads as reads_service
@@ -60,13 +62,21 @@ class CourseThreadRoutes(Controller):
     @post("/threads")
     async def create_thread(
         self,
+        request: Request[Any, Any, Any],
         db: Db,
         redis: Redis,
         principal: CurrentPrincipal,
         course_id: PathId,
         data: JSONBody[ThreadCreate],
-    ) -> ThreadRead:
-        return await threads_service.create_thread(db, redis, principal, course_id, data)
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ThreadRead]:
+        """Start a thread (201). Idempotency-Key: a retry replays the first answer."""
+
+        async def write() -> Response[ThreadRead]:
+            thread = await threads_service.create_thread(db, redis, principal, course_id, data)
+            return Response(thread, status_code=201)
+
+        return await idempotency.once(db, request, principal, idempotency_key, write)
 
 
 class ThreadRoutes(Controller):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Response, get, post
+from typing import Any
+
+from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
 
+from agora import idempotency
 from agora.deps import CurrentPrincipal, Db
+from agora.idempotency import IdempotencyKey
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
 from peerreview.http.paths import API, TAGS
@@ -15,14 +19,21 @@ from peerreview.service import submissions as submissions_service
 
 @post(f"{API}/assignments/{{assignment_id:int}}/submissions", tags=TAGS)
 async def submit(
+    request: Request[Any, Any, Any],
     assignment_id: PathId,
     data: JSONBody[s.SubmissionWrite],
     db: Db,
     principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[s.SubmissionRead]:
-    """201 for a first submission, 200 when it replaces the author's earlier one."""
-    submission, created = await submissions_service.submit(db, principal, assignment_id, data)
-    return Response(submission, status_code=201 if created else 200)
+    """201 for a first submission, 200 when it replaces the author's earlier one.
+    Idempotency-Key: a retry replays the first answer."""
+
+    async def write() -> Response[s.SubmissionRead]:
+        submission, created = await submissions_service.submit(db, principal, assignment_id, data)
+        return Response(submission, status_code=201 if created else 200)
+
+    return await idempotency.once(db, request, principal, idempotency_key, write)
 
 
 @get(f"{API}/assignments/{{assignment_id:int}}/submissions", tags=TAGS)

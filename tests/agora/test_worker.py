@@ -39,6 +39,7 @@ CLASSES = {
     "lti_sync_roster": MINUTES,
     "peerreview_passback": MINUTES,
     "prune_outbox": MINUTES,
+    "prune_idempotency_keys": MINUTES,
     "peerreview_allocate": LONG,
     "peerreview_grade": LONG,
 }
