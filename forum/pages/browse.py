@@ -32,8 +32,11 @@ KINDS = ("question", "discussion", "notes")
 
 async def home_view(db: asyncpg.Connection, principal: Principal, _target: Any = None) -> web.View:
     boards = await boards_service.list_boards(db, principal, principal.course_id)
+    ctx = await context_service.load_context(db, principal)
     return "forum/home.html", {
         "boards": boards,
+        "can_create_board": rules.can_create_board(principal, ctx.settings),
+        "can_moderate": rules.can_moderate(principal),
         "section": "forum",
         "page_url": f"{base_url(principal.course_id)}/forum",
     }
@@ -178,6 +181,9 @@ async def new_thread_page(
         board_id=board or next((b.id for b in boards if b.is_default), None),
         kind=kind if kind in KINDS else "question",
         anonymity_options=anonymity_options(ctx.settings),
+        post_first_default=rules.default_post_first(
+            ctx.settings, kind if kind in KINDS else "question"
+        ),
     )
 
 
@@ -202,10 +208,13 @@ async def similar(
     request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
+    redis: Redis,
     principal: CurrentPrincipal,
     title: FromQuery[str] = "",
 ) -> Response[Any]:
-    page = await search_service.similar_threads(db, principal, course_id, title[:300], None)
+    page = await search_service.similar_threads(
+        db, redis, principal, course_id, title[:300], None
+    )
     return await web.render_fragment(
         request, db, principal, "forum/_similar.html", similar=page.items, section=SECTION
     )
@@ -216,13 +225,16 @@ async def search_page(
     request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
+    redis: Redis,
     principal: CurrentPrincipal,
     q: FromQuery[str] = "",
     cursor: Cursor = None,
 ) -> Response[Any]:
     q = q.strip()[:200]
     results = (
-        await search_service.search_posts(db, principal, course_id, q, cursor, None) if q else None
+        await search_service.search_posts(db, redis, principal, course_id, q, cursor, None)
+        if q
+        else None
     )
     return await web.render_page(
         request, db, principal, "forum/search.html", section="search", q=q, results=results

@@ -19,7 +19,10 @@ hits AS (
        AND p.search_vector @@ websearch_to_tsquery($2::regconfig, $3)
        AND NOT p.deleted AND NOT t.deleted
        AND ($4::bool OR (NOT p.hidden AND NOT t.hidden))
+       -- "Post before you see replies" (forum.rules.can_see_reply): the opening post, one's
+       -- own replies, and others' once one has replied (or wrote the thread).
        AND ($4::bool OR NOT t.post_first OR p.parent_id IS NULL OR p.author_id = $5
+            OR t.author_id = $5
             OR EXISTS (SELECT 1 FROM forum_posts mine
                         WHERE mine.course_id = p.course_id AND mine.thread_id = p.thread_id
                           AND mine.author_id = $5 AND mine.parent_id IS NOT NULL
@@ -32,7 +35,9 @@ page AS (
      LIMIT $8
 )
 SELECT page.*, t.title AS thread_title, u.name AS author_name, m.role AS author_role,
-       ts_headline($2::regconfig, coalesce(page.title || E'\n', '') || page.body, q.query,
+       -- ts_headline re-parses the text it is given: a bounded prefix, not a 50,000-char body.
+       ts_headline($2::regconfig, left(coalesce(page.title || E'\n', '') || page.body, $9),
+                   q.query,
                    'StartSel=' || chr(2) || ', StopSel=' || chr(3)
                    || ', MaxWords=35, MinWords=12, MaxFragments=2') AS snippet
   FROM page CROSS JOIN q
@@ -43,16 +48,33 @@ SELECT page.*, t.title AS thread_title, u.name AS author_name, m.role AS author_
 """
 
 
-async def set_local_search_planning(conn: asyncpg.Connection, work_mem: str) -> None:
+async def set_local_search_planning(
+    conn: asyncpg.Connection, work_mem: str, *, timeout_ms: int
+) -> str:
     """Planner settings for this transaction's search (measured at 1M posts, see the service):
     enough work_mem for an exact bitmap; a custom plan per query, so match counts are estimated
-    from the statistics of the actual words; random_page_cost for a cached/SSD database."""
+    from the statistics of the actual words; random_page_cost for a cached/SSD database. And a
+    statement timeout, so no search holds a pooled connection for longer than `timeout_ms`.
+    Returns the timeout it replaced, for set_local_timeout to put back when this transaction is
+    a savepoint inside a longer one (SET LOCAL lasts until the outermost transaction ends)."""
+    previous: str = await conn.fetchval("SELECT current_setting('statement_timeout')")
     await conn.execute(
         """SELECT set_config('work_mem', $1, true),
                   set_config('plan_cache_mode', 'force_custom_plan', true),
-                  set_config('random_page_cost', '1.1', true)""",
+                  set_config('random_page_cost', '1.1', true),
+                  set_config('statement_timeout', $2, true)""",
         work_mem,
+        str(timeout_ms),
     )
+    return previous
+
+
+async def set_local_timeout(conn: asyncpg.Connection, setting: int | str) -> str:
+    """A statement timeout for the rest of this transaction (SET LOCAL): milliseconds, or a
+    setting as PostgreSQL shows it ("0", "3s"). Returns the one it replaced."""
+    previous: str = await conn.fetchval("SELECT current_setting('statement_timeout')")
+    await conn.execute("SELECT set_config('statement_timeout', $1, true)", str(setting))
+    return previous
 
 
 async def select_search(
@@ -65,12 +87,15 @@ async def select_search(
     user_id: int,
     after: tuple[float, int],
     limit: int,
+    snippet_source_chars: int,
 ) -> list[asyncpg.Record]:
     """Posts matching `text`, by rank then id descending, after `after` = (rank, id). Without
-    `staff`: no hidden posts or threads, and no replies the viewer may not see yet."""
+    `staff`: no hidden posts or threads, and no replies the viewer may not see yet. Snippets
+    come from the first `snippet_source_chars` of the title and body."""
     return await conn.fetch(
-        SEARCH_SQL, course_id, config, text, staff, user_id, after[0], after[1], limit
-    )
+        SEARCH_SQL, course_id, config, text, staff, user_id, after[0], after[1], limit,
+        snippet_source_chars,
+    )  # fmt: skip
 
 
 async def has_trigram(conn: asyncpg.Connection) -> bool:
