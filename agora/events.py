@@ -188,7 +188,14 @@ async def subscribe(
     try:
         seen = (0, 0)
         if last_event_id:
-            for event in await replay(hub.redis, course_id, last_event_id):
+            try:
+                missed = await replay(hub.redis, course_id, last_event_id)
+            except (RedisError, OSError) as error:
+                # Redis loading its data or gone: end the stream cleanly; the client comes back
+                # with the same Last-Event-ID and gets these events once Redis answers.
+                log.warning("live events: cannot replay (%s); the stream ends", error)
+                return
+            for event in missed:
                 seen = _order(event.id)
                 yield event
         while True:

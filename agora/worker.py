@@ -17,6 +17,10 @@ error) is retried by arq after `retry_delay` (1, 2, 4… up to 60 s), up to MAX_
 five minutes of outage); any other error fails the job as before. The outbox row is marked when
 the job is enqueued, so this retry is what makes its side effect happen at least once; jobs are
 idempotent, so a rerun changes nothing that the first run did.
+
+Redis down does not stop the worker: started without Redis it waits for it with backoff (arq
+alone retries a few times, then exits), and losing Redis while polling is logged and waited out
+with backoff (arq alone ends); the outbox relay keeps its rows pending meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +38,7 @@ from typing import Any, TypeVar
 import asyncpg
 from arq import Retry
 from arq.connections import ArqRedis
+from arq.connections import create_pool as create_arq_pool
 from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
@@ -61,6 +67,14 @@ TRANSIENT: tuple[type[Exception], ...] = (
     redis_errors.ConnectionError,  # also BusyLoadingError (Redis loading its data)
     redis_errors.TimeoutError,
 )
+
+# Redis unreachable, refusing, resetting or loading its data: wait and try again.
+REDIS_DOWN: tuple[type[Exception], ...] = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    OSError,
+)
+REDIS_RETRY_MIN, REDIS_RETRY_MAX = 0.5, 30.0
 
 Job = TypeVar("Job", Function, CronJob)
 
@@ -174,6 +188,83 @@ class AgoraWorker(Worker):
         )
         self.in_progress_timeout_s = lease
         self.failure = ""
+        self._redis_down_since: float | None = None
+        self._redis_backoff = REDIS_RETRY_MIN
+
+    async def main(self) -> None:
+        """arq's main loop, started only once Redis answers (it would give up after a few tries
+        and exit, so a worker started while Redis is down never came up)."""
+        await self._wait_for_redis()
+        await super().main()
+
+    async def _wait_for_redis(self) -> None:
+        delay = REDIS_RETRY_MIN
+        while True:
+            try:
+                if self._pool is None:
+                    self._pool = await create_arq_pool(
+                        self.redis_settings,
+                        job_deserializer=self.job_deserializer,
+                        job_serializer=self.job_serializer,
+                        default_queue_name=self.queue_name,
+                        expires_extra_ms=self.expires_extra_ms,
+                    )
+                await self._pool.ping()
+                return
+            except REDIS_DOWN as error:
+                log.warning(
+                    "Redis unavailable at start (%s: %s); trying again in %.1f s",
+                    type(error).__name__,
+                    error,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, REDIS_RETRY_MAX)
+
+    async def _poll_iteration(self) -> None:
+        """One poll; while Redis is down it logs once, waits with backoff and polls again
+        instead of ending the worker (jobs already running go on; the relay waits too)."""
+        try:
+            await super()._poll_iteration()
+        except REDIS_DOWN as error:
+            if self._redis_down_since is None:
+                self._redis_down_since = time.monotonic()
+                log.warning("Redis lost (%s: %s); reconnecting", type(error).__name__, error)
+            await asyncio.sleep(self._redis_backoff)
+            self._redis_backoff = min(self._redis_backoff * 2, REDIS_RETRY_MAX)
+            return
+        if self._redis_down_since is not None:
+            log.warning("Redis is back after %.0f s", time.monotonic() - self._redis_down_since)
+            self._redis_down_since = None
+        self._redis_backoff = REDIS_RETRY_MIN
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """arq's start_jobs, one job at a time: when Redis fails while claiming a job, arq has
+        taken a slot of max_jobs that no task will give back; give it back, or after max_jobs
+        such failures the worker would never take a job again."""
+        for job_id in job_ids:
+            before = self.tasks.get(job_id.decode())
+            try:
+                await super().start_jobs([job_id])
+            except REDIS_DOWN:
+                if self.tasks.get(job_id.decode()) is before:
+                    self.job_counter -= 1
+                    self.sem.release()
+                raise
+
+    async def close(self) -> None:
+        """arq's close, which first deletes its health key in Redis: with Redis down that
+        raised before the shutdown hook ran (the relay and the pool stayed open)."""
+        try:
+            await super().close()
+        except REDIS_DOWN as error:
+            log.warning("closing with Redis unavailable (%s)", error)
+            if self.on_shutdown:
+                await self.on_shutdown(self.ctx)
+            if self._pool is not None:
+                with contextlib.suppress(*REDIS_DOWN):
+                    await self._pool.aclose()
+                self._pool = None
 
     def stop_failed(self, reason: str) -> None:
         self.failure = reason

@@ -4,6 +4,7 @@ lease, and the worker stops (to be restarted) when its outbox relay dies."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from arq.constants import in_progress_key_prefix
 from arq.jobs import Job
 from arq.worker import func
 
-from agora.redis import QUEUE_NAME
+from agora.redis import QUEUE_NAME, create_redis, redis_settings
 from agora.worker import (
     JOB_TIMEOUT,
     AgoraWorker,
@@ -26,6 +27,7 @@ from agora.worker import (
     job_functions,
     retry_delay,
 )
+from tests.agora.servers import PrivateRedis
 
 # The bound of each class of job, in seconds, and the class of every registered function: a new
 # job must be classified here (and given a timeout within its class) for this test to pass.
@@ -195,3 +197,60 @@ async def test_a_job_failing_on_a_dropped_database_connection_runs_again(databas
 
 def test_retry_delays_grow_and_are_bounded():
     assert [retry_delay(t) for t in (1, 2, 3, 4, 7, 8, 20)] == [1, 2, 4, 8, 60, 60, 60]
+
+
+@pytest.fixture
+def private_redis(unused_tcp_port, tmp_path):
+    server = PrivateRedis(unused_tcp_port, tmp_path)
+    yield server
+    server.kill()
+
+
+async def test_the_worker_starts_with_redis_down_and_rides_out_a_redis_outage(private_redis):
+    """arq gives up and exits when Redis is down at start or goes away while it polls; this
+    worker waits, reconnects with backoff and runs the jobs enqueued once Redis is back."""
+    ran: list[str] = []
+
+    async def record(ctx, value):
+        ran.append(value)
+
+    worker = AgoraWorker(
+        functions=[func(record, name="record", timeout=10)],
+        redis_settings=redis_settings(private_redis.url),
+        queue_name=QUEUE_NAME,
+        handle_signals=False,
+        poll_delay=0.05,
+    )
+    running = asyncio.create_task(worker.main())
+
+    async def enqueue_and_wait(value: str) -> None:
+        client = create_redis(private_redis.url)
+        try:
+            await client.enqueue_job("record", value)
+        finally:
+            await client.aclose()
+        deadline = time.monotonic() + 30
+        while value not in ran:
+            assert not running.done(), running.exception()
+            assert time.monotonic() < deadline, f"job {value} never ran"
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.sleep(1.5)
+        assert not running.done(), "the worker gave up while Redis was down"
+        private_redis.start()
+        await private_redis.wait_up()
+        await enqueue_and_wait("after start")
+
+        private_redis.kill()
+        await asyncio.sleep(1.5)
+        assert not running.done(), "the worker ended when Redis went away"
+        private_redis.start()
+        await private_redis.wait_up()
+        await enqueue_and_wait("after outage")
+        assert ran == ["after start", "after outage"]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.pool.aclose()  # not worker.close(): arq's calls redis' deprecated close()
