@@ -194,8 +194,23 @@ def can_see_live_event(viewer: Viewer, event_type: str, data: dict[str, object])
 # ---- writing ----------------------------------------------------------------------------------
 
 
+ANONYMITY_ORDER = ("none", "peers", "all")
+
+
+def allowed_anonymity(settings: ForumSettings) -> list[str]:
+    """The modes the course allows, least anonymous first ("none" only if the instructor kept
+    it: a course may make every post anonymous)."""
+    allowed: list[str] = [a for a in ANONYMITY_ORDER if a in settings.anonymity]
+    return allowed or ["none"]  # a stored empty list must not stop everyone from posting
+
+
 def can_use_anonymity(settings: ForumSettings, anonymity: str) -> bool:
-    return anonymity == "none" or anonymity in settings.anonymity
+    return anonymity in allowed_anonymity(settings)
+
+
+def default_post_first(settings: ForumSettings, kind: str) -> bool:
+    """Post-before-seeing when the author does not say: the course's default, for questions."""
+    return kind == "question" and settings.question_post_first
 
 
 def thread_takes_replies(viewer: Viewer, thread: ThreadFacts) -> bool:
@@ -326,4 +341,20 @@ def can_follow_course(viewer: Viewer) -> bool:
 
 def can_manage_boards(principal: Principal) -> bool:
     """Boards are the instructor's: create, rename, reorder, archive."""
+    return principal.is_instructor
+
+
+def can_create_board(principal: Principal, settings: ForumSettings) -> bool:
+    """Instructors; everyone else (learners and teaching assistants) where the course lets
+    learners create boards. Renaming, reordering and archiving stay the instructor's."""
+    return can_manage_boards(principal) or settings.learners_create_boards
+
+
+def can_see_forum_settings(viewer: Viewer) -> bool:
+    """Staff read the settings (TAs moderate by them)."""
+    return viewer.is_staff
+
+
+def can_edit_forum_settings(principal: Principal) -> bool:
+    """The course's policy (anonymity, limits, depth) is the instructor's call, like boards."""
     return principal.is_instructor

@@ -34,6 +34,39 @@ class ForumSettings(msgspec.Struct, kw_only=True):
     auto_hide_flags: Annotated[int, msgspec.Meta(ge=1)] = 3
     post_interval_seconds: Annotated[int, msgspec.Meta(ge=0)] = 5
     threads_per_day: Annotated[int, msgspec.Meta(ge=1)] = 20
+    # A learner's minimum gap between two posts in the same thread (0: off), on top of
+    # post_interval_seconds, so one heated thread cannot be flooded.
+    slow_mode_seconds: Annotated[int, msgspec.Meta(ge=0)] = 0
+    # New questions hide the replies from a learner until they have posted their own, unless the
+    # asker says otherwise.
+    question_post_first: bool = False
+    learners_create_boards: bool = False
+
+
+# The bounds an instructor may set (ForumSettings itself stays lenient when reading, so a value
+# stored before a bound existed never resets a course's other settings).
+Depth = Annotated[int, msgspec.Meta(ge=1, le=10)]
+Minutes = Annotated[int, msgspec.Meta(ge=0, le=10_080)]  # up to a week
+Seconds = Annotated[int, msgspec.Meta(ge=0, le=86_400)]  # up to a day
+
+
+class ForumSettingsUpdate(Input):
+    """A change of the forum settings: the fields given replace the current ones."""
+
+    max_depth: Depth | None = None
+    anonymity: Annotated[list[Anonymity], msgspec.Meta(min_length=1, max_length=3)] | None = None
+    edit_window_minutes: Minutes | None = None
+    auto_hide_flags: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
+    post_interval_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)] | None = None
+    threads_per_day: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
+    slow_mode_seconds: Seconds | None = None
+    question_post_first: bool | None = None
+    learners_create_boards: bool | None = None
+
+
+class ForumSettingsRead(Output):
+    settings: ForumSettings
+    can_edit: bool  # instructors change them; teaching assistants read them
 
 
 # ---- boards ---------------------------------------------------------------------------------
@@ -50,6 +83,12 @@ class BoardUpdate(Input):
     description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     position: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
     archived: bool | None = None
+
+
+class BoardOrder(Input):
+    """Every board of the course, in the order they are to be listed."""
+
+    board_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)]
 
 
 class BoardRead(Output):
@@ -82,8 +121,8 @@ class ThreadCreate(Input):
     body: Body
     kind: Kind = "discussion"
     board_id: Id | None = None
-    anonymity: Anonymity = "none"
-    post_first: bool = False
+    anonymity: Anonymity | None = None  # None: the course's first allowed mode
+    post_first: bool | None = None  # None: the course's default for questions
 
 
 class ThreadUpdate(Input):
@@ -190,7 +229,7 @@ class PostPage(Page[PostRead]):
 class PostCreate(Input):
     body: Body
     parent_id: Id | None = None
-    anonymity: Anonymity = "none"
+    anonymity: Anonymity | None = None  # None: the course's first allowed mode
 
 
 class PostUpdate(Input):
@@ -305,10 +344,26 @@ class ModActionRead(Output):
     reason: str
     details: dict[str, Any]
     created_at: datetime
+    # Who the action was about, as staff may see them: the muted learner, the author of the
+    # hidden post or thread ("" when that author is anonymous to all, or for a board).
+    target_user_id: int | None = None
+    target_user_name: str = ""
+    thread_id: int | None = None  # where a post or thread target lives, to link to it
 
 
 class ModLogPage(Page[ModActionRead]):
     pass
+
+
+class ModLogFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """What the moderation log is narrowed to (None: no filter on that)."""
+
+    action: str | None = None
+    moderator: int | None = None  # actor id (0: the system, e.g. auto-hide)
+    learner: int | None = None  # the member the action was about
+    learner_name: str | None = None  # or members whose name, family name or email start so
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 class RestrictionCreate(Input):

@@ -1,15 +1,15 @@
-"""Boards of a course: list (with unread counts), create, rename/reorder/archive."""
+"""Boards of a course: list (with unread counts), create, rename/describe/archive, reorder."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 from litestar.params import JSONBody
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import PathId
-from forum.schemas import BoardCreate, BoardRead, BoardUpdate
+from forum.schemas import BoardCreate, BoardOrder, BoardRead, BoardUpdate
 from forum.service import boards as boards_service
 
 
@@ -44,3 +44,13 @@ class BoardRoutes(Controller):
     ) -> BoardRead:
         """Rename, reorder or archive a board (instructors)."""
         return await boards_service.update_board(db, principal, course_id, board_id, data)
+
+    @put("/boards/order")
+    async def reorder_boards(
+        self, db: Db, principal: CurrentPrincipal, course_id: PathId, data: JSONBody[BoardOrder]
+    ) -> dict[str, Any]:
+        """List every board of the course in this order (instructors)."""
+        return {
+            "items": await boards_service.reorder_boards(db, principal, course_id, data),
+            "next_cursor": None,
+        }

@@ -3,8 +3,11 @@ and the queue; the audit log; mutes and bans."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 from litestar import Controller, delete, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from agora.deps import CurrentPrincipal, Db
 from agora.params import Cursor, Limit, PathId, QueryId
@@ -25,6 +28,9 @@ from forum.schemas import (
     ThreadStateChange,
 )
 from forum.service import moderation as moderation_service
+
+ActionName = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{1,40}$")]
+LearnerName = Annotated[str | None, QueryParameter(max_length=100)]
 
 
 class ThreadModerationRoutes(Controller):
@@ -112,8 +118,20 @@ class StaffModerationRoutes(Controller):
         course_id: PathId,
         cursor: Cursor = None,
         limit: Limit = None,
+        action: ActionName = None,
+        moderator: QueryId = None,
+        learner: QueryId = None,
+        learner_name: LearnerName = None,
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
     ) -> ModLogPage:
-        return await moderation_service.audit_log(db, principal, course_id, cursor, limit)
+        """Who did what, when and why, newest first; filtered by action, moderator, learner
+        (id, or the start of a name or email) and days (UTC, both included)."""
+        filters = moderation_service.log_filter(
+            action=action, moderator=moderator, learner=learner, learner_name=learner_name,
+            since=since, until=until,
+        )  # fmt: skip
+        return await moderation_service.audit_log(db, principal, course_id, cursor, limit, filters)
 
     @get("/restrictions")
     async def restrictions(

@@ -1,9 +1,10 @@
 """Server-rendered forum pages under /ui (collected by agora.app), one module per audience.
 
 browse (home, lists, new thread, search, notifications), thread (the thread page and replying),
-post_actions (what a reader does to a post), moderation (staff pages and thread tools). Pages
-are thin: forum.service decides every rule. Path ids are agora.params.PathId (400 when out of
-range); the principal dependency refuses another course's `{course_id}` before a page runs.
+post_actions (what a reader does to a post), moderation (staff pages, thread tools, the log),
+settings (the forum settings and boards). Pages are thin: forum.service decides every rule. Path
+ids are agora.params.PathId (400 when out of range); the principal dependency refuses another
+course's `{course_id}` before a page runs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from litestar import Router
 
 from agora import web
-from forum.pages import browse, moderation, post_actions, thread
+from forum.pages import browse, moderation, post_actions, settings, thread
 
 web.register_templates("forum", Path(__file__).parent.parent / "templates")
 
@@ -24,6 +25,10 @@ web.register_target("thread", thread.thread_target)
 
 ROUTES: list[Router] = [
     web.page_router(
-        *browse.HANDLERS, *thread.HANDLERS, *post_actions.HANDLERS, *moderation.HANDLERS
+        *browse.HANDLERS,
+        *thread.HANDLERS,
+        *post_actions.HANDLERS,
+        *moderation.HANDLERS,
+        *settings.HANDLERS,
     )
 ]

@@ -1,18 +1,23 @@
-"""Staff pages: the moderation queue, the learners page (activity, mutes and bans), and the
-thread tools (state, move, duplicate) that answer with the thread's live part."""
+"""Staff pages: the moderation queue, the learners page (activity, mutes and bans), the
+moderation log, and the thread tools (state, move, duplicate) that answer with the thread's live
+part."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
+from litestar.params import FromQuery
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
-from agora.params import Cursor, PathId
+from agora.params import Cursor, PathId, QueryId
 from agora.web import form_fields, form_struct
+from forum.http.moderation import ActionName, LearnerName
 from forum.pages.thread import live_fragment
-from forum.pages.urls import COURSE, THREAD, export_url
+from forum.pages.urls import COURSE, THREAD, base_url, export_url
 from forum.schemas import (
     FlagResolve,
     RestrictionCreate,
@@ -150,4 +155,53 @@ async def duplicate(
     return await live_fragment(request, db, principal, thread_id)
 
 
-HANDLERS = [moderation_page, learners_page, resolve, restrict, lift, thread_state, move, duplicate]
+# The actions the log's filter offers, in the order a moderator thinks of them.
+LOG_ACTIONS = (
+    "post_hide", "post_restore", "flags_hidden", "flags_dismissed",
+    "thread_pin", "thread_unpin", "thread_lock", "thread_unlock", "thread_close", "thread_reopen",
+    "thread_hide", "thread_restore", "thread_move", "thread_duplicate",
+    "mute", "unmute", "ban", "unban",
+    "board_create", "board_update", "boards_reorder", "settings_change",
+)  # fmt: skip
+
+
+@get(COURSE + "/moderation/log")
+async def log_page(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    action: ActionName = None,
+    moderator: QueryId = None,
+    learner_name: LearnerName = None,
+    since: FromQuery[date | None] = None,
+    until: FromQuery[date | None] = None,
+) -> Response[Any]:
+    """The moderation log: who did what, when and why, filterable, a page at a time."""
+    filters = moderation_service.log_filter(
+        action=action, moderator=moderator, learner_name=learner_name, since=since, until=until
+    )
+    log = await moderation_service.audit_log(db, principal, course_id, cursor, None, filters)
+    query = {
+        "action": action or "", "moderator": moderator or "", "learner_name": learner_name or "",
+        "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
+    }  # fmt: skip
+    query = {k: v for k, v in query.items() if v}
+    moderators = await moderation_service.moderators(db, principal, course_id)
+    more_url = ""
+    if log.next_cursor:
+        more_url = f"{base_url(course_id)}/moderation/log?" + urlencode(
+            query | {"cursor": log.next_cursor}
+        )
+    return await web.render_page(
+        request, db, principal, "forum/modlog.html", section=SECTION, tab="log", log=log,
+        actions=LOG_ACTIONS, moderators=moderators, f=query, more_url=more_url,
+        export_url=export_url(course_id),
+    )  # fmt: skip
+
+
+HANDLERS = [
+    moderation_page, learners_page, log_page, resolve, restrict, lift, thread_state, move,
+    duplicate,
+]  # fmt: skip

@@ -17,6 +17,7 @@ from agora.errors import NotFound
 from agora.params import Cursor, PathId
 from agora.sessions import Principal
 from agora.web import form_struct
+from forum import rules
 from forum.pages.urls import POST, SECTION, THREAD, events_url, thread_url
 from forum.schemas import ForumSettings, PostCreate
 from forum.service import boards as boards_service
@@ -27,8 +28,8 @@ from forum.service import threads as threads_service
 
 
 def anonymity_options(settings: ForumSettings) -> list[str]:
-    """The "show my name" choices the course allows, "to everyone" first."""
-    return ["none", *[a for a in settings.anonymity if a != "none"]]
+    """The "show my name" choices the course allows, least anonymous first."""
+    return rules.allowed_anonymity(settings)
 
 
 async def thread_target(

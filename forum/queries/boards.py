@@ -107,3 +107,25 @@ async def update_board(
         position,
         archived,
     )
+
+
+async def select_board_order(conn: asyncpg.Connection, course_id: int) -> list[int]:
+    """The course's board ids as they are listed (position, then age)."""
+    rows = await conn.fetch(
+        """SELECT id FROM forum_boards WHERE course_id = $1 ORDER BY position, id FOR UPDATE""",
+        course_id,
+    )
+    return [r["id"] for r in rows]
+
+
+async def update_board_positions(
+    conn: asyncpg.Connection, course_id: int, board_ids: list[int]
+) -> None:
+    """Number the boards 0, 1, 2... in the order given, in one statement."""
+    await conn.execute(
+        """UPDATE forum_boards b SET position = x.position - 1
+             FROM unnest($2::bigint[]) WITH ORDINALITY AS x(id, position)
+            WHERE b.course_id = $1 AND b.id = x.id AND b.position <> x.position - 1""",
+        course_id,
+        board_ids,
+    )

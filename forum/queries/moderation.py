@@ -187,3 +187,86 @@ async def select_restrictions(
         course_id,
         user_id,
     )
+
+
+async def select_member_ids_by_name(
+    conn: asyncpg.Connection, course_id: int, pattern: str, *, limit: int
+) -> list[int]:
+    """Members of the course whose name, family name or email matches `pattern` (an
+    agora.names.like_prefix, served by migration 0009's indexes on users)."""
+    rows = await conn.fetch(
+        """SELECT u.id FROM users u
+             JOIN memberships m ON m.course_id = $1 AND m.user_id = u.id
+            WHERE lower(u.name) LIKE $2 OR lower(u.family_name) LIKE $2
+               OR lower(u.email) LIKE $2
+            ORDER BY u.id LIMIT $3""",
+        course_id,
+        pattern,
+        limit,
+    )
+    return [r["id"] for r in rows]
+
+
+async def select_mod_log(
+    conn: asyncpg.Connection,
+    course_id: int,
+    *,
+    before_id: int,
+    limit: int,
+    action: str | None = None,
+    actor_id: int | None = None,
+    target_user_ids: list[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[asyncpg.Record]:
+    """The audit log, newest first, filtered, with the member each action was about: the
+    restricted user, or the author of the post or thread, unless anonymous to all (that author
+    is nobody's to see, staff included, so such actions never match a learner filter)."""
+    return await conn.fetch(
+        """SELECT a.id, a.actor_id, coalesce(u.name, 'system') AS actor_name, a.action,
+                  a.target_kind, a.target_id, a.reason, a.details, a.created_at,
+                  t.user_id AS target_user_id, coalesce(tu.name, '') AS target_user_name,
+                  t.thread_id
+             FROM forum_mod_actions a
+             LEFT JOIN users u ON u.id = a.actor_id
+             LEFT JOIN LATERAL (
+                  SELECT a.target_id AS user_id, NULL::bigint AS thread_id
+                   WHERE a.target_kind = 'user'
+                  UNION ALL
+                  SELECT CASE WHEN p.anonymity <> 'all' THEN p.author_id END, p.thread_id
+                    FROM forum_posts p
+                   WHERE a.target_kind = 'post' AND p.course_id = a.course_id
+                     AND p.id = a.target_id
+                  UNION ALL
+                  SELECT CASE WHEN th.anonymity <> 'all' THEN th.author_id END, th.id
+                    FROM forum_threads th
+                   WHERE a.target_kind = 'thread' AND th.course_id = a.course_id
+                     AND th.id = a.target_id
+             ) t ON true
+             LEFT JOIN users tu ON tu.id = t.user_id
+            WHERE a.course_id = $1 AND a.id < $2
+              AND ($4::text IS NULL OR a.action = $4)
+              AND ($5::bigint IS NULL OR a.actor_id = $5)
+              AND ($6::bigint[] IS NULL OR t.user_id = ANY($6::bigint[]))
+              AND ($7::timestamptz IS NULL OR a.created_at >= $7)
+              AND ($8::timestamptz IS NULL OR a.created_at < $8)
+            ORDER BY a.id DESC LIMIT $3""",
+        course_id,
+        before_id,
+        limit,
+        action,
+        actor_id,
+        target_user_ids,
+        since,
+        until,
+    )
+
+
+async def select_moderators(conn: asyncpg.Connection, course_id: int) -> list[asyncpg.Record]:
+    """Who can appear as a moderator in the log: the course's instructors and TAs."""
+    return await conn.fetch(
+        """SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.course_id = $1 AND m.role IN ('instructor', 'ta')
+            ORDER BY u.name, u.id LIMIT 500""",
+        course_id,
+    )

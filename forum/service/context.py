@@ -10,7 +10,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from agora import ratelimit
-from agora.errors import Forbidden, NotFound
+from agora.errors import Forbidden, NotFound, RateLimited
 from agora.sessions import Principal
 from forum import rules
 from forum.queries import context as context_sql
@@ -74,11 +74,30 @@ def require_staff(viewer: Viewer) -> None:
 
 
 async def rate_limit_post(
-    redis: Redis | None, principal: Principal, ctx: Context, *, new_thread: bool
+    redis: Redis | None,
+    principal: Principal,
+    ctx: Context,
+    *,
+    new_thread: bool,
+    thread_id: int | None = None,
 ) -> None:
-    """A minimum gap between posts, and a daily quota of new threads (learners only)."""
+    """A minimum gap between posts, slow mode in a thread (a gap between one's replies there),
+    and a daily quota of new threads (learners only). Slow mode is checked first, so a reply
+    it refuses does not use up the course-wide gap."""
     if not rules.is_rate_limited(principal):
         return
+    if thread_id is not None and ctx.settings.slow_mode_seconds:
+        try:
+            await ratelimit.enforce_gap(
+                redis, principal.course_id, f"slow:{thread_id}", principal.user_id,
+                ctx.settings.slow_mode_seconds,
+            )  # fmt: skip
+        except RateLimited as limited:
+            wait = limited.headers["Retry-After"]
+            raise RateLimited(
+                f"slow mode: wait {wait} s before replying in this thread again",
+                retry_after=int(wait),
+            ) from None
     await ratelimit.enforce_gap(
         redis, principal.course_id, "post", principal.user_id, ctx.settings.post_interval_seconds
     )

@@ -3,12 +3,13 @@ flags and the queue, mute and ban, and the audit log of every moderator action."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 
-from agora.errors import Conflict, Forbidden, NotFound, Unprocessable
+from agora.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from agora.markup import clean_text
+from agora.names import like_prefix
 from agora.pagination import decode_cursor, next_page, page_limit
 from agora.schemas import MAX_ID
 from agora.sessions import Principal
@@ -24,6 +25,7 @@ from forum.schemas import (
     FlagCreate,
     FlagRead,
     FlagResolve,
+    ModLogFilter,
     ModLogPage,
     PostRead,
     QueuePage,
@@ -240,16 +242,72 @@ async def audit_log(
     course_id: int,
     cursor: str | None,
     limit: int | None,
+    filters: ModLogFilter | None = None,
 ) -> ModLogPage:
+    """Who did what, when and why, newest first, narrowed by `filters`."""
     principal.require_course(course_id)
     require_staff(principal)
     limit = page_limit(limit, default=50, maximum=200)
     after = decode_cursor(cursor, (int,))
-    rows = await mod_sql.select_mod_actions(
-        conn, course_id, before_id=after[0] if after else MAX_ID, limit=limit + 1
-    )
+    f = filters or ModLogFilter()
+    learners = await _learner_filter(conn, course_id, f)
+    if learners == []:
+        return ModLogPage(items=[], next_cursor=None)  # nobody has that name
+    rows = await mod_sql.select_mod_log(
+        conn, course_id, before_id=after[0] if after else MAX_ID, limit=limit + 1,
+        action=f.action, actor_id=f.moderator, target_user_ids=learners, since=f.since,
+        until=f.until,
+    )  # fmt: skip
     page, next_cursor = next_page(rows, limit, lambda r: (r["id"],))
     return ModLogPage(items=[mod_action_view(r) for r in page], next_cursor=next_cursor)
+
+
+def log_filter(
+    *,
+    action: str | None = None,
+    moderator: int | None = None,
+    learner: int | None = None,
+    learner_name: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> ModLogFilter:
+    """The log's filters from a request: days are whole UTC days, `until` included."""
+    if since and until and since > until:
+        raise BadRequest("'since' is after 'until'")
+    return ModLogFilter(
+        action=action or None,
+        moderator=moderator,
+        learner=learner,
+        learner_name=(learner_name or "").strip() or None,
+        since=datetime.combine(since, time.min, UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None,
+    )
+
+
+async def moderators(
+    conn: asyncpg.Connection, principal: Principal, course_id: int
+) -> list[tuple[int, str]]:
+    """The course's instructors and TAs (id, name): the log's moderator filter."""
+    principal.require_course(course_id)
+    require_staff(principal)
+    return [(r["id"], r["name"]) for r in await mod_sql.select_moderators(conn, course_id)]
+
+
+MAX_NAME_MATCHES = 500  # a name filter that matches more is too vague to be useful anyway
+
+
+async def _learner_filter(
+    conn: asyncpg.Connection, course_id: int, f: ModLogFilter
+) -> list[int] | None:
+    """The member ids the log is narrowed to (None: no learner filter)."""
+    ids = None if f.learner is None else [f.learner]
+    pattern = like_prefix(f.learner_name or "")
+    if pattern is not None:
+        named = await mod_sql.select_member_ids_by_name(
+            conn, course_id, pattern, limit=MAX_NAME_MATCHES
+        )
+        ids = named if ids is None else [i for i in ids if i in named]
+    return ids
 
 
 async def restrict(

@@ -28,10 +28,15 @@ MAX_TREE_DEPTH = 32  # actual nesting; the displayed depth is capped per course,
 UNREAD_NEVER = 2**31  # a read position past every post: a single post is never shown as new
 
 
-def require_anonymity_allowed(ctx: Context, anonymity: str) -> None:
+def require_anonymity_allowed(ctx: Context, anonymity: str | None) -> str:
+    """The anonymity to post with: the one asked for if the course allows it (422 if not), or
+    the course's least anonymous allowed mode when none was asked for."""
+    allowed = rules.allowed_anonymity(ctx.settings)
+    if anonymity is None:
+        return allowed[0]
     if not rules.can_use_anonymity(ctx.settings, anonymity):
-        allowed = ", ".join(["none", *[a for a in ctx.settings.anonymity if a != "none"]])
-        raise Unprocessable(f"this course allows anonymity: {allowed}")
+        raise Unprocessable(f"this course allows anonymity: {', '.join(allowed)}")
+    return anonymity
 
 
 def clean_title(title: str) -> str:
@@ -52,7 +57,7 @@ async def create_post(
     follow, notifications and the live event in the same transaction."""
     ctx = await load_context(conn, principal)
     ctx.require_write()
-    require_anonymity_allowed(ctx, data.anonymity)
+    anonymity = require_anonymity_allowed(ctx, data.anonymity)
     course_id = principal.course_id
     thread = await thread_sql.select_thread(conn, course_id, thread_id, for_update=True)
     if thread is None or not rules.can_see_thread(principal, thread):
@@ -65,12 +70,12 @@ async def create_post(
         raise NotFound("no such parent post in this thread")
     if parent["depth"] + 1 > MAX_TREE_DEPTH:
         raise Unprocessable(f"replies nest at most {MAX_TREE_DEPTH} levels deep")
-    await rate_limit_post(redis, principal, ctx, new_thread=False)
+    await rate_limit_post(redis, principal, ctx, new_thread=False, thread_id=thread_id)
     seq = await thread_sql.update_thread_for_reply(conn, course_id, thread_id)
     post_id = await post_sql.insert_post(
         conn, course_id, thread_id, parent_id=parent["id"], seq=seq,
         path=parent["path"] + f"{seq:08x}", depth=parent["depth"] + 1,
-        author_id=principal.user_id, anonymity=data.anonymity, title=None, body=data.body,
+        author_id=principal.user_id, anonymity=anonymity, title=None, body=data.body,
         body_html=await render_markdown(data.body), search_config=ctx.search_config,
     )  # fmt: skip
     await post_sql.update_parent_reply_count(conn, course_id, parent["id"], 1)

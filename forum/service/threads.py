@@ -39,7 +39,12 @@ async def create_thread(
     """A thread and its opening post; the author follows it and has read it."""
     ctx = await load_context(conn, principal, course_id)
     ctx.require_write()
-    require_anonymity_allowed(ctx, data.anonymity)
+    anonymity = require_anonymity_allowed(ctx, data.anonymity)
+    post_first = (
+        rules.default_post_first(ctx.settings, data.kind)
+        if data.post_first is None
+        else data.post_first
+    )
     await board_sql.insert_default_board(conn, course_id)
     board_id = data.board_id or await board_sql.select_default_board_id(conn, course_id)
     board = await board_sql.select_board(conn, course_id, board_id) if board_id else None
@@ -51,12 +56,12 @@ async def create_thread(
     await rate_limit_post(redis, principal, ctx, new_thread=True)
     thread_id = await thread_sql.insert_thread(
         conn, course_id, board_id=board["id"], author_id=principal.user_id, kind=data.kind,
-        anonymity=data.anonymity, title=title, search_config=ctx.search_config,
-        post_first=data.post_first,
+        anonymity=anonymity, title=title, search_config=ctx.search_config,
+        post_first=post_first,
     )  # fmt: skip
     post_id = await post_sql.insert_post(
         conn, course_id, thread_id, parent_id=None, seq=1, path=f"{1:08x}", depth=0,
-        author_id=principal.user_id, anonymity=data.anonymity, title=title, body=data.body,
+        author_id=principal.user_id, anonymity=anonymity, title=title, body=data.body,
         body_html=await render_markdown(data.body), search_config=ctx.search_config,
     )  # fmt: skip
     await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
