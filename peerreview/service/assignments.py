@@ -43,6 +43,8 @@ def assignment_read(assignment: Assignment, viewer: Principal) -> s.AssignmentRe
             "can_allocate": rules.can_allocate(viewer, assignment),
             "can_run_grading": rules.can_run_grading(viewer, assignment),
             "next_phase": rules.next_phase(viewer, assignment),
+            # The seed replays the whole batch allocation, i.e. who reviews whom: staff only.
+            "allocation_seed": assignment.allocation_seed if rules.can_supervise(viewer) else None,
         },
         s.AssignmentRead,
     )

@@ -28,7 +28,13 @@ async def test_batch_flow_allocates_reviews_grades_queues_and_overrides(
     await set_phase(client, course, aid, "review")
     assert await drain_jobs(database, redis, run_jobs) >= 1
     assignment = (await client.get(f"{API}/assignments/{aid}", headers=people[0].headers)).json()
-    assert assignment["allocation_seed"] is not None and assignment["allocated_at"]
+    # the seed would let a learner replay the allocation: who reviews whom is staff's to know
+    assert assignment["allocation_seed"] is None and assignment["allocated_at"]
+    listed = (await client.get(f"{API}/courses/{course.id}/assignments",
+                               headers=people[0].headers)).json()  # fmt: skip
+    assert [x["allocation_seed"] for x in listed["items"]] == [None]
+    staff_view = await client.get(f"{API}/assignments/{aid}", headers=course.ta.headers)
+    assert staff_view.json()["allocation_seed"] is not None
 
     reviewed = {}
     for m in people:
