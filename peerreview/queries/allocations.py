@@ -7,6 +7,7 @@ completed); every statement that changes an allocation's state moves the load wi
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import asyncpg
@@ -144,31 +145,80 @@ async def select_open_allocation(
     )
 
 
-PICK_UNDER_K = """
-    SELECT s.id FROM pr_submissions s
-     WHERE s.course_id = $1 AND s.assignment_id = $2 AND s.owner_key <> ALL($3::text[])
-       AND s.review_load < $4
-       AND NOT EXISTS (SELECT 1 FROM pr_allocations a
-                        WHERE a.course_id = s.course_id AND a.assignment_id = s.assignment_id
-                          AND a.submission_id = s.id AND a.reviewer_id = $5
-                          AND a.state IN ('assigned', 'leased', 'completed'))
-     ORDER BY s.review_load, s.id
-     LIMIT 1
-     FOR UPDATE OF s SKIP LOCKED"""
-# The same scan restricted to uncertain submissions (their own partial index).
-PICK_UNCERTAIN = """
-    SELECT s.id FROM pr_submissions s
-     WHERE s.course_id = $1 AND s.assignment_id = $2 AND s.owner_key <> ALL($3::text[])
-       AND s.review_load < $4 AND s.uncertain
-       AND NOT EXISTS (SELECT 1 FROM pr_allocations a
-                        WHERE a.course_id = s.course_id AND a.assignment_id = s.assignment_id
-                          AND a.submission_id = s.id AND a.reviewer_id = $5
-                          AND a.state IN ('assigned', 'leased', 'completed'))
-     ORDER BY s.review_load, s.id
-     LIMIT 1
-     FOR UPDATE OF s SKIP LOCKED"""
+# Dynamic picking in three steps, each an index range scan of (course, assignment, review_load,
+# pick_key): the least load any submission this reviewer may take has; then, at that load, the
+# first submission from a random point of pick_key (wrapping around), so ties go at random and
+# nobody can steer which submission a reviewer gets. @UNCERTAIN@ narrows a pass to uncertain
+# submissions (their own partial index); the statements are built here, never from input.
+_ELIGIBLE = """
+  FROM pr_submissions s
+ WHERE s.course_id = $1 AND s.assignment_id = $2 AND s.owner_key <> ALL($3::text[]) @UNCERTAIN@
+   AND NOT EXISTS (SELECT 1 FROM pr_allocations a
+                    WHERE a.course_id = s.course_id AND a.assignment_id = s.assignment_id
+                      AND a.submission_id = s.id AND a.reviewer_id = $4
+                      AND a.state IN ('assigned', 'leased', 'completed'))"""
+_LEAST_LOAD = (
+    "SELECT s.review_load"
+    + _ELIGIBLE
+    + """
+   AND s.review_load < $5
+ ORDER BY s.review_load LIMIT 1"""
+)
+_FROM_POINT = (
+    "SELECT s.id"
+    + _ELIGIBLE
+    + """
+   AND s.review_load = $5 AND s.pick_key >= $6
+ ORDER BY s.pick_key LIMIT 1
+   FOR UPDATE OF s SKIP LOCKED"""
+)
+_BEFORE_POINT = (
+    "SELECT s.id"
+    + _ELIGIBLE
+    + """
+   AND s.review_load = $5 AND s.pick_key < $6
+ ORDER BY s.pick_key LIMIT 1
+   FOR UPDATE OF s SKIP LOCKED"""
+)
+# When every submission at the least load is locked by concurrent pickers: the next load up.
+_ANY_UNDER = (
+    "SELECT s.id"
+    + _ELIGIBLE
+    + """
+   AND s.review_load < $5
+ ORDER BY s.review_load, s.pick_key LIMIT 1
+   FOR UPDATE OF s SKIP LOCKED"""
+)
+
+
+def _pass(sql: str, uncertain: bool) -> str:
+    return sql.replace("@UNCERTAIN@", "AND s.uncertain" if uncertain else "")
+
+
+PICK_SQL = {
+    uncertain: tuple(
+        _pass(sql, uncertain) for sql in (_LEAST_LOAD, _FROM_POINT, _BEFORE_POINT, _ANY_UNDER)
+    )
+    for uncertain in (False, True)
+}
 # A load no submission reaches: the last pass takes anything the reviewer may review.
 ANY_LOAD = 2**31 - 1
+
+
+async def _pick_pass(
+    conn: asyncpg.Connection, args: tuple[object, ...], *, below: int, uncertain: bool
+) -> int | None:
+    least_load, from_point, before_point, any_under = PICK_SQL[uncertain]
+    load = await conn.fetchval(least_load, *args, below)
+    if load is None:
+        return None
+    point = secrets.randbelow(2**53) / 2**53  # uniform in [0, 1), like the keys
+    picked: int | None = await conn.fetchval(from_point, *args, load, point)
+    if picked is None:
+        picked = await conn.fetchval(before_point, *args, load, point)
+    if picked is None:
+        picked = await conn.fetchval(any_under, *args, below)
+    return picked
 
 
 async def pick_submission(
@@ -181,18 +231,19 @@ async def pick_submission(
     k: int,
     extra: int,
 ) -> int | None:
-    """The least-loaded submission this reviewer may review, locked (others skip it).
+    """A least-loaded submission this reviewer may review, chosen at random among those tied,
+    locked (others skip it).
 
     Never one of `excluded_owners` (the reviewer's own and their team's work) nor one the
     reviewer already has or did. First those with fewer than k completed+live reviews (late
     submitters have none, so they come first), then uncertain ones up to k + extra, then anything
     (so learners who must review more than k still find work)."""
-    args = (course_id, assignment_id, excluded_owners)
-    picked: int | None = await conn.fetchval(PICK_UNDER_K, *args, k, reviewer_id)
+    args = (course_id, assignment_id, excluded_owners, reviewer_id)
+    picked = await _pick_pass(conn, args, below=k, uncertain=False)
     if picked is None and extra > 0:
-        picked = await conn.fetchval(PICK_UNCERTAIN, *args, k + extra, reviewer_id)
+        picked = await _pick_pass(conn, args, below=k + extra, uncertain=True)
     if picked is None:
-        picked = await conn.fetchval(PICK_UNDER_K, *args, ANY_LOAD, reviewer_id)
+        picked = await _pick_pass(conn, args, below=ANY_LOAD, uncertain=False)
     return picked
 
 
@@ -337,19 +388,25 @@ async def select_waiting(
     *,
     after: tuple[datetime, int] | None,
     limit: int,
+    name: str | None = None,
 ) -> list[asyncpg.Record]:
-    """Submissions with fewer than k completed reviews, the longest waiting first."""
+    """Submissions with fewer than k completed reviews, the longest waiting first, with the
+    submitter's name and email; `name` an agora.names.like_prefix pattern (None: everyone)."""
     since, after_id = after if after else (None, 0)
     return await conn.fetch(
-        """SELECT id, author_id, team, reviews_done, review_load, created_at
-             FROM pr_submissions
-            WHERE course_id = $1 AND assignment_id = $2 AND reviews_done < $3
-              AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5))
-            ORDER BY created_at, id LIMIT $6""",
+        """SELECT s.id, s.author_id, s.team, s.reviews_done, s.review_load, s.created_at,
+                  u.name AS author_name, u.email AS author_email
+             FROM pr_submissions s JOIN users u ON u.id = s.author_id
+            WHERE s.course_id = $1 AND s.assignment_id = $2 AND s.reviews_done < $3
+              AND ($4::timestamptz IS NULL OR (s.created_at, s.id) > ($4, $5))
+              AND ($7::text IS NULL OR lower(u.name) LIKE $7 OR lower(u.family_name) LIKE $7
+                   OR lower(u.email) LIKE $7)
+            ORDER BY s.created_at, s.id LIMIT $6""",
         course_id,
         assignment_id,
         k,
         since,
         after_id,
         limit,
+        name,
     )

@@ -40,7 +40,7 @@ async def assign(conn, course, a, reviewer, submission_id: int) -> None:
     )  # fmt: skip
 
 
-async def test_pick_takes_the_fewest_completed_and_live_reviews_then_the_lowest_id(conn):
+async def test_pick_takes_the_fewest_completed_and_live_reviews(conn):
     course = await learners_course(conn, 6)
     a = await insert_assignment_row(conn, course, reviews_per_submission=3)
     p = learners(course)
@@ -56,8 +56,25 @@ async def test_pick_takes_the_fewest_completed_and_live_reviews_then_the_lowest_
     assert await pick(conn, course, a, p[5]) == s2
     await q.insert_lease(conn, course.id, a.id, submission_id=s2, reviewer_id=p[5].user_id,
                          lease_seconds=600)  # fmt: skip
-    # s1 and s2 now tie at load 1: the lower id first
-    assert await pick(conn, course, a, p[3]) == s1
+    # s1 and s2 now tie at load 1: either, never the more loaded s0
+    assert await pick(conn, course, a, p[3]) in (s1, s2)
+
+
+async def test_ties_among_the_least_loaded_go_at_random_not_to_the_lowest_id(conn):
+    """A group that knows the order cannot steer its reviews onto a friend's late submission."""
+    course = await learners_course(conn, 12)
+    a = await insert_assignment_row(conn, course, reviews_per_submission=3)
+    p = learners(course)
+    subs = [await insert_submission_row(conn, course.id, a.id, m.user_id) for m in p[:10]]
+    reviewer = p[11]
+    picks = []
+    for _ in range(40):  # picking changes no load (leasing does), so each pick sees a tie
+        picks.append(await pick(conn, course, a, reviewer))
+    assert set(picks) <= set(subs)
+    assert len(set(picks)) >= 4  # 10 tied: one id every time would be p = 10 * 0.1**40
+    # a less loaded submission still always comes first: the late one once the others have 1
+    await q.add_load(conn, course.id, subs[:-1], 1)
+    assert {await pick(conn, course, a, reviewer) for _ in range(10)} == {subs[-1]}
 
 
 async def test_pick_skips_own_teammates_and_already_allocated_or_reviewed_work(conn):
@@ -124,8 +141,8 @@ async def test_uncertain_work_gets_extra_reviewers_before_the_least_loaded_rest(
     await q.add_load(conn, course.id, [calm, uncertain], 1)
     await conn.execute("UPDATE pr_submissions SET uncertain = true WHERE id = $1", uncertain)
     assert await pick(conn, course, a, reviewer) == uncertain
-    # without extra reviews the last pass takes anything, the lowest id first
-    assert await pick(conn, course, a, reviewer, extra=0) == calm
+    # without extra reviews the last pass takes anything, the least loaded first
+    assert await pick(conn, course, a, reviewer, extra=0) in (calm, uncertain)
     # the uncertain pass stops at k + extra
     await q.add_load(conn, course.id, [uncertain], 1)
     assert await pick(conn, course, a, reviewer) == calm
@@ -179,11 +196,16 @@ async def test_a_locked_submission_is_skipped_by_a_concurrent_pick(database_url)
         s0 = await insert_submission_row(first, course.id, a.id, people[0].user_id)
         s1 = await insert_submission_row(first, course.id, a.id, people[1].user_id)
         async with first.transaction(), second.transaction():
-            assert await pick(first, course, a, people[2]) == s0
-            assert await pick(second, course, a, people[3]) == s1
+            taken = await pick(first, course, a, people[2])
+            assert taken in (s0, s1)
+            assert await pick(second, course, a, people[3]) == ({s0, s1} - {taken}).pop()
         # the first lock is gone with its transaction
         async with second.transaction():
-            assert await pick(second, course, a, people[3]) == s0
+            for _ in range(20):
+                if await pick(second, course, a, people[3]) == taken:
+                    break
+            else:
+                raise AssertionError("the row the first transaction locked stayed locked")
     finally:
         await second.close()
         await delete_committed_course(first, course.id, course.platform_id)
