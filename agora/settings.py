@@ -42,6 +42,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     session_ttl: PositiveInt = 8 * 3600
     # Dev mode: the dev LMS at /dev/lms and the demo course. Never enable in production.
     dev: bool = False
+    # Calls to LMS URLs may use plain http and reach loopback/private addresses (tests, an LMS on
+    # a private network); dev mode implies it. Never on a server reachable from the internet.
+    allow_private_urls: bool = False
     log_level: str = "info"
     smtp_host: str = ""
     smtp_port: Port = 25

@@ -5,8 +5,10 @@ checks, then course, user, membership, resource link, session), `validation` (id
 `keys` (our signing keys, JWKS, rotation), `platform_keys` (platform JWKS cache), `deeplink`
 (picker and signed LtiDeepLinkingResponse), `ags` (score passback contract and AGS client),
 `tokens` (client_credentials tokens, cached), `nrps` (roster pages), `jobs` (arq),
-`registration` (dynamic registration, config.json), `cli`, and `queries/` (all the SQL, one
-module per sub-domain). The dev LMS, a platform for trying Agora, is agora.devlms.
+`registration` (dynamic registration by invite, config.json), `outbound` (the one guard for
+every call to a URL from outside, and the URL checks for what pages post to), `cli`, and
+`queries/` (all the SQL, one module per sub-domain). The dev LMS, a platform for trying Agora,
+is agora.devlms.
 
 Other contexts use exactly one thing from here, agora.lti.ags:
 `request_score_passback(conn, course_id=, resource_id=, label=, score_maximum=, user_id=,

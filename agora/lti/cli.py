@@ -1,17 +1,21 @@
-"""`agora platform add|list` and `agora keys rotate|list`: the LTI registry from the shell."""
+"""`agora platform add|list|invite` and `agora keys rotate|list`: the LTI registry from the shell.
+
+`platform add` is the one way to change an existing registration; `platform invite` prints the
+one-time URL an LMS administrator gives their LMS for dynamic registration.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TypeVar
 
 import asyncpg
 import click
 
-from agora.lti import keys
-from agora.lti.queries import platforms, tool_keys
+from agora.lti import keys, outbound, registration
+from agora.lti.queries import platforms, registrations, tool_keys
 from agora.settings import Settings
 
 T = TypeVar("T")
@@ -32,17 +36,24 @@ async def _with_connection(settings: Settings, work: Work[T]) -> T:
 
 def _run(work: Work[T]) -> T:
     """Migrate, then run `work` in one transaction on a connection of its own."""
+    return _run_with_settings(lambda connection, _: work(connection))
+
+
+def _run_with_settings(work: Callable[[asyncpg.Connection, Settings], Awaitable[T]]) -> T:
     from agora.cli import resolved_settings, run_migrations
 
     with resolved_settings() as settings:
         run_migrations(settings)
-        return asyncio.run(_with_connection(settings, work))
+        return asyncio.run(_with_connection(settings, lambda c: work(c, settings)))
 
 
 def _url(value: str, name: str) -> str:
-    if not value.startswith(("https://", "http://")):
-        raise click.BadParameter(f"{name} must be an http(s) URL")
-    return value
+    # Administrators may name http or private URLs (an LMS on the campus network); the outbound
+    # guard still decides, call by call, under the server's settings.
+    try:
+        return outbound.check_url(value, outbound.Policy(allow_private=True), name)
+    except outbound.UnsafeURL:
+        raise click.BadParameter(f"{name} must be an http(s) URL") from None
 
 
 @click.group()
@@ -58,6 +69,13 @@ def platform() -> None:
 @click.option("--auth-token-url", required=True, help="OAuth2 token URL (AGS, NRPS).")
 @click.option("--jwks-url", required=True, help="The platform's public keys.")
 @click.option("--name", default="", help="A label for people.")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    help="Another origin the platform's pages live on, where deep-linking answers may be "
+    "posted (e.g. https://school.instructure.com). Repeatable.",
+)
 def platform_add(
     issuer: str,
     client_id: str,
@@ -66,6 +84,7 @@ def platform_add(
     auth_token_url: str,
     jwks_url: str,
     name: str,
+    origins: tuple[str, ...],
 ) -> None:
     """Register (or update) a platform and its deployments."""
     for value, label in (
@@ -74,6 +93,7 @@ def platform_add(
         (jwks_url, "--jwks-url"),
     ):
         _url(value, label)
+    named = [outbound.origin(_url(value, "--origin")) for value in origins]
 
     async def work(connection: asyncpg.Connection) -> int:
         platform_id = await platforms.upsert_platform(
@@ -84,6 +104,7 @@ def platform_add(
             auth_login_url=auth_login_url,
             auth_token_url=auth_token_url,
             jwks_url=jwks_url,
+            origins=named,
         )
         for deployment_id in deployment_ids:
             await platforms.insert_deployment(connection, platform_id, deployment_id)
@@ -107,6 +128,51 @@ def platform_list() -> None:
             f"{row['id']}\t{row['issuer']}\tclient={row['client_id']}\t"
             f"deployments={','.join(row['deployments'])}\t{row['name']}"
         )
+
+
+@platform.command("invite")
+@click.option(
+    "--hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(1, 24 * 30),
+    help="How long the invite stays valid.",
+)
+@click.option("--note", default="", help="Whom it is for (shown by `platform invites`).")
+def platform_invite(hours: int, note: str) -> None:
+    """Print a one-time dynamic registration URL to give an LMS administrator."""
+    url, expires_at = _run_with_settings(
+        lambda connection, settings: registration.create_invite(
+            connection, settings, timedelta(hours=hours), note[:200]
+        )
+    )
+    click.echo(url)
+    click.echo(
+        f"Paste it into the LMS's dynamic registration (tool registration URL). It works once, "
+        f"until {expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
+        err=True,
+    )
+
+
+@platform.command("invites")
+def platform_invites() -> None:
+    """List registration invites: open, used (with the platform registered) or expired."""
+    from datetime import datetime
+
+    rows = _run(registrations.select_invites)
+    if not rows:
+        click.echo("no invites")
+    now = datetime.now(UTC)
+    for row in rows:
+        if row["used_at"] is not None:
+            state = f"used {row['used_at']:%Y-%m-%d %H:%M}"
+            if row["issuer"]:
+                state += f" by {row['issuer']} client {row['client_id']}"
+        elif row["expires_at"] <= now:
+            state = "expired"
+        else:
+            state = f"open until {row['expires_at']:%Y-%m-%d %H:%M}"
+        click.echo(f"{row['id']}\t{row['created_at']:%Y-%m-%d}\t{state}\t{row['note']}")
 
 
 @click.group("keys")

@@ -29,6 +29,7 @@ from agora.lti import keys
 from agora.lti.ags import assignment_resource_id
 from agora.lti.launch import LaunchDone
 from agora.lti.queries import platforms
+from agora.lti.validation import LaunchRejected, check_return_url
 from agora.markup import clean_text
 from agora.queries import courses as course_queries
 from agora.sessions import Principal, select_principal
@@ -323,11 +324,17 @@ async def deep_link_return(
     items = [content_item(p, settings, locale, accept_lineitem=accept_lineitem) for p in picked]
     gettext = i18n.translations(locale).gettext
     message = "" if items else gettext(N_("Nothing was added."))
+    # Checked at launch; again here, where the browser is sent (the registration may have
+    # changed since).
+    try:
+        return_url = check_return_url(context["return_url"], dict(platform))
+    except LaunchRejected as error:
+        return _error(error.reason, 400)
     jwt = await response_jwt(db, dict(platform), context, items, message)
     body = render(
         "lti/autopost.html",
         locale=locale,
-        action=context["return_url"],
+        action=return_url,
         fields={"JWT": jwt},
         title=gettext(N_("Adding to your course…")),
     )

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_302_FOUND
 from litestar.types import ControllerRouterHandler
 
 from agora.deps import AppSettings, Db, Redis
-from agora.lti import deeplink, keys, launch, login, registration
+from agora.lti import deeplink, keys, launch, login, outbound, registration
 from agora.lti.validation import LaunchRejected
 from agora.web import html_response, launch_response, render
 
@@ -72,7 +72,9 @@ async def lti_launch(
     """Validate the id_token, then open the course (or the deep-linking picker)."""
     form = await _params(request)
     try:
-        valid, bound = await launch.validate_launch(db, redis, form, request.cookies)
+        valid, bound = await launch.validate_launch(
+            db, redis, form, request.cookies, outbound.Policy.of(settings)
+        )
         if not bound:
             pending_id = await launch.park_launch(redis, valid)
             state = valid.state

@@ -171,7 +171,7 @@ async def _publish(ctx: dict[str, Any], course_id: int, resource_id: str, user_i
         )
         return "no endpoint"
     try:
-        async with outbound.client() as http:
+        async with outbound.client(outbound.Policy.of(ctx["settings"])) as http:
             client = ags.AgsClient(
                 http,
                 ctx["redis"],
@@ -214,7 +214,7 @@ async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
         return 0
     seen = 0
     try:
-        async with outbound.client() as http:
+        async with outbound.client(outbound.Policy.of(ctx["settings"])) as http:
             async for members in nrps.member_pages(
                 http, ctx["redis"], dict(platform), key, nrps_url
             ):

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agora.lti import claims as c
+from agora.lti import outbound
 from agora.lti.login import RedisDown, cookie_state, param
 from agora.lti.queries import launches, passbacks, platforms
 from agora.lti.validation import (
@@ -64,8 +65,11 @@ async def validate_launch(
     redis: Redis,
     form: Mapping[str, Any],
     cookies: Mapping[str, str],
+    policy: outbound.Policy,
 ) -> tuple[Launch, bool]:
-    """Validate; return (launch, bound). `bound` False means platform storage must confirm."""
+    """Validate; return (launch, bound). `bound` False means platform storage must confirm.
+
+    `policy` guards the fetch of the platform's keys."""
     state = param(form, "state", required=True)
     id_token = form.get("id_token") or ""
     if not isinstance(id_token, str) or not id_token or len(id_token) > MAX_TOKEN_BYTES:
@@ -82,7 +86,7 @@ async def validate_launch(
         raise LaunchRejected("the platform of this login is no longer registered")
     platform = dict(row)
     try:
-        claims = await verified_claims(redis, platform, id_token)
+        claims = await verified_claims(redis, platform, id_token, policy)
     except (RedisError, OSError) as error:
         raise RedisDown(str(error)) from None
     check_standard_claims(claims, platform)

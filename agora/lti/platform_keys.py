@@ -32,13 +32,13 @@ def cache_key(platform_id: int) -> str:
     return f"lti:jwks:{platform_id}"
 
 
-async def fetch_jwks(jwks_url: str) -> tuple[dict[str, Any], int]:
-    async with outbound.client() as http:
+async def fetch_jwks(jwks_url: str, policy: outbound.Policy) -> tuple[dict[str, Any], int]:
+    async with outbound.client(policy) as http:
         response, document = await outbound.get_json(
             http, jwks_url, headers={"Accept": "application/json"}
         )
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise outbound.PlatformHTTPError(f"{jwks_url}: not a JWKS document", retriable=False)
+        raise outbound.PlatformHTTPError("the answer is not a JWKS document", retriable=False)
     ttl = CACHE_SECONDS
     match = MAX_AGE.search(response.headers.get("cache-control", ""))
     if match:
@@ -65,7 +65,9 @@ def _find(document: dict[str, Any], kid: str | None) -> RSAKey | None:
         return None
 
 
-async def platform_key(redis: Redis, platform_id: int, jwks_url: str, kid: str | None) -> RSAKey:
+async def platform_key(
+    redis: Redis, platform_id: int, jwks_url: str, kid: str | None, policy: outbound.Policy
+) -> RSAKey:
     """The platform's public key for `kid`. Raises KeyNotFound or PlatformHTTPError."""
     cached = await redis.get(cache_key(platform_id))
     if cached is not None:
@@ -77,7 +79,7 @@ async def platform_key(redis: Redis, platform_id: int, jwks_url: str, kid: str |
             f"lti:jwks-refetch:{platform_id}", "1", nx=True, ex=REFETCH_INTERVAL
         ):
             raise KeyNotFound(f"no platform key with kid {kid!r}")
-    document, ttl = await fetch_jwks(jwks_url)
+    document, ttl = await fetch_jwks(jwks_url, policy)
     await redis.set(cache_key(platform_id), json.dumps(document), ex=ttl)
     key = _find(document, kid)
     if key is None:

@@ -1,15 +1,23 @@
 """LTI Dynamic Registration (`GET /lti/register`) and the JSON configuration (`/lti/config.json`).
 
-Registration makes us fetch a URL given in the query string, so it is bounded: https only (plain
-http only in dev mode), small JSON answers, short timeouts, and the issuer must be the origin the
-configuration came from.
+Registration makes us fetch URLs given in the query string and store whom to trust, so it is
+closed to the world: it needs a one-time invite an administrator created (`agora platform
+invite`: a URL with `?invite=TOKEN`, only the token's hash stored, expiring, used once), and it
+only ever adds a registration: an existing (issuer, client_id) changes through the CLI alone.
+Every fetch goes through the outbound guard and follows no redirect; the configuration URL, its
+issuer and its registration endpoint share one origin. Remote answers are logged, never shown.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 from litestar import Request, Response, get
 from litestar.types import ControllerRouterHandler
 
@@ -17,24 +25,46 @@ from agora.deps import AppSettings, Db
 from agora.lti import claims as c
 from agora.lti import outbound
 from agora.lti.login import origin
-from agora.lti.queries import platforms
+from agora.lti.queries import platforms, registrations
+from agora.settings import Settings
 from agora.web import html_response, render
 
+log = logging.getLogger("agora.lti.registration")
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_SCORE, c.SCOPE_RESULT, c.SCOPE_NRPS]
 DESCRIPTION = "Course forums and calibrated peer review for MOOCs."
+INVITE_PARAM = "invite"
+MAX_INVITE_LENGTH = 100
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
 
 
 class RegistrationError(Exception):
-    pass
+    """Registration refused; the text is a short reason for the person registering."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
-def _check_url(url: object, what: str, settings: AppSettings) -> str:
-    allowed = ("https://", "http://") if settings.dev else ("https://",)
-    if not isinstance(url, str) or not url.startswith(allowed) or len(url) > 2000:
-        raise RegistrationError(f"{what} must be an https URL")
-    return url
+def invite_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def create_invite(
+    connection: asyncpg.Connection, settings: Settings, ttl: timedelta, note: str = ""
+) -> tuple[str, datetime]:
+    """A new one-time invite: (the registration URL carrying it, when it expires)."""
+    token = secrets.token_urlsafe(32)
+    expires_at = await registrations.insert_invite(connection, invite_hash(token), ttl, note)
+    return f"{settings.base_url}/lti/register?{INVITE_PARAM}={token}", expires_at
+
+
+def _check_url(url: object, what: str, policy: outbound.Policy) -> str:
+    try:
+        return outbound.check_url(url, policy, what)
+    except outbound.UnsafeURL as error:
+        raise RegistrationError(str(error)) from None
 
 
 def tool_registration(settings: AppSettings) -> dict[str, Any]:
@@ -66,47 +96,45 @@ def tool_registration(settings: AppSettings) -> dict[str, Any]:
 
 
 async def register(
-    connection: asyncpg.Connection, settings: AppSettings, config_url: str, registration_token: str
+    connection: asyncpg.Connection,
+    settings: Settings,
+    invite: str,
+    config_url: str,
+    registration_token: str,
 ) -> dict[str, Any]:
-    config_url = _check_url(config_url, "openid_configuration", settings)
-    async with outbound.client() as http:
-        try:
-            _, config = await outbound.get_json(http, config_url)
-        except outbound.PlatformHTTPError as error:
+    """Register with the platform; run it in a transaction (the invite is claimed in it)."""
+    if not invite or len(invite) > MAX_INVITE_LENGTH:
+        raise RegistrationError(
+            "registration needs an invite from the Agora administrator (agora platform invite)",
+            403,
+        )
+    invite_id = await registrations.claim_invite(connection, invite_hash(invite))
+    if invite_id is None:
+        raise RegistrationError(
+            "this registration invite is unknown, expired or already used; ask the Agora "
+            "administrator for a new one",
+            403,
+        )
+    policy = outbound.Policy.of(settings)
+    config_url = _check_url(config_url, "openid_configuration", policy)
+    async with outbound.client(policy, follow_redirects=False) as http:
+        config = await _platform_configuration(http, config_url)
+        endpoints = {name: _check_url(config.get(name), name, policy) for name in ENDPOINTS}
+        issuer = _check_url(config.get("issuer"), "issuer", policy)
+        if not (
+            outbound.origin(issuer)
+            == outbound.origin(config_url)
+            == outbound.origin(endpoints["registration_endpoint"])
+        ):
             raise RegistrationError(
-                f"the platform configuration could not be read: {error}"
-            ) from None
-        if not isinstance(config, dict):
-            raise RegistrationError("the platform configuration is not a JSON object")
-        issuer = _check_url(config.get("issuer"), "issuer", settings)
-        if origin(issuer) != origin(config_url):
-            raise RegistrationError("the issuer is not the origin of the configuration URL")
-        endpoints = {
-            name: _check_url(config.get(name), name, settings)
-            for name in (
-                "authorization_endpoint",
-                "token_endpoint",
-                "jwks_uri",
-                "registration_endpoint",
+                "the issuer, the configuration URL and the registration endpoint must share "
+                "one origin"
             )
-        }
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if registration_token:
-            headers["Authorization"] = f"Bearer {registration_token}"
-        try:
-            _, answer = await outbound.request_json(
-                http,
-                "POST",
-                endpoints["registration_endpoint"],
-                json=tool_registration(settings),
-                headers=headers,
-            )
-        except outbound.PlatformHTTPError as error:
-            raise RegistrationError(f"the platform refused the registration: {error}") from None
-    if not isinstance(answer, dict):
-        raise RegistrationError("the platform answered without a client_id")
+        answer = await _post_registration(
+            http, endpoints["registration_endpoint"], registration_token, settings
+        )
     client_id = answer.get("client_id")
-    if not isinstance(client_id, str) or not client_id:
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 255:
         raise RegistrationError("the platform answered without a client_id")
     tool_config = answer.get(TOOL_CONFIGURATION)
     deployment_id = tool_config.get("deployment_id") if isinstance(tool_config, dict) else None
@@ -114,7 +142,7 @@ async def register(
     name = ""
     if isinstance(platform_config, dict):
         name = str(platform_config.get("product_family_code", ""))[:100]
-    platform_id = await platforms.upsert_platform(
+    platform_id = await platforms.insert_platform(
         connection,
         issuer=issuer,
         client_id=client_id,
@@ -123,14 +151,50 @@ async def register(
         auth_token_url=endpoints["token_endpoint"],
         jwks_url=endpoints["jwks_uri"],
     )
+    if platform_id is None:
+        log.warning("registration refused: %s client %s is already registered", issuer, client_id)
+        raise RegistrationError(
+            "Agora is already registered with this platform and client_id; an administrator "
+            "changes a registration with `agora platform add`",
+            409,
+        )
+    await registrations.update_invite_platform(connection, invite_id, platform_id)
     if isinstance(deployment_id, str) and deployment_id:
         await platforms.insert_deployment(connection, platform_id, deployment_id[:255])
+    log.info("registered %s client %s (platform %s)", issuer, client_id, platform_id)
     return {
         "platform_id": platform_id,
         "issuer": issuer,
         "client_id": client_id,
         "deployment_id": deployment_id,
     }
+
+
+async def _platform_configuration(http: httpx.AsyncClient, config_url: str) -> dict[str, Any]:
+    try:
+        _, config = await outbound.get_json(http, config_url)
+    except outbound.PlatformHTTPError as error:
+        raise RegistrationError(f"the platform configuration could not be read: {error}") from None
+    if not isinstance(config, dict):
+        raise RegistrationError("the platform configuration is not a JSON object")
+    return config
+
+
+async def _post_registration(
+    http: httpx.AsyncClient, endpoint: str, registration_token: str, settings: Settings
+) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if registration_token:
+        headers["Authorization"] = f"Bearer {registration_token[:4000]}"
+    try:
+        _, answer = await outbound.request_json(
+            http, "POST", endpoint, json=tool_registration(settings), headers=headers
+        )
+    except outbound.PlatformHTTPError as error:
+        raise RegistrationError(f"the platform refused the registration: {error}") from None
+    if not isinstance(answer, dict):
+        raise RegistrationError("the platform answered without a client_id")
+    return answer
 
 
 @get("/lti/register", tags=["lti"])
@@ -140,18 +204,20 @@ async def lti_register(
     """Dynamic registration: register with the platform, then tell it to close our window."""
     params = request.query_params
     try:
-        # A GET runs without the request transaction: the platform row and its deployment
-        # must land together.
+        # A GET runs without the request transaction: the invite's use, the platform row and
+        # its deployment land together, or none of them.
         async with db.transaction():
             result = await register(
                 db,
                 settings,
+                params.get(INVITE_PARAM, ""),
                 params.get("openid_configuration", ""),
                 params.get("registration_token", ""),
             )
     except RegistrationError as error:
-        body = render("lti/error.html", locale="en", reason=str(error), status=400)
-        return html_response(body, status=400)
+        log.info("registration refused (%s): %s", error.status, error)
+        body = render("lti/error.html", locale="en", reason=str(error), status=error.status)
+        return html_response(body, status=error.status, headers={"Cache-Control": "no-store"})
     body = render("lti/registered.html", locale="en", **result)
     return html_response(body, headers={"Cache-Control": "no-store"})
 

@@ -46,14 +46,18 @@ def _header(id_token: str) -> dict[str, Any]:
     return header
 
 
-async def verified_claims(redis: Redis, platform: dict[str, Any], id_token: str) -> dict[str, Any]:
+async def verified_claims(
+    redis: Redis, platform: dict[str, Any], id_token: str, policy: outbound.Policy
+) -> dict[str, Any]:
     """Check the signature with the platform key chosen by kid; return the claims."""
     header = _header(id_token)
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
         raise LaunchRejected("id_token kid is not a string")
     try:
-        key = await platform_keys.platform_key(redis, platform["id"], platform["jwks_url"], kid)
+        key = await platform_keys.platform_key(
+            redis, platform["id"], platform["jwks_url"], kid, policy
+        )
     except platform_keys.KeyNotFound as error:
         raise LaunchRejected(f"id_token signed with an unknown key: {error}") from None
     except outbound.PlatformHTTPError as error:
@@ -91,6 +95,11 @@ def check_standard_claims(
         raise LaunchRejected("id_token has expired")
     if iat > now + LEEWAY_SECONDS:
         raise LaunchRejected("id_token was issued in the future (iat)")
+    nbf = claims.get("nbf")
+    if nbf is not None and (not isinstance(nbf, int | float) or isinstance(nbf, bool)):
+        raise LaunchRejected("id_token nbf is not a number")
+    if nbf is not None and nbf > now + LEEWAY_SECONDS:
+        raise LaunchRejected("id_token is not valid yet (nbf)")
     if exp - iat > MAX_LIFETIME_SECONDS * 24:
         raise LaunchRejected("id_token lifetime is implausibly long")
     if not isinstance(claims.get("nonce"), str) or not claims["nonce"]:
@@ -130,6 +139,16 @@ async def check_lti_claims(
             settings.get("deep_link_return_url"), str
         ):
             raise LaunchRejected("missing claim deep_linking_settings.deep_link_return_url")
+        check_return_url(settings["deep_link_return_url"], platform)
         accept = settings.get("accept_types", [])
         if isinstance(accept, list) and accept and "ltiResourceLink" not in accept:
             raise LaunchRejected("the platform does not accept ltiResourceLink items")
+
+
+def check_return_url(url: object, platform: dict[str, Any]) -> str:
+    """The deep-linking return URL, which our page auto-posts the signed answer to: http(s) on
+    one of the platform's registered origins (no javascript:, no other site)."""
+    try:
+        return outbound.check_platform_url(url, platform, "deep_link_return_url")
+    except outbound.UnsafeURL as error:
+        raise LaunchRejected(str(error)) from None

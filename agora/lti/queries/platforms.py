@@ -49,13 +49,46 @@ async def upsert_platform(
     auth_login_url: str,
     auth_token_url: str,
     jwks_url: str,
+    origins: list[str] | None = None,
 ) -> int:
+    """Create or update a registration: for administrators (CLI, demo), never for registration
+    requests from outside (insert_platform)."""
     platform_id: int = await conn.fetchval(
-        """INSERT INTO platforms (issuer, client_id, name, auth_login_url, auth_token_url, jwks_url)
-           VALUES ($1, $2, $3, $4, $5, $6)
+        """INSERT INTO platforms (issuer, client_id, name, auth_login_url, auth_token_url,
+                                  jwks_url, origins)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (issuer, client_id) DO UPDATE
               SET name = EXCLUDED.name, auth_login_url = EXCLUDED.auth_login_url,
-                  auth_token_url = EXCLUDED.auth_token_url, jwks_url = EXCLUDED.jwks_url
+                  auth_token_url = EXCLUDED.auth_token_url, jwks_url = EXCLUDED.jwks_url,
+                  origins = EXCLUDED.origins
+           RETURNING id""",
+        issuer,
+        client_id,
+        name,
+        auth_login_url,
+        auth_token_url,
+        jwks_url,
+        origins or [],
+    )
+    return platform_id
+
+
+async def insert_platform(
+    conn: asyncpg.Connection,
+    *,
+    issuer: str,
+    client_id: str,
+    name: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    jwks_url: str,
+) -> int | None:
+    """A new registration's id, or None when (issuer, client_id) is already registered: an
+    existing registration is never overwritten this way."""
+    platform_id: int | None = await conn.fetchval(
+        """INSERT INTO platforms (issuer, client_id, name, auth_login_url, auth_token_url, jwks_url)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (issuer, client_id) DO NOTHING
            RETURNING id""",
         issuer,
         client_id,

@@ -81,6 +81,9 @@ class Platform:
     membership_requests: int = 0
     registrations: list[dict] = field(default_factory=list)
     user_agents: set = field(default_factory=set)
+    # What /.well-known/openid-configuration answers differently (e.g. another issuer).
+    configuration: dict = field(default_factory=dict)
+    config_fetches: int = 0
 
     def reset(self) -> None:
         if not hasattr(self, "_first_key"):
@@ -97,6 +100,8 @@ class Platform:
         self.membership_requests = 0
         self.registrations.clear()
         self.user_agents.clear()
+        self.configuration = {}
+        self.config_fetches = 0
 
     @property
     def issuer(self) -> str:
@@ -285,8 +290,15 @@ def build_app(platform: Platform) -> Litestar:
             media_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
         )
 
+    @get("/redirect")
+    async def open_redirect(request: Request) -> Response:
+        """An open redirect, as many LMS have one (e.g. after login)."""
+        to = request.query_params.get("to", "/")
+        return Response(b"", status_code=302, headers={"Location": to})
+
     @get("/.well-known/openid-configuration", sync_to_thread=False)
     def openid_configuration() -> dict:
+        platform.config_fetches += 1
         return {
             "issuer": platform.issuer,
             "authorization_endpoint": f"{platform.url}/auth",
@@ -304,12 +316,16 @@ def build_app(platform: Platform) -> Litestar:
                     {"type": "LtiDeepLinkingRequest"},
                 ],
             },
+            **platform.configuration,
         }
 
     @post("/register", status_code=200)
     async def register(request: Request) -> Response:
         if request.headers.get("authorization") != "Bearer reg-token-1":
-            return Response({"error": "unauthorized"}, status_code=401)
+            # What an internal service might answer: it must never reach the person registering.
+            return Response(
+                {"error": "unauthorized", "detail": "internal-secret-detail"}, status_code=401
+            )
         body = await request.json()
         platform.registrations.append(body)
         return Response(
@@ -333,6 +349,7 @@ def build_app(platform: Platform) -> Litestar:
             results,
             memberships,
             openid_configuration,
+            open_redirect,
             register,
         ],
         debug=False,

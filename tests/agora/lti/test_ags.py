@@ -7,6 +7,9 @@ from agora.lti import claims as c
 from tests.agora.lti.conftest import launched
 from tests.agora.lti.platform import MEMBERSHIP
 
+# The stand-in platform is on loopback over http.
+LOOPBACK = outbound.Policy(allow_private=True)
+
 RESOURCE = ags.assignment_resource_id(41)
 
 
@@ -217,7 +220,7 @@ async def test_results_are_read_back_from_the_line_item(client, conn, platform, 
         "SELECT lineitem_url FROM lti_line_items WHERE course_id = $1", alice.course_id
     )
     row = await conn.fetchrow("SELECT * FROM platforms WHERE id = $1", platform.platform_id)
-    async with outbound.client() as http:
+    async with outbound.client(LOOPBACK) as http:
         from agora.lti.jobs import scopes_for
 
         client_ = ags.AgsClient(

@@ -90,11 +90,15 @@ def test_platform_add_and_list_from_the_cli(cli_env):
             "https://cli-lms.test/jwks",
             "--name",
             "CLI LMS",
+            "--origin",
+            "https://School.cli-lms.test:443/some/page",
         ],
     )
     assert result.exit_code == 0, result.output
     listed = runner.invoke(main, ["platform", "list"])
     assert "https://cli-lms.test" in listed.output and "d-1,d-2" in listed.output
+    origins = asyncio.run(_fetchval(cli_env, "https://cli-lms.test"))
+    assert origins == ["https://school.cli-lms.test"]
     bad = runner.invoke(
         main,
         [
@@ -121,6 +125,31 @@ def test_platform_add_and_list_from_the_cli(cli_env):
         "(SELECT id FROM platforms WHERE issuer = 'https://cli-lms.test')",
         "DELETE FROM platforms WHERE issuer = 'https://cli-lms.test'",
     )
+
+
+async def _fetchval(url: str, issuer: str):
+    connection = await asyncpg.connect(url)
+    try:
+        return await connection.fetchval("SELECT origins FROM platforms WHERE issuer = $1", issuer)
+    finally:
+        await connection.close()
+
+
+def test_platform_invite_prints_a_one_time_registration_url(cli_env, monkeypatch):
+    monkeypatch.setenv("AGORA_PUBLIC_URL", "https://agora.example")
+    runner = CliRunner()
+    result = runner.invoke(main, ["platform", "invite", "--hours", "2", "--note", "Moodle"])
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip().splitlines()[-1]
+    assert url.startswith("https://agora.example/lti/register?invite=")
+    token = url.rsplit("=", 1)[1]
+    assert len(token) >= 40
+    listed = runner.invoke(main, ["platform", "invites"])
+    assert "open until" in listed.output and "Moodle" in listed.output
+    assert token not in listed.output
+    bad = runner.invoke(main, ["platform", "invite", "--hours", "0"])
+    assert bad.exit_code != 0
+    cleanup(cli_env, "DELETE FROM lti_registration_invites WHERE note = 'Moodle'")
 
 
 def test_keys_rotate_from_the_cli(cli_env):

@@ -126,6 +126,69 @@ async def test_reject_iat_in_the_future(client, conn, platform):
     await rejected(client, conn, r.state, token, r.cookie, reason="future")
 
 
+async def test_reject_nbf_in_the_future(client, conn, platform):
+    r = await login(client, platform)
+    token = platform.id_token(r.nonce, nbf=int(time.time()) + 600)
+    await rejected(client, conn, r.state, token, r.cookie, reason="not valid yet (nbf)")
+
+
+async def test_reject_nbf_that_is_not_a_number(client, conn, platform):
+    r = await login(client, platform)
+    token = platform.id_token(r.nonce, nbf="soon")
+    await rejected(client, conn, r.state, token, r.cookie, reason="nbf")
+
+
+async def test_accept_nbf_now_within_the_clock_leeway(client, conn, platform):
+    r = await login(client, platform)
+    token = platform.id_token(r.nonce, nbf=int(time.time()) + 30)
+    assert (await launch(client, r.state, token, r.cookie)).status_code == 200
+
+
+def deep_linking(platform, return_url: str) -> dict:
+    return {
+        "message_type": c.DEEP_LINKING_REQUEST,
+        "resource_link": None,
+        c.TARGET_LINK_URI: None,
+        "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+        "dl_settings": {"deep_link_return_url": return_url, "accept_types": ["ltiResourceLink"]},
+    }
+
+
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        "javascript:alert(document.domain)",
+        "JavaScript:alert(1)//https://lms",
+        "data:text/html,<script>alert(1)</script>",
+        "https://evil.example/steal",
+        "//evil.example/steal",
+        "",
+    ],
+)
+async def test_reject_a_deep_link_return_url_off_the_platforms_origins(
+    client, conn, platform, return_url
+):
+    # The picker's answer is auto-posted there with our signature: only the platform may get it.
+    r = await login(client, platform)
+    token = platform.id_token(r.nonce, **deep_linking(platform, return_url))
+    await rejected(client, conn, r.state, token, r.cookie, reason="deep_link_return_url")
+
+
+async def test_a_deep_link_return_url_on_an_origin_the_administrator_named_is_accepted(
+    client, conn, platform
+):
+    r = await login(client, platform)
+    token = platform.id_token(r.nonce, **deep_linking(platform, "https://school.lms.test/dl"))
+    await rejected(client, conn, r.state, token, r.cookie, reason="deep_link_return_url")
+    await conn.execute(
+        "UPDATE platforms SET origins = '{https://school.lms.test}' WHERE id = $1",
+        platform.platform_id,
+    )
+    r = await login(client, platform)
+    token = platform.id_token(r.nonce, **deep_linking(platform, "https://school.lms.test/dl"))
+    assert (await launch(client, r.state, token, r.cookie)).status_code == 200
+
+
 async def test_reject_wrong_issuer(client, conn, platform):
     r = await login(client, platform)
     token = platform.id_token(r.nonce, iss="https://evil.test")
@@ -246,3 +309,23 @@ async def test_the_raw_id_token_is_never_logged(client, conn, platform, caplog):
     await launch(client, r.state, good, r.cookie)  # accepted
     payload = good.split(".")[1]
     assert payload not in caplog.text and good not in caplog.text
+
+
+async def test_outside_dev_mode_the_platform_keys_are_never_fetched_from_loopback(
+    settings, database, redis, conn, platform
+):
+    """SSRF through a registration's jwks_url: a production server refuses to call it."""
+    import httpx
+    import msgspec
+
+    from agora.app import create_app
+
+    production = msgspec.structs.replace(settings, allow_private_urls=False)
+    app = create_app(production, database=database, redis=redis)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+        r = await login(http, platform)
+        await rejected(
+            http, conn, r.state, platform.id_token(r.nonce), r.cookie, status=502, reason="https"
+        )
+    assert platform.jwks_fetches == 0

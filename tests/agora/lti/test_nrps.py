@@ -1,3 +1,5 @@
+import msgspec
+
 from agora.lti import keys
 from tests.agora.lti.conftest import launched
 from tests.agora.lti.platform import MEMBERSHIP
@@ -66,7 +68,8 @@ async def test_roster_sync_is_idempotent_and_updates_names(client, conn, platfor
     platform.members = [member("m-1", "Learner")]
     principal, _ = await launched(client, conn, platform)
     platform.tool_jwks = await keys.public_jwks(conn)
-    ctx = {"db": client._transport.app.state.database, "redis": client._transport.app.state.redis}
+    state = client._transport.app.state
+    ctx = {"db": state.database, "redis": state.redis, "settings": state.settings}
     assert await lti_sync_roster(ctx, principal.course_id) == 1
     platform.members = [{**member("m-1", "Instructor"), "name": "Renamed"}]
     assert await lti_sync_roster(ctx, principal.course_id) == 1
@@ -83,14 +86,30 @@ async def test_roster_sync_failure_is_recorded(client, conn, platform):
 
     principal, _ = await launched(client, conn, platform)
     platform.tool_jwks = {"keys": []}  # the platform will refuse our client assertion
-    ctx = {
-        "db": client._transport.app.state.database,
-        "redis": client._transport.app.state.redis,
-        "job_try": 3,
-    }
+    state = client._transport.app.state
+    ctx = {"db": state.database, "redis": state.redis, "settings": state.settings, "job_try": 3}
     assert await lti_sync_roster(ctx, principal.course_id) == 0
     error = await conn.fetchval(
         "SELECT nrps_last_error FROM lti_course_services WHERE course_id = $1",
         principal.course_id,
     )
     assert "HTTP 401" in error
+
+
+async def test_roster_sync_outside_dev_never_calls_a_loopback_platform(client, conn, platform):
+    """SSRF through a launch claim: an NRPS (and token) URL on loopback is not called."""
+    from agora.lti.jobs import lti_sync_roster
+
+    platform.members = [member("m-1", "Learner")]
+    principal, _ = await launched(client, conn, platform)
+    platform.tool_jwks = await keys.public_jwks(conn)
+    state = client._transport.app.state
+    production = msgspec.structs.replace(state.settings, allow_private_urls=False, dev=False)
+    ctx = {"db": state.database, "redis": state.redis, "settings": production, "job_try": 3}
+    assert await lti_sync_roster(ctx, principal.course_id) == 0
+    assert platform.token_requests == [] and platform.membership_requests == 0
+    error = await conn.fetchval(
+        "SELECT nrps_last_error FROM lti_course_services WHERE course_id = $1",
+        principal.course_id,
+    )
+    assert "https" in error

@@ -53,6 +53,7 @@ async def agora(database_url, server_urls, database, redis, tmp_path):
         redis_url=server_urls["redis"],
         public_url=base,
         data_dir=str(tmp_path),
+        allow_private_urls=True,  # Open edX is on loopback, over http
     )
     app = create_app(settings, database=database, redis=redis)
     async with serve(app, sock), httpx.AsyncClient(base_url=base, timeout=60) as http:

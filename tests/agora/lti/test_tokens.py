@@ -7,6 +7,9 @@ from agora.lti import claims as c
 from agora.lti import keys, outbound, tokens
 from agora.lti.queries import platforms
 
+# The stand-in platform is on loopback over http.
+LOOPBACK = outbound.Policy(allow_private=True)
+
 SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_SCORE]
 
 
@@ -17,7 +20,7 @@ async def registered(conn, platform) -> dict:
 
 async def test_concurrent_callers_ask_the_platform_for_one_token(conn, redis, platform):
     row, key = await registered(conn, platform), await keys.signing_key(conn)
-    async with outbound.client() as http:
+    async with outbound.client(LOOPBACK) as http:
         got = await asyncio.gather(
             *(tokens.access_token(http, redis, row, key, SCOPES) for _ in range(5))
         )
@@ -33,7 +36,7 @@ async def test_a_caller_tired_of_waiting_fetches_but_leaves_the_holders_lock(
     lock_name = tokens.cache_key(row["id"], SCOPES) + ":lock"
     await redis.set(lock_name, "another-worker", ex=60)  # a fetch in progress elsewhere
     monkeypatch.setattr(tokens, "LOCK_WAIT_SECONDS", 0.3)
-    async with outbound.client() as http:
+    async with outbound.client(LOOPBACK) as http:
         token = await tokens.access_token(http, redis, row, key, SCOPES)
     assert token in platform.tokens and len(platform.token_requests) == 1
     assert await redis.get(lock_name) == b"another-worker"
@@ -41,7 +44,7 @@ async def test_a_caller_tired_of_waiting_fetches_but_leaves_the_holders_lock(
 
 async def test_a_forgotten_token_is_fetched_again(conn, redis, platform):
     row, key = await registered(conn, platform), await keys.signing_key(conn)
-    async with outbound.client() as http:
+    async with outbound.client(LOOPBACK) as http:
         first = await tokens.access_token(http, redis, row, key, SCOPES)
         assert await tokens.access_token(http, redis, row, key, SCOPES) == first
         await tokens.forget(redis, row["id"], SCOPES)
