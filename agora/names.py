@@ -7,7 +7,14 @@ whatever the collation (pg_trgm would allow infix search, but the embedded Postg
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from litestar.params import QueryParameter
+
 MAX_QUERY = 100
+
+# The `q` of a list searchable by name (longer is a 400, like every bounded parameter).
+NameSearch = Annotated[str | None, QueryParameter(max_length=MAX_QUERY)]
 
 
 def like_prefix(text: str) -> str | None:

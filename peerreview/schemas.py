@@ -268,6 +268,15 @@ class AbuseFlag(Input, kw_only=True):
     reason: Reason
 
 
+class Person(Output, kw_only=True):
+    """A course member as staff see them: the name and email the LMS gave at launch or in the
+    roster ("" where it gave none). Never sent to learners about anyone else."""
+
+    id: int
+    name: str
+    email: str
+
+
 class ReviewRead(Output, kw_only=True):
     id: int
     assignment_id: int
@@ -283,6 +292,7 @@ class ReviewRead(Output, kw_only=True):
     flagged: bool
     created_at: datetime
     can_rate: bool  # the viewer is the reviewed work's author: may rate or flag it
+    reviewer: Person | None = None  # staff (and the reviewer) only, like reviewer_id
 
 
 class ReviewList(Page[ReviewRead]):
@@ -296,6 +306,7 @@ class Waiting(Output, kw_only=True):
     reviews_done: int
     review_load: int
     waiting_since: datetime
+    author: Person | None = None
 
 
 class WaitingList(Page[Waiting]):
@@ -323,6 +334,7 @@ class GradeRead(Output, kw_only=True):
     released: bool
     computed_at: datetime
     can_request_regrade: bool
+    author: Person | None = None  # staff only: who submitted it
 
 
 class GradeList(Page[GradeRead]):
@@ -346,6 +358,7 @@ class RegradeRead(Output, kw_only=True):
     state: str
     response: str
     created_at: datetime
+    requester: Person | None = None  # staff only
 
 
 class RegradeList(Page[RegradeRead]):
@@ -365,8 +378,11 @@ class PassbackRow(Output, kw_only=True):
     score_given: float | None = None
     attempts: int = 0
     detail: str = ""
+    name: str = ""
+    email: str = ""
 
 
 class PassbackStatus(Output, kw_only=True):
     resource_id: str
     items: list[PassbackRow]
+    next_cursor: str | None = None

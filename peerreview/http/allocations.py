@@ -11,6 +11,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from agora.deps import CurrentPrincipal, Db
+from agora.names import NameSearch
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
 from peerreview.http.paths import API, TAGS
@@ -50,8 +51,10 @@ async def waiting(
     principal: CurrentPrincipal,
     cursor: Cursor = None,
     limit: Limit = None,
+    q: NameSearch = None,
 ) -> s.WaitingList:
-    return await allocations_service.waiting(db, principal, assignment_id, cursor, limit)
+    """Staff: learners whose submission still waits for reviews (`q`: name or email starts)."""
+    return await allocations_service.waiting(db, principal, assignment_id, cursor, limit, q)
 
 
 # A GET that leases: it writes, so it runs in its own transaction (the app's provider only

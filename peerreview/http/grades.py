@@ -11,6 +11,7 @@ from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from agora.deps import CurrentPrincipal, Db
+from agora.names import NameSearch
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
 from peerreview.http.paths import API, TAGS
@@ -36,9 +37,12 @@ async def list_grades(
     doubtful: FromQuery[bool] = False,
     cursor: Cursor = None,
     limit: Limit = None,
+    q: NameSearch = None,
 ) -> s.GradeList:
+    """Staff: every grade with who submitted it (`q`: whose name or email starts so), or the
+    doubtful queue. Learners: their own released grade."""
     return await grades_service.list_grades(
-        db, principal, assignment_id, cursor, limit, doubtful=doubtful
+        db, principal, assignment_id, cursor, limit, doubtful=doubtful, q=q
     )
 
 

@@ -1,7 +1,8 @@
 """The pages both audiences open: the assignments list and the assignment page.
 
 Learners see their own work, calibration, "review next" and their grade; staff see the
-progress dashboard. These views are also what a launch into an assignment (or into the
+progress dashboard and its long lists (grades, waiting learners, passback) with names, a page
+at a time, searchable by name. These views are also what a launch into an assignment (or into the
 peer-review list) shows.
 
 Page handlers declare `course_id` as a bounded PathId; the principal dependency has already
@@ -11,6 +12,7 @@ checked it is the session's course, so handlers never check it again.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 from litestar import Request, Response, get
@@ -18,7 +20,8 @@ from litestar.handlers import HTTPRouteHandler
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
-from agora.params import PathId
+from agora.names import NameSearch
+from agora.params import Cursor, PathId
 from agora.sessions import Principal
 from peerreview import rules
 from peerreview import schemas as s
@@ -26,6 +29,7 @@ from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_u
 from peerreview.service import allocations as allocations_service
 from peerreview.service import assignments as assignments_service
 from peerreview.service import calibration as calibration_service
+from peerreview.service import common as common_service
 from peerreview.service import grades as grades_service
 from peerreview.service import passback as passback_service
 from peerreview.service import submissions as submissions_service
@@ -62,14 +66,17 @@ async def learner_context(
 async def dashboard_context(
     db: asyncpg.Connection, principal: Principal, a: s.AssignmentRead
 ) -> dict[str, Any]:
-    """Staff's progress figures, the waiting and doubtful lists, grades and passback."""
+    """Staff's progress figures, the waiting and doubtful lists, grades and passback (the first
+    rows of each, with names; the whole list, searchable by name, is a page of its own)."""
     submissions = await submissions_service.list_submissions(db, principal, a.id, None, 100)
-    waiting = await allocations_service.waiting(db, principal, a.id, None, 50)
+    waiting = await allocations_service.waiting(db, principal, a.id, None, DASHBOARD_ROWS)
     doubtful = await grades_service.list_grades(db, principal, a.id, None, 50, doubtful=True)
-    grades = await grades_service.list_grades(db, principal, a.id, None, 100, doubtful=False)
+    grades = await grades_service.list_grades(
+        db, principal, a.id, None, DASHBOARD_ROWS, doubtful=False
+    )
     calibration = await calibration_service.calibration_state(db, principal, a.id)
     passback = (
-        await passback_service.passback_status(db, principal, a.id)
+        await passback_service.passback_status(db, principal, a.id, None, DASHBOARD_ROWS)
         if a.phase == "released"
         else None
     )
@@ -81,6 +88,80 @@ async def dashboard_context(
         "calibration": calibration,
         "passback": passback,
     }
+
+
+# ---- the staff's long lists: a page at a time, searchable by name ---------------------------
+
+DASHBOARD_ROWS = 20  # rows of each list on the dashboard
+LIST_PAGE = 100
+
+
+async def _people_list(
+    request: Request[Any, Any, Any],
+    db: asyncpg.Connection,
+    principal: Principal,
+    assignment_id: int,
+    kind: str,
+    page: Any,
+    q: str | None,
+) -> Response[Any]:
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
+    url = assignment_url(principal.course_id, assignment_id)
+    more_url = ""
+    if page.next_cursor:
+        query = {"q": q} if q else {}
+        more_url = f"{url}/{kind}?" + urlencode(query | {"cursor": page.next_cursor})
+    return await web.render_page(
+        request, db, principal, "peerreview/people.html", section=SECTION, a=a, url=url,
+        kind=kind, page=page, q=q or "", more_url=more_url,
+    )  # fmt: skip
+
+
+@get(ASSIGNMENT + "/grades")
+async def grades_page(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    q: NameSearch = None,
+) -> Response[Any]:
+    common_service.require_staff(principal)
+    page = await grades_service.list_grades(
+        db, principal, assignment_id, cursor, LIST_PAGE, doubtful=False, q=q
+    )
+    return await _people_list(request, db, principal, assignment_id, "grades", page, q)
+
+
+@get(ASSIGNMENT + "/waiting")
+async def waiting_page(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    q: NameSearch = None,
+) -> Response[Any]:
+    page = await allocations_service.waiting(db, principal, assignment_id, cursor, LIST_PAGE, q)
+    return await _people_list(request, db, principal, assignment_id, "waiting", page, q)
+
+
+@get(ASSIGNMENT + "/passback")
+async def passback_page(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    q: NameSearch = None,
+) -> Response[Any]:
+    page = await passback_service.passback_status(
+        db, principal, assignment_id, cursor, LIST_PAGE, q
+    )
+    return await _people_list(request, db, principal, assignment_id, "passback", page, q)
 
 
 async def assignments_view(
@@ -136,4 +217,10 @@ async def assignment_page(
     return await web.render_view(request, db, principal, view, section=SECTION)
 
 
-ROUTES: list[HTTPRouteHandler] = [assignments_page, assignment_page]
+ROUTES: list[HTTPRouteHandler] = [
+    assignments_page,
+    assignment_page,
+    grades_page,
+    waiting_page,
+    passback_page,
+]

@@ -28,6 +28,20 @@ class Grade(msgspec.Struct, frozen=True, kw_only=True):
     final_score: float | None
     computed_at: datetime
     released_at: datetime | None
+    # Who submitted it, for staff lists (select_grades, select_doubtful); None elsewhere.
+    author_id: int | None = None
+    author_name: str = ""
+    author_email: str = ""
+
+
+# The grade columns with the submitter, for the staff lists (constant SQL, joined not formatted).
+STAFF_LIST = """SELECT g.submission_id, g.assignment_id, g.estimate, g.criteria, g.confidence,
+                  g.method, g.n_reviews, g.spread, g.doubt, g.doubtful, g.override_score,
+                  g.override_reason, g.final_score, g.computed_at, g.released_at,
+                  s.author_id, u.name AS author_name, u.email AS author_email
+             FROM pr_grades g
+             JOIN pr_submissions s ON s.course_id = g.course_id AND s.id = g.submission_id
+             JOIN users u ON u.id = s.author_id"""
 
 
 class GradingResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -131,19 +145,27 @@ async def select_grade(
 
 
 async def select_grades(
-    conn: asyncpg.Connection, course_id: int, assignment_id: int, *, after_id: int, limit: int
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    *,
+    after_id: int,
+    limit: int,
+    name: str | None = None,
 ) -> list[Grade]:
+    """Every grade by submission id, with its submitter; `name` a like_prefix pattern."""
     rows = await conn.fetch(
-        """SELECT submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
-                  spread, doubt, doubtful, override_score, override_reason, final_score,
-                  computed_at, released_at
-             FROM pr_grades
-            WHERE course_id = $1 AND assignment_id = $2 AND submission_id > $3
-            ORDER BY submission_id LIMIT $4""",
+        STAFF_LIST
+        + """
+            WHERE g.course_id = $1 AND g.assignment_id = $2 AND g.submission_id > $3
+              AND ($5::text IS NULL OR lower(u.name) LIKE $5 OR lower(u.family_name) LIKE $5
+                   OR lower(u.email) LIKE $5)
+            ORDER BY g.submission_id LIMIT $4""",
         course_id,
         assignment_id,
         after_id,
         limit,
+        name,
     )
     return [msgspec.convert(dict(row), Grade) for row in rows]
 
@@ -159,14 +181,13 @@ async def select_doubtful(
     """The instructor queue: doubtful grades not yet overridden, most doubtful first."""
     doubt, after_id = after if after else (None, 0)
     rows = await conn.fetch(
-        """SELECT submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
-                  spread, doubt, doubtful, override_score, override_reason, final_score,
-                  computed_at, released_at
-             FROM pr_grades
-            WHERE course_id = $1 AND assignment_id = $2 AND doubtful
-              AND override_score IS NULL
-              AND ($3::float8 IS NULL OR (doubt < $3 OR (doubt = $3 AND submission_id > $4)))
-            ORDER BY doubt DESC, submission_id LIMIT $5""",
+        STAFF_LIST
+        + """
+            WHERE g.course_id = $1 AND g.assignment_id = $2 AND g.doubtful
+              AND g.override_score IS NULL
+              AND ($3::float8 IS NULL
+                   OR (g.doubt < $3 OR (g.doubt = $3 AND g.submission_id > $4)))
+            ORDER BY g.doubt DESC, g.submission_id LIMIT $5""",
         course_id,
         assignment_id,
         doubt,

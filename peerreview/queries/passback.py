@@ -1,4 +1,5 @@
-"""SQL of grade passback: the released final score of every learner, for the LMS."""
+"""SQL of grade passback: the released final score of every learner, for the LMS, and the
+status of what was sent, learner by learner, for staff."""
 
 from __future__ import annotations
 
@@ -28,4 +29,34 @@ async def select_release_scores(
         assignment_id,
         after_user,
         limit,
+    )
+
+
+async def select_passback_page(
+    conn: asyncpg.Connection,
+    course_id: int,
+    resource_id: str,
+    *,
+    after_user: int,
+    limit: int,
+    name: str | None = None,
+) -> list[asyncpg.Record]:
+    """A keyset page (by user id) of the passback rows agora.lti.ags keeps for one line item,
+    with each learner's name and email; `name` an agora.names.like_prefix pattern.
+
+    Read here rather than through agora.lti.ags.select_passback_status, which returns every
+    row at once: an assignment of a MOOC has 160,000 of them."""
+    return await conn.fetch(
+        """SELECT p.user_id, p.status, p.attempts, p.last_error, p.score_given, p.updated_at,
+                  u.name, u.email
+             FROM lti_score_passbacks p JOIN users u ON u.id = p.user_id
+            WHERE p.course_id = $1 AND p.resource_id = $2 AND p.user_id > $3
+              AND ($5::text IS NULL OR lower(u.name) LIKE $5 OR lower(u.family_name) LIKE $5
+                   OR lower(u.email) LIKE $5)
+            ORDER BY p.user_id LIMIT $4""",
+        course_id,
+        resource_id,
+        after_user,
+        limit,
+        name,
     )

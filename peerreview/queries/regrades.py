@@ -33,12 +33,13 @@ async def insert_regrade(
 async def select_regrades(
     conn: asyncpg.Connection, course_id: int, assignment_id: int, *, after_id: int, limit: int
 ) -> list[asyncpg.Record]:
-    """Open requests, oldest first."""
+    """Open requests, oldest first, with the requester's name and email (for staff)."""
     return await conn.fetch(
-        """SELECT id, submission_id, requester_id, reason, state, response, created_at
-             FROM pr_regrade_requests
-            WHERE course_id = $1 AND assignment_id = $2 AND state = 'open' AND id > $3
-            ORDER BY id LIMIT $4""",
+        """SELECT r.id, r.submission_id, r.requester_id, r.reason, r.state, r.response,
+                  r.created_at, u.name AS requester_name, u.email AS requester_email
+             FROM pr_regrade_requests r JOIN users u ON u.id = r.requester_id
+            WHERE r.course_id = $1 AND r.assignment_id = $2 AND r.state = 'open' AND r.id > $3
+            ORDER BY r.id LIMIT $4""",
         course_id,
         assignment_id,
         after_id,

@@ -107,12 +107,14 @@ async def select_reviews_of_submission(
     limit: int,
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT id, assignment_id, submission_id, reviewer_id, allocation_id, by_staff, choices,
-                  scores, total, criterion_comments, comment_html, helpfulness, flagged,
-                  flag_reason,
-                  created_at FROM pr_reviews
-             WHERE course_id = $1 AND assignment_id = $2 AND submission_id = $3 AND id > $4
-             ORDER BY id LIMIT $5""",
+        """SELECT r.id, r.assignment_id, r.submission_id, r.reviewer_id, r.allocation_id,
+                  r.by_staff, r.choices, r.scores, r.total, r.criterion_comments, r.comment_html,
+                  r.helpfulness, r.flagged, r.flag_reason, r.created_at,
+                  u.name AS reviewer_name, u.email AS reviewer_email
+             FROM pr_reviews r JOIN users u ON u.id = r.reviewer_id
+             WHERE r.course_id = $1 AND r.assignment_id = $2 AND r.submission_id = $3
+               AND r.id > $4
+             ORDER BY r.id LIMIT $5""",
         course_id,
         assignment_id,
         submission_id,

@@ -12,6 +12,7 @@ import msgspec
 import numpy as np
 
 from agora.errors import Conflict, Forbidden, NotFound, Unprocessable
+from agora.names import like_prefix
 from agora.outbox import enqueue
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
@@ -219,8 +220,10 @@ async def waiting(
     assignment_id: int,
     cursor: str | None = None,
     limit: int | None = None,
+    q: str | None = None,
 ) -> s.WaitingList:
-    """Submissions with fewer than k completed reviews, the longest waiting first (staff)."""
+    """Submissions with fewer than k completed reviews, the longest waiting first, with who
+    submitted them (staff; `q` the start of their name or email)."""
     require_staff(principal)
     assignment = await load_assignment(conn, principal, assignment_id)
     limit = list_limit(limit)
@@ -232,6 +235,7 @@ async def waiting(
         assignment.reviews_per_submission,
         after=(after[0], after[1]) if after else None,
         limit=limit + 1,
+        name=like_prefix(q or ""),
     )
     page, next_cursor = next_page(rows, limit, lambda r: (r["created_at"], r["id"]))
     items = [
@@ -242,6 +246,7 @@ async def waiting(
             reviews_done=r["reviews_done"],
             review_load=r["review_load"],
             waiting_since=r["created_at"],
+            author=s.Person(id=r["author_id"], name=r["author_name"], email=r["author_email"]),
         )
         for r in page
     ]

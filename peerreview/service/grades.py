@@ -8,6 +8,7 @@ import numpy as np
 
 from agora.errors import Conflict, NotFound, Unprocessable
 from agora.markup import clean_text
+from agora.names import like_prefix
 from agora.outbox import enqueue
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
@@ -162,7 +163,15 @@ def grade_read(
         released=row.released_at is not None,
         computed_at=row.computed_at,
         can_request_regrade=rules.can_request_regrade(access, assignment),
+        author=author_of(row) if access == "staff" else None,
     )
+
+
+def author_of(row: Grade) -> s.Person | None:
+    """The submitter, where the query read them (the staff lists)."""
+    if row.author_id is None:
+        return None
+    return s.Person(id=row.author_id, name=row.author_name, email=row.author_email)
 
 
 async def list_grades(
@@ -173,9 +182,11 @@ async def list_grades(
     limit: int | None = None,
     *,
     doubtful: bool = False,
+    q: str | None = None,
 ) -> s.GradeList:
-    """Staff: every grade by submission id, or (`doubtful`) the queue of doubtful grades not yet
-    overridden, most doubtful first. Learners: their own grade once released."""
+    """Staff: every grade by submission id (with who submitted it, `q` the start of their name
+    or email), or (`doubtful`) the queue of doubtful grades not yet overridden, most doubtful
+    first. Learners: their own grade once released."""
     assignment = await load_assignment(conn, principal, assignment_id)
     if not rules.can_supervise(principal):
         key, _ = await my_owner_key(conn, principal, assignment)
@@ -206,6 +217,7 @@ async def list_grades(
             assignment_id,
             after_id=after[0] if after else 0,
             limit=limit + 1,
+            name=like_prefix(q or ""),
         )
         page, next_cursor = next_page(rows, limit, lambda g: (g.submission_id,))
     items = [grade_read(g, assignment, "staff") for g in page]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncpg
 
-from agora.lti.ags import request_score_passback, select_passback_status
+from agora.lti.ags import request_score_passback
+from agora.names import like_prefix
+from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
 from peerreview import schemas as s
 from peerreview.queries import assignments as assignment_queries
 from peerreview.queries import passback as queries
-from peerreview.service.common import load_assignment, require_staff
+from peerreview.service.common import list_limit, load_assignment, require_staff
 
 PASSBACK_PAGE = 1000
 
@@ -54,21 +56,36 @@ async def passback(conn: asyncpg.Connection, course_id: int, assignment_id: int)
 
 
 async def passback_status(
-    conn: asyncpg.Connection, principal: Principal, assignment_id: int
+    conn: asyncpg.Connection,
+    principal: Principal,
+    assignment_id: int,
+    cursor: str | None = None,
+    limit: int | None = None,
+    q: str | None = None,
 ) -> s.PassbackStatus:
+    """What was sent to the LMS, learner by learner (by user id, a page at a time; `q` the
+    start of a learner's name or email)."""
     require_staff(principal)
     await load_assignment(conn, principal, assignment_id)
-    rows = await select_passback_status(
-        conn, course_id=principal.course_id, resource_id=resource_id(assignment_id)
-    )
+    limit = list_limit(limit)
+    after = decode_cursor(cursor, (int,))
+    rows = await queries.select_passback_page(
+        conn, principal.course_id, resource_id(assignment_id),
+        after_user=after[0] if after else 0, limit=limit + 1, name=like_prefix(q or ""),
+    )  # fmt: skip
+    page, next_cursor = next_page(rows, limit, lambda r: (r["user_id"],))
     items = [
         s.PassbackRow(
             user_id=r["user_id"],
             status=str(r["status"]),
-            score_given=r.get("score_given"),
-            attempts=int(r.get("attempts") or 0),
-            detail=str(r.get("last_error") or ""),
+            score_given=r["score_given"],
+            attempts=int(r["attempts"] or 0),
+            detail=str(r["last_error"] or ""),
+            name=r["name"],
+            email=r["email"],
         )
-        for r in rows
+        for r in page
     ]
-    return s.PassbackStatus(resource_id=resource_id(assignment_id), items=items)
+    return s.PassbackStatus(
+        resource_id=resource_id(assignment_id), items=items, next_cursor=next_cursor
+    )

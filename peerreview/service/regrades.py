@@ -45,7 +45,7 @@ async def list_regrades(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> s.RegradeList:
-    """The open requests, oldest first (staff)."""
+    """The open requests, oldest first, with who asked (staff)."""
     require_staff(principal)
     await load_assignment(conn, principal, assignment_id)
     limit = list_limit(limit)
@@ -58,6 +58,10 @@ async def list_regrades(
         limit=limit + 1,
     )
     page, next_cursor = next_page(rows, limit, lambda r: (r["id"],))
-    return s.RegradeList(
-        items=[msgspec.convert(dict(r), s.RegradeRead) for r in page], next_cursor=next_cursor
-    )
+    return s.RegradeList(items=[regrade_for_staff(r) for r in page], next_cursor=next_cursor)
+
+
+def regrade_for_staff(r: asyncpg.Record) -> s.RegradeRead:
+    read = msgspec.convert(dict(r), s.RegradeRead)
+    requester = s.Person(id=r["requester_id"], name=r["requester_name"], email=r["requester_email"])
+    return msgspec.structs.replace(read, requester=requester)

@@ -50,7 +50,15 @@ def review_read(
         flagged=row["flagged"],
         created_at=row["created_at"],
         can_rate=rules.can_rate_review(access),
+        reviewer=reviewer_of(row) if show_reviewer else None,
     )
+
+
+def reviewer_of(row: asyncpg.Record) -> s.Person | None:
+    """Who wrote the review, where the query read their name (reviews of a submission)."""
+    if "reviewer_name" not in row.keys():
+        return None
+    return s.Person(id=row["reviewer_id"], name=row["reviewer_name"], email=row["reviewer_email"])
 
 
 async def _content(
