@@ -139,6 +139,18 @@ def can_see_all_replies(viewer: Viewer, thread: ThreadFacts, *, has_replied: boo
     )
 
 
+def can_see_reply(
+    viewer: Viewer, thread: ThreadFacts, post: PostFacts, *, has_replied: bool
+) -> bool:
+    """One post on its own (read, vote, flag, history) by the rule of can_see_all_replies: the
+    opening post and the viewer's own replies always, others' replies once they may see all."""
+    return (
+        not is_reply(post)
+        or is_own(viewer, post)
+        or can_see_all_replies(viewer, thread, has_replied=has_replied)
+    )
+
+
 def is_own(viewer: Viewer, post: PostFacts) -> bool:
     return post.author_id == viewer.user_id
 
@@ -284,6 +296,14 @@ def post_takes_votes(viewer: Viewer, post: PostFacts) -> bool:
 
 def can_flag(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]) -> bool:
     return can_write_forum(restrictions) and not is_own(viewer, post) and not post.deleted
+
+
+def flags_may_hide(post: PostFacts, *, author_role: str | None, thread_pinned: bool) -> bool:
+    """Enough flags hide a post until staff decide, but not a staff member's post nor the opening
+    post of a pinned thread: a group of learners must not silence the course team or its
+    announcements. Those wait in the moderation queue."""
+    is_staff_post = author_role in STAFF_ROLES
+    return not is_staff_post and not (thread_pinned and not is_reply(post))
 
 
 # ---- questions and answers --------------------------------------------------------------------

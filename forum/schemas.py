@@ -34,6 +34,8 @@ class ForumSettings(msgspec.Struct, kw_only=True):
     auto_hide_flags: Annotated[int, msgspec.Meta(ge=1)] = 3
     post_interval_seconds: Annotated[int, msgspec.Meta(ge=0)] = 5
     threads_per_day: Annotated[int, msgspec.Meta(ge=1)] = 20
+    # A learner's edits per hour: each is a revision and a live event for every reader.
+    edits_per_hour: Annotated[int, msgspec.Meta(ge=1)] = 30
     # A learner's minimum gap between two posts in the same thread (0: off), on top of
     # post_interval_seconds, so one heated thread cannot be flooded.
     slow_mode_seconds: Annotated[int, msgspec.Meta(ge=0)] = 0

@@ -62,9 +62,14 @@ class PostRoutes(Controller):
 
     @patch()
     async def edit(
-        self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[PostUpdate]
+        self,
+        db: Db,
+        redis: Redis,
+        principal: CurrentPrincipal,
+        post_id: PathId,
+        data: JSONBody[PostUpdate],
     ) -> PostRead:
-        return await posts_service.edit_post(db, principal, post_id, data)
+        return await posts_service.edit_post(db, redis, principal, post_id, data)
 
     @delete()
     async def remove(self, db: Db, principal: CurrentPrincipal, post_id: PathId) -> None:

@@ -99,10 +99,15 @@ class ThreadRoutes(Controller):
 
     @patch()
     async def update(
-        self, db: Db, principal: CurrentPrincipal, thread_id: PathId, data: JSONBody[ThreadUpdate]
+        self,
+        db: Db,
+        redis: Redis,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        data: JSONBody[ThreadUpdate],
     ) -> ThreadRead:
         """Edit the title and/or opening post (a revision is kept)."""
-        return await threads_service.update_thread(db, principal, thread_id, data)
+        return await threads_service.update_thread(db, redis, principal, thread_id, data)
 
     @put("/read")
     async def read_mark(

@@ -9,7 +9,7 @@ import asyncpg
 from litestar import Request, Response, get, post
 
 from agora import web
-from agora.deps import CurrentPrincipal, Db
+from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import NotFound
 from agora.params import PathId
 from agora.sessions import Principal
@@ -94,9 +94,11 @@ async def edit(
     thread_id: PathId,
     post_id: PathId,
     db: Db,
+    redis: Redis,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
-    await posts_service.edit_post(db, principal, post_id, await form_struct(request, PostUpdate))
+    data = await form_struct(request, PostUpdate)
+    await posts_service.edit_post(db, redis, principal, post_id, data)
     return await live_fragment(request, db, principal, thread_id)
 
 

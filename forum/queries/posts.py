@@ -61,6 +61,8 @@ class PostDetail(PostRow, kw_only=True):
     thread_post_first: bool
     thread_hidden: bool
     thread_deleted: bool
+    thread_pinned: bool
+    viewer_replied: bool  # in a post-first thread: the viewer has a (not deleted) reply in it
 
     @property
     def thread(self) -> ThreadRef:
@@ -122,7 +124,11 @@ SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.an
                   AND v.post_id = p.id AND v.user_id = $3) AS voted,
        t.author_id AS thread_author_id, t.kind AS thread_kind, t.title AS thread_title,
        t.locked AS thread_locked, t.closed AS thread_closed, t.post_first AS thread_post_first,
-       t.hidden AS thread_hidden, t.deleted AS thread_deleted
+       t.hidden AS thread_hidden, t.deleted AS thread_deleted, t.pinned AS thread_pinned,
+       (t.post_first AND EXISTS (
+            SELECT 1 FROM forum_posts q
+             WHERE q.course_id = t.course_id AND q.author_id = $3 AND q.thread_id = t.id
+               AND q.parent_id IS NOT NULL AND NOT q.deleted)) AS viewer_replied
   FROM forum_posts p
   JOIN forum_threads t ON t.course_id = p.course_id AND t.id = p.thread_id
   JOIN users u ON u.id = p.author_id
@@ -134,7 +140,8 @@ SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.an
 async def select_post(
     conn: asyncpg.Connection, course_id: int, post_id: int, user_id: int = 0
 ) -> PostDetail | None:
-    """The post, its thread's facts, and whether `user_id` voted for it."""
+    """The post, its thread's facts, and whether `user_id` voted for it (and, in a post-first
+    thread, replied to it)."""
     row = await conn.fetchrow(POST_SQL, course_id, post_id, user_id)
     return None if row is None else PostDetail(**row)
 

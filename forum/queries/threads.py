@@ -64,12 +64,15 @@ SELECT id, board_id, author_id, kind, anonymity, title, pinned, locked, closed, 
        post_seq, last_seq, last_activity_at, created_at
   FROM forum_threads WHERE course_id = $1 AND id = $2
 """
+# Every forum write locks its thread's row first, then post rows (one lock order: no deadlock).
+# NO KEY UPDATE: it serialises the thread's writers but not the foreign-key checks of rows that
+# only point at the thread (read positions, follows, flags).
 THREAD_FOR_UPDATE_SQL = """
 SELECT id, board_id, author_id, kind, anonymity, title, pinned, locked, closed, state_reason,
        hidden, deleted, post_first, duplicate_of, answered, reply_count, score, open_flags,
        post_seq, last_seq, last_activity_at, created_at
   FROM forum_threads WHERE course_id = $1 AND id = $2
-   FOR UPDATE
+   FOR NO KEY UPDATE
 """
 
 
@@ -80,6 +83,20 @@ async def select_thread(
         THREAD_FOR_UPDATE_SQL if for_update else THREAD_SQL, course_id, thread_id
     )
     return None if row is None else ThreadRow(**row)
+
+
+async def lock_thread_of_post(conn: asyncpg.Connection, course_id: int, post_id: int) -> None:
+    """Lock the thread row of `post_id` (as select_thread(for_update=True) does), before any
+    post row of it: the forum's one lock order."""
+    await conn.execute(
+        """SELECT 1 FROM forum_threads t
+            WHERE t.course_id = $1
+              AND t.id = (SELECT p.thread_id FROM forum_posts p
+                           WHERE p.course_id = $1 AND p.id = $2)
+              FOR NO KEY UPDATE""",
+        course_id,
+        post_id,
+    )
 
 
 # The thread, its author, the course settings and everything about the viewer the page needs

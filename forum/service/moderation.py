@@ -13,6 +13,7 @@ from agora.names import like_prefix
 from agora.pagination import decode_cursor, next_page, page_limit
 from agora.schemas import MAX_ID
 from agora.sessions import Principal
+from agora.transactions import retry_on_conflict
 from forum import rules
 from forum.presenters import mod_action_view, queue_item_view, restriction_view
 from forum.queries import boards as board_sql
@@ -65,6 +66,7 @@ async def _thread_for_staff_change(
     return thread
 
 
+@retry_on_conflict
 async def change_thread_state(
     conn: asyncpg.Connection, principal: Principal, thread_id: int, data: ThreadStateChange
 ) -> ThreadRead:
@@ -85,6 +87,7 @@ async def change_thread_state(
     return await read_thread(conn, principal, thread_id, limit=1)
 
 
+@retry_on_conflict
 async def move_thread(
     conn: asyncpg.Connection, principal: Principal, thread_id: int, data: ThreadMove
 ) -> ThreadRead:
@@ -102,6 +105,7 @@ async def move_thread(
     return await read_thread(conn, principal, thread_id, limit=1)
 
 
+@retry_on_conflict
 async def mark_duplicate(
     conn: asyncpg.Connection, principal: Principal, thread_id: int, data: ThreadDuplicate
 ) -> ThreadRead:
@@ -128,6 +132,7 @@ async def mark_duplicate(
 # ---- posts ----------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 async def set_post_hidden(
     conn: asyncpg.Connection, principal: Principal, post_id: int, hidden: bool, reason: str
 ) -> PostRead:
@@ -164,6 +169,7 @@ async def hide_post_row(
 # ---- flags ----------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 async def flag_post(
     conn: asyncpg.Connection, principal: Principal, post_id: int, data: FlagCreate
 ) -> FlagRead:
@@ -182,7 +188,11 @@ async def flag_post(
     )  # fmt: skip
     auto_hidden = False
     flaggers = await mod_sql.count_open_flaggers(conn, course_id, post_id)
-    if flaggers >= ctx.settings.auto_hide_flags and not row.hidden:
+    if (
+        flaggers >= ctx.settings.auto_hide_flags
+        and not row.hidden
+        and rules.flags_may_hide(row, author_role=row.author_role, thread_pinned=row.thread_pinned)
+    ):
         await hide_post_row(
             conn, course_id, row, True, f"hidden automatically after {flaggers} flags",
             SYSTEM_ACTOR,
@@ -192,6 +202,7 @@ async def flag_post(
     return FlagRead(post_id=post_id, flagged=True, auto_hidden=auto_hidden)
 
 
+@retry_on_conflict
 async def resolve_flags(
     conn: asyncpg.Connection, principal: Principal, post_id: int, data: FlagResolve
 ) -> FlagRead:

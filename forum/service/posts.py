@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 import asyncpg
 from redis.asyncio import Redis
 
+from agora import ratelimit
 from agora.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from agora.markup import clean_text, render_markdown
 from agora.pagination import decode_cursor, next_page, page_limit
 from agora.sessions import Principal
+from agora.transactions import retry_on_conflict
 from forum import rules
 from forum.presenters import post_view, revision_view
 from forum.queries import follows as follow_sql
@@ -26,6 +28,7 @@ from forum.service.notifications import notify_post_later
 
 MAX_TREE_DEPTH = 32  # actual nesting; the displayed depth is capped per course, lower
 UNREAD_NEVER = 2**31  # a read position past every post: a single post is never shown as new
+HOUR = 3600
 
 
 def require_anonymity_allowed(ctx: Context, anonymity: str | None) -> str:
@@ -58,6 +61,26 @@ async def create_post(
     ctx = await load_context(conn, principal)
     ctx.require_write()
     anonymity = require_anonymity_allowed(ctx, data.anonymity)
+    # Before the retried part: a run again after a lost lock race must not meet its own limit.
+    await rate_limit_post(redis, principal, ctx, new_thread=False, thread_id=thread_id)
+    # Rendered before the thread is locked, so other writers of the thread never wait for it.
+    body_html = await render_markdown(data.body)
+    post_id = await insert_reply(conn, principal, ctx, thread_id, data, anonymity, body_html)
+    return await get_post(conn, principal, post_id, ctx=ctx)
+
+
+@retry_on_conflict
+async def insert_reply(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    ctx: Context,
+    thread_id: int,
+    data: PostCreate,
+    anonymity: str,
+    body_html: str,
+) -> int:
+    """The reply's rows. The thread's row is locked first, then the parent post's: the one lock
+    order of every forum write."""
     course_id = principal.course_id
     thread = await thread_sql.select_thread(conn, course_id, thread_id, for_update=True)
     if thread is None or not rules.can_see_thread(principal, thread):
@@ -70,13 +93,12 @@ async def create_post(
         raise NotFound("no such parent post in this thread")
     if parent["depth"] + 1 > MAX_TREE_DEPTH:
         raise Unprocessable(f"replies nest at most {MAX_TREE_DEPTH} levels deep")
-    await rate_limit_post(redis, principal, ctx, new_thread=False, thread_id=thread_id)
     seq = await thread_sql.update_thread_for_reply(conn, course_id, thread_id)
     post_id = await post_sql.insert_post(
         conn, course_id, thread_id, parent_id=parent["id"], seq=seq,
         path=parent["path"] + f"{seq:08x}", depth=parent["depth"] + 1,
         author_id=principal.user_id, anonymity=anonymity, title=None, body=data.body,
-        body_html=await render_markdown(data.body), search_config=ctx.search_config,
+        body_html=body_html, search_config=ctx.search_config,
     )  # fmt: skip
     await post_sql.update_parent_reply_count(conn, course_id, parent["id"], 1)
     await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
@@ -85,7 +107,7 @@ async def create_post(
     )
     await notify_post_later(conn, course_id, post_id, data.body)
     await emit(conn, course_id, "post_created", thread_id, post_id)
-    return await get_post(conn, principal, post_id, ctx=ctx)
+    return post_id
 
 
 async def get_post(
@@ -94,27 +116,48 @@ async def get_post(
     if ctx is None:
         ctx = await load_context(conn, principal)
         ctx.require_read()
-    row = await post_sql.select_post(conn, principal.course_id, post_id, principal.user_id)
-    if row is None or not rules.can_see_post(principal, row.thread):
-        raise NotFound("no such post")
+    row = await visible_post(conn, principal, post_id)
     return post_view(
         principal, row, row.thread, settings=ctx.settings, restrictions=ctx.restrictions,
         read_seq=UNREAD_NEVER, now=datetime.now(UTC),
     )  # fmt: skip
 
 
-async def post_for_write(
-    conn: asyncpg.Connection, principal: Principal, post_id: int
-) -> PostDetail:
-    """The post an action is about; 404 if the viewer may not see it."""
+async def visible_post(conn: asyncpg.Connection, principal: Principal, post_id: int) -> PostDetail:
+    """The post with its thread's facts; 404 if the viewer may not see it (its thread is out of
+    sight, or it is a reply in a post-first thread the viewer has not replied to yet)."""
     row = await post_sql.select_post(conn, principal.course_id, post_id, principal.user_id)
-    if row is None or not rules.can_see_post(principal, row.thread):
+    if (
+        row is None
+        or not rules.can_see_post(principal, row.thread)
+        or not rules.can_see_reply(principal, row.thread, row, has_replied=row.viewer_replied)
+    ):
         raise NotFound("no such post")
     return row
 
 
+async def post_for_write(
+    conn: asyncpg.Connection, principal: Principal, post_id: int
+) -> PostDetail:
+    """The post an action is about, read after its thread's row is locked: every forum write
+    locks the thread before any post (one lock order, so two writes never deadlock). 404 if the
+    viewer may not see the post."""
+    await thread_sql.lock_thread_of_post(conn, principal.course_id, post_id)
+    return await visible_post(conn, principal, post_id)
+
+
+async def rate_limit_edit(redis: Redis | None, principal: Principal, ctx: Context) -> None:
+    """A learner's edits per hour (each edit is a revision and a live event for every reader)."""
+    if rules.is_rate_limited(principal):
+        await ratelimit.enforce_quota(
+            redis, principal.course_id, "edits", principal.user_id,
+            limit=ctx.settings.edits_per_hour, window=HOUR,
+        )  # fmt: skip
+
+
 async def edit_post_text(
     conn: asyncpg.Connection,
+    redis: Redis | None,
     principal: Principal,
     post_id: int,
     *,
@@ -127,6 +170,27 @@ async def edit_post_text(
     Staff editing someone else's post give a reason code, and the edit is in the audit log."""
     ctx = await load_context(conn, principal)
     ctx.require_write()
+    await rate_limit_edit(redis, principal, ctx)
+    body_html = None if body is None else await render_markdown(body)  # before any lock
+    await write_post_text(
+        conn, principal, ctx, post_id, body=body, body_html=body_html, title=title,
+        reason=reason, reason_code=reason_code,
+    )  # fmt: skip
+
+
+@retry_on_conflict
+async def write_post_text(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    ctx: Context,
+    post_id: int,
+    *,
+    body: str | None,
+    body_html: str | None,
+    title: str | None,
+    reason: str,
+    reason_code: str,
+) -> None:
     row = await post_for_write(conn, principal, post_id)
     await post_sql.select_post_for_update(conn, principal.course_id, post_id)
     if not rules.is_editor(principal, row):
@@ -146,10 +210,9 @@ async def edit_post_text(
         conn, course_id, post_id, editor_id=principal.user_id, reason=clean_text(reason),
         reason_code=reason_code, title=row.title, body=row.body,
     )  # fmt: skip
-    new_body = body if body is not None else row.body
     await post_sql.update_post_body(
-        conn, course_id, post_id, body=new_body, body_html=await render_markdown(new_body),
-        title=new_title,
+        conn, course_id, post_id, body=row.body if body is None else body,
+        body_html=row.body_html if body_html is None else body_html, title=new_title,
     )  # fmt: skip
     if new_title is not None:
         await thread_sql.update_thread_fields(conn, course_id, row.thread_id, title=new_title)
@@ -162,15 +225,20 @@ async def edit_post_text(
 
 
 async def edit_post(
-    conn: asyncpg.Connection, principal: Principal, post_id: int, data: PostUpdate
+    conn: asyncpg.Connection,
+    redis: Redis | None,
+    principal: Principal,
+    post_id: int,
+    data: PostUpdate,
 ) -> PostRead:
     await edit_post_text(
-        conn, principal, post_id, body=data.body, title=None, reason=data.reason,
+        conn, redis, principal, post_id, body=data.body, title=None, reason=data.reason,
         reason_code=data.reason_code,
     )  # fmt: skip
     return await get_post(conn, principal, post_id)
 
 
+@retry_on_conflict
 async def delete_post(conn: asyncpg.Connection, principal: Principal, post_id: int) -> None:
     """Author (or staff) soft delete: the post stays as a placeholder, counters follow."""
     ctx = await load_context(conn, principal)
@@ -213,7 +281,7 @@ async def revisions(
 ) -> RevisionPage:
     """A post's earlier versions, oldest first."""
     limit = page_limit(limit, default=20, maximum=100)
-    row = await post_for_write(conn, principal, post_id)
+    row = await visible_post(conn, principal, post_id)
     if not rules.can_see_revisions(principal, row):
         raise NotFound("no such post")
     after = decode_cursor(cursor, (int,))

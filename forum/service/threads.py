@@ -180,7 +180,11 @@ async def list_posts(
 
 
 async def update_thread(
-    conn: asyncpg.Connection, principal: Principal, thread_id: int, data: ThreadUpdate
+    conn: asyncpg.Connection,
+    redis: Redis | None,
+    principal: Principal,
+    thread_id: int,
+    data: ThreadUpdate,
 ) -> ThreadRead:
     """Edit the title and/or the opening post's body (the same rules as editing a post)."""
     thread = await thread_sql.select_thread(conn, principal.course_id, thread_id)
@@ -192,7 +196,7 @@ async def update_thread(
     if root is None:
         raise NotFound("no such thread")
     await edit_post_text(
-        conn, principal, root, body=data.body, title=data.title, reason=data.reason,
+        conn, redis, principal, root, body=data.body, title=data.title, reason=data.reason,
         reason_code=data.reason_code,
     )  # fmt: skip
     return await read_thread(conn, principal, thread_id, limit=1)

@@ -6,6 +6,7 @@ import asyncpg
 
 from agora.errors import Conflict, Forbidden, Unprocessable
 from agora.sessions import Principal
+from agora.transactions import retry_on_conflict
 from forum import rules
 from forum.queries import threads as thread_sql
 from forum.queries import votes as vote_sql
@@ -16,6 +17,7 @@ from forum.service.notifications import notify_endorsement_later
 from forum.service.posts import get_post, post_for_write
 
 
+@retry_on_conflict
 async def vote(
     conn: asyncpg.Connection, principal: Principal, post_id: int, value: int
 ) -> VoteRead:
@@ -41,6 +43,7 @@ async def vote(
     return VoteRead(post_id=post_id, score=score, voted=bool(value))
 
 
+@retry_on_conflict
 async def accept_answer(
     conn: asyncpg.Connection, principal: Principal, post_id: int, accepted: bool
 ) -> PostRead:
@@ -65,6 +68,7 @@ async def accept_answer(
     return await get_post(conn, principal, post_id)
 
 
+@retry_on_conflict
 async def endorse(
     conn: asyncpg.Connection, principal: Principal, post_id: int, endorsed: bool
 ) -> PostRead:
