@@ -19,6 +19,7 @@ from agora import health, web
 from agora.contexts import collect
 from agora.db import Database, create_pool
 from agora.errors import EXCEPTION_HANDLERS
+from agora.headers import SecurityHeaders
 from agora.redis import create_redis
 from agora.sessions import authenticate, provide_principal, wants_principal
 from agora.settings import Settings
@@ -110,6 +111,8 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[prometheus.middleware, load_shedding(settings)],
+        # CSP, nosniff, Referrer-Policy, no-store on the API: on every answer, errors included.
+        before_send=[SecurityHeaders(settings)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Agora",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Any
 
 import asyncpg
@@ -12,8 +13,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agora.db import Database
+from agora.errors import NotFound, Unauthorized
 from agora.outbox import count_pending
 from agora.redis import QUEUE_NAME
+from agora.settings import Settings
 
 CHECK_TIMEOUT = 2.0
 
@@ -81,9 +84,27 @@ async def _refresh_gauges(request: Request[Any, Any, Any]) -> None:
         pass
 
 
+def _check_metrics_token(request: Request[Any, Any, Any]) -> None:
+    """Metrics name routes, volumes and queue depths: only the scraper that holds
+    AGORA_METRICS_TOKEN reads them. Without a token they are off, except in dev mode."""
+    settings: Settings = request.app.state.settings
+    if not settings.metrics_token:
+        if settings.dev:
+            return
+        raise NotFound("metrics are off: set AGORA_METRICS_TOKEN and scrape with that bearer token")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = settings.metrics_token.encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise Unauthorized(
+            "send the metrics token as 'Authorization: Bearer TOKEN'",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
 @get("/metrics", tags=["ops"], include_in_schema=False)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Prometheus text format: request counts/latencies by route, pool usage, job counts."""
+    _check_metrics_token(request)
     await _refresh_gauges(request)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 

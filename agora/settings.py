@@ -13,6 +13,9 @@ PREFIX = "AGORA_"
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+# Space-separated CSP host sources ("https://lms.example.edu https://*.instructure.com"): no
+# quotes, semicolons or commas, so a value can never add a directive to the header.
+FrameSources = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.:/*\[\] -]*$")]
 
 
 class SettingsError(ValueError):
@@ -46,6 +49,12 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # a private network); dev mode implies it. Never on a server reachable from the internet.
     allow_private_urls: bool = False
     log_level: str = "info"
+    # /metrics answers only to `Authorization: Bearer <metrics_token>`. Empty: /metrics is off
+    # (404), except in dev mode where it stays open.
+    metrics_token: str = ""
+    # Who may frame Agora's pages besides the registered platforms' own origins (their issuer
+    # and login URLs): e.g. an LMS whose pages live on other hosts than its issuer.
+    frame_ancestors: FrameSources = ""
     smtp_host: str = ""
     smtp_port: Port = 25
     smtp_from: str = "agora@localhost"

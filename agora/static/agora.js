@@ -1,5 +1,7 @@
-/* Agora pages: the session travels as a Bearer header on every htmx request (never a cookie),
-   the LMS iframe follows our height, math and code are rendered after every swap. */
+/* Agora pages: the session travels as a Bearer header on every htmx request (the partitioned
+   session cookie only carries the browser's own navigations: reload, back/forward), the LMS
+   iframe follows our height, math and code are rendered after every swap. No inline script or
+   style anywhere (Content-Security-Policy): pages hand values over in data-* attributes. */
 (function () {
   "use strict";
   var STORE_KEY = "agora-session";
@@ -25,6 +27,14 @@
     // The rubric builder's "add a criterion" asks for the next criterion's number.
     if (evt.detail.elt && evt.detail.elt.id === "add-criterion") {
       evt.detail.parameters.index = document.querySelectorAll("#criteria fieldset").length;
+    }
+  });
+  // A form marked data-reset-on-success empties after a successful post (instead of hx-on,
+  // which needs eval and so a weaker Content-Security-Policy).
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (evt.detail.successful && form && form.matches && form.matches("form[data-reset-on-success]")) {
+      form.reset();
     }
   });
   document.addEventListener("htmx:historyCacheMiss", function (evt) {

@@ -1,4 +1,8 @@
+import httpx
+import msgspec
 from prometheus_client.parser import text_string_to_metric_families
+
+from agora.app import create_app
 
 
 async def test_health_answers_ok(client):
@@ -27,9 +31,12 @@ async def test_openapi_schema_is_served(client):
     assert response.json()["info"]["title"] == "Agora"
 
 
-async def test_metrics_count_requests_by_route_and_report_jobs(client):
-    await client.get("/health")
-    response = await client.get("/metrics")
+async def test_metrics_count_requests_by_route_and_report_jobs(settings, database, redis):
+    scraper = msgspec.structs.replace(settings, metrics_token="scrape")
+    app = create_app(scraper, database=database, redis=redis)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await c.get("/health")
+        response = await c.get("/metrics", headers={"Authorization": "Bearer scrape"})
     assert response.status_code == 200
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
     requests = families["agora_requests"]

@@ -24,7 +24,9 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The page is loaded and htmx has processed it (boosted links carry the session from here on).
-READY = "window.htmx !== undefined && document.readyState === 'complete'"
+# A function, not an expression: Playwright polls an expression with eval, which the pages'
+# Content-Security-Policy forbids.
+READY = "() => window.htmx !== undefined && document.readyState === 'complete'"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -149,15 +151,76 @@ def _database_url(data_dir: Path) -> str:
     return info.get_uri()
 
 
-# ---- browsers ---------------------------------------------------------------------------------
-
-
 @pytest.fixture(scope="session")
 async def playwright_driver():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as driver:
         yield driver
+
+
+# ---- what went wrong in the browser ------------------------------------------------------------
+
+# Content-Security-Policy violations seen on any page's console during the current test. Every
+# context the fixtures create reports here, and every browser test fails on one (csp_clean).
+CSP_VIOLATIONS: list[str] = []
+
+
+def watch_csp(context) -> None:
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{message.text} ({message.location.get('url')})")
+
+    context.on("console", on_console)
+
+
+@pytest.fixture(autouse=True)
+def csp_clean():
+    """No page may break its Content-Security-Policy (an inline script or style, a foreign image):
+    the policy blocks it, so something on the page silently does not work."""
+    CSP_VIOLATIONS.clear()
+    yield CSP_VIOLATIONS
+    assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
+
+
+def _favicon(url: str) -> bool:
+    """Chromium asks for a favicon Agora does not serve; nothing else may fail."""
+    return url.split("?")[0].endswith("/favicon.ico")
+
+
+class Problems:
+    """What went wrong in the browser while a journey ran: console errors, uncaught exceptions,
+    failed requests, 4xx/5xx answers."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch(self, context) -> None:
+        context.on("console", self._console)
+        context.on("weberror", lambda error: self.seen.append(f"uncaught: {error.error}"))
+        context.on("requestfailed", self._failed)
+        context.on("response", self._response)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and not _favicon(message.location.get("url", "")):
+            self.seen.append(f"console: {message.text} ({message.location})")
+
+    def _failed(self, request) -> None:
+        self.seen.append(f"failed: {request.method} {request.url} {request.failure}")
+
+    def _response(self, response) -> None:
+        if response.status >= 400 and not _favicon(response.url):
+            self.seen.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+
+
+@pytest.fixture
+def problems(context) -> Problems:
+    watcher = Problems()
+    watcher.watch(context)
+    return watcher
+
+
+# ---- browsers ---------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -183,6 +246,7 @@ async def cookieless_browser(playwright_driver, tmp_path_factory):
         headless=True,
         args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"],
     )
+    watch_csp(context)
     yield context
     await context.close()
 
@@ -190,6 +254,7 @@ async def cookieless_browser(playwright_driver, tmp_path_factory):
 @pytest.fixture
 async def context(browser) -> AsyncIterator:
     ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+    watch_csp(ctx)
     yield ctx
     await ctx.close()
 

@@ -7,48 +7,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.async_api import expect
 
 from tests.e2e.conftest import READY, check_accessibility, launch_from_dev_lms
 
 INSTRUCTOR, LEARNER = "Inès Moreau", "Amara Okafor"
-
-
-def _favicon(url: str) -> bool:
-    """Chromium asks for a favicon Agora does not serve; nothing else may fail."""
-    return url.split("?")[0].endswith("/favicon.ico")
-
-
-class Problems:
-    """What went wrong in the browser while the journey ran."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def watch(self, context) -> None:
-        context.on("console", self._console)
-        context.on("weberror", lambda error: self.seen.append(f"uncaught: {error.error}"))
-        context.on("requestfailed", self._failed)
-        context.on("response", self._response)
-
-    def _console(self, message) -> None:
-        if message.type == "error" and not _favicon(message.location.get("url", "")):
-            self.seen.append(f"console: {message.text} ({message.location})")
-
-    def _failed(self, request) -> None:
-        self.seen.append(f"failed: {request.method} {request.url} {request.failure}")
-
-    def _response(self, response) -> None:
-        if response.status >= 400 and not _favicon(response.url):
-            self.seen.append(f"HTTP {response.status}: {response.request.method} {response.url}")
-
-
-@pytest.fixture
-def problems(context) -> Problems:
-    watcher = Problems()
-    watcher.watch(context)
-    return watcher
 
 
 async def test_instructor_adds_an_assignment_and_a_board_by_deep_linking(server, context, problems):

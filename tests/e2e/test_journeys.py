@@ -10,7 +10,13 @@ import pytest
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import expect
 
-from tests.e2e.conftest import check_accessibility, demo_session, launch, launch_from_dev_lms
+from tests.e2e.conftest import (
+    check_accessibility,
+    demo_session,
+    launch,
+    launch_from_dev_lms,
+    watch_csp,
+)
 
 LIVE_TIMEOUT = 20_000
 
@@ -39,6 +45,7 @@ async def browsing(request, browser, cookieless_browser):
     async def new_context():
         if request.param == "cookies-allowed":
             ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+            watch_csp(ctx)
             contexts.append(ctx)
             return ctx
         return cookieless_browser

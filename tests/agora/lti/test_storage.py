@@ -8,7 +8,7 @@ async def test_login_with_platform_storage_answers_a_put_data_page(client, platf
     r = await login(client, platform, lti_storage_target="post_message_forwarding")
     assert r.response.status_code == 200
     page = r.response.text
-    assert "lti.put_data" in page
+    assert "lti/login-storage.js" in page  # lti.put_data: tests/agora/test_security_headers.py
     assert 'data-target="post_message_forwarding"' in page
     assert f'data-origin="{platform.url}"' in page
     assert f"{platform.url}/auth?" in page
@@ -23,7 +23,7 @@ async def test_cookieless_launch_completes_after_platform_storage_confirms(clien
         client, r.state, platform.id_token(r.nonce), None, lti_storage_target="_parent"
     )
     assert response.status_code == 200
-    assert "lti.get_data" in response.text
+    assert "lti/launch-storage.js" in response.text  # lti.get_data
     assert await counts(conn) == before  # nothing is created until storage confirms
     pending = re.search(r'name="launch" value="([^"]+)"', response.text).group(1)
     done = await client.post("/lti/launch/complete", data={"launch": pending, "state": r.state})
