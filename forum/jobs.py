@@ -7,6 +7,7 @@ import smtplib
 from email.message import EmailMessage
 from typing import Any
 
+from arq import Retry
 from arq.cron import cron
 from arq.worker import func
 
@@ -22,7 +23,10 @@ async def forum_publish(
         data = await live.build_event(conn, course_id, event_type, thread_id, post_id)
     if not data:
         return ""
-    return await live.publish(ctx["redis"], course_id, event_type, data)
+    try:
+        return await live.publish(ctx["redis"], course_id, event_type, data)
+    except live.NotYet as wait:  # an edit inside its post's window: one event at its end
+        raise Retry(defer=wait.retry_after) from None
 
 
 async def forum_notify_post(

@@ -9,7 +9,8 @@ SELECT t.id AS thread_id, t.board_id, t.pinned, t.locked, t.closed, t.hidden AS 
        t.deleted AS thread_deleted, t.answered, t.duplicate_of, t.reply_count, t.post_first,
        t.score AS thread_score,
        p.id AS post_id, p.parent_id, p.seq, p.author_id, p.anonymity, p.score, p.hidden,
-       p.deleted, p.endorsed, p.accepted, u.name AS author_name, m.role AS author_role
+       p.deleted, p.endorsed, p.accepted, p.edited_at, u.name AS author_name,
+       m.role AS author_role
   FROM forum_threads t
   LEFT JOIN forum_posts p ON p.course_id = t.course_id AND p.id = $3
   LEFT JOIN users u ON u.id = p.author_id

@@ -257,10 +257,12 @@ async def update_post_body(
     body_html: str,
     title: str | None,
 ) -> None:
-    """New body (and title, unless None), stamped as edited."""
+    """New body (and title, unless None), stamped as edited at this moment (clock time, not the
+    transaction's start: the stamp is the post's version, which live edit events go by)."""
     await conn.execute(
         """UPDATE forum_posts
-              SET body = $3, body_html = $4, title = coalesce($5, title), edited_at = now()
+              SET body = $3, body_html = $4, title = coalesce($5, title),
+                  edited_at = clock_timestamp()
             WHERE course_id = $1 AND id = $2""",
         course_id,
         post_id,

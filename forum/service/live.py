@@ -3,6 +3,12 @@
 Events carry ids, counters and the author as `author_for_storage` allows (never the author of a
 post anonymous to all); no bodies, so a client fetches content through the API, which applies
 every visibility rule. `for_viewer` cuts each event down for one SSE subscriber.
+
+Edits are coalesced per post: a burst of edits would otherwise send every reader of the course an
+event (and their page a refetch) per keystroke-sized save. At most one post_edited event per post
+goes out per EDIT_WINDOW_SECONDS, always for the state as committed when it is sent, and a version
+(the post's edited_at) already sent is never sent again; an edit inside the window is deferred to
+its end (NotYet), when one job sends the latest version and the others find it sent.
 """
 
 from __future__ import annotations
@@ -20,6 +26,16 @@ from forum.queries import live as live_sql
 from forum.rules import Viewer
 
 EVENT_TYPES = ("post_created", "post_edited", "vote_changed", "thread_state")
+EDIT_WINDOW_SECONDS = 2
+SENT_VERSION_SECONDS = 600  # long past any window: a late duplicate job still finds it sent
+
+
+class NotYet(Exception):
+    """An edit event inside its post's window: publish it again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"post_edited coalesced; again in {retry_after:.1f} s")
+        self.retry_after = retry_after
 
 
 async def emit(
@@ -54,6 +70,7 @@ async def build_event(
             "hidden": row["hidden"] or row["deleted"],
             "endorsed": row["endorsed"],
             "accepted": row["accepted"],
+            "edited_at": row["edited_at"].isoformat() if row["edited_at"] else None,
             "author": author_for_storage(
                 row["author_id"], row["author_name"], row["anonymity"], row["author_role"]
             ),
@@ -62,7 +79,29 @@ async def build_event(
 
 
 async def publish(redis: Redis, course_id: int, event_type: str, data: dict[str, Any]) -> str:
+    """Publish the event; "" when it is an edit already sent. Raises NotYet for an edit inside
+    its post's window."""
+    if event_type == "post_edited" and "post_id" in data:
+        if not await _edit_due(redis, course_id, data["post_id"], str(data.get("edited_at"))):
+            return ""
     return await events.publish(redis, course_id, event_type, data)
+
+
+def _edit_key(course_id: int, post_id: int, what: str) -> str:
+    return f"{events.channel(course_id)}:edit:{post_id}:{what}"
+
+
+async def _edit_due(redis: Redis, course_id: int, post_id: int, version: str) -> bool:
+    """Whether to send this version of the post now (False: it was sent already)."""
+    sent = _edit_key(course_id, post_id, "sent")
+    if await redis.get(sent) == version.encode():
+        return False
+    window = _edit_key(course_id, post_id, "window")
+    if not await redis.set(window, 1, nx=True, ex=EDIT_WINDOW_SECONDS):
+        left = await redis.pttl(window)
+        raise NotYet(max(left, 100) / 1000)
+    await redis.set(sent, version, ex=SENT_VERSION_SECONDS)
+    return True
 
 
 def for_viewer(viewer: Viewer, event: events.Event) -> dict[str, Any] | None:
