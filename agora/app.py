@@ -20,6 +20,8 @@ from agora.contexts import collect
 from agora.db import Database, create_pool
 from agora.errors import EXCEPTION_HANDLERS
 from agora.headers import SecurityHeaders
+from agora.openapi import document_problems
+from agora.params import RejectNulBytes
 from agora.redis import create_redis
 from agora.sessions import authenticate, provide_principal, wants_principal
 from agora.settings import Settings
@@ -99,7 +101,7 @@ def create_app(
     prometheus = PrometheusConfig(
         app_name="agora", prefix="agora", group_path=True, exclude=["/metrics", "/static"]
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
         state=state,
@@ -110,7 +112,7 @@ def create_app(
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[prometheus.middleware, load_shedding(settings)],
+        middleware=[prometheus.middleware, load_shedding(settings), RejectNulBytes()],
         # CSP, nosniff, Referrer-Policy, no-store on the API: on every answer, errors included.
         before_send=[SecurityHeaders(settings)],
         request_max_body_size=settings.max_body_bytes,
@@ -122,3 +124,4 @@ def create_app(
         ),
         debug=False,
     )
+    return document_problems(app)

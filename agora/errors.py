@@ -173,6 +173,15 @@ def unavailable_handler(request: Request[Any, Any, Any], error: Exception) -> Re
     )
 
 
+def nesting_error_handler(
+    request: Request[Any, Any, Any], error: RecursionError
+) -> Response[bytes]:
+    """msgspec gives up on JSON nested deeper than the recursion limit: bad input, not a bug."""
+    if "deserializ" not in str(error):
+        return internal_error_handler(request, error)
+    return problem_response(400, "invalid-input", "Invalid input", "the JSON is nested too deeply")
+
+
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
@@ -187,6 +196,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     asyncpg.InterfaceError: unavailable_handler,
     **dict.fromkeys(DATABASE_UNAVAILABLE + REDIS_UNAVAILABLE, unavailable_handler),
     **dict.fromkeys(NETWORK_UNAVAILABLE, unavailable_handler),
+    RecursionError: nesting_error_handler,
     Exception: internal_error_handler,
 }
 

@@ -65,7 +65,7 @@ def _convert(value: Any, type_: type) -> Any:
             raise ValueError
         return value
     if type_ is str:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or "\x00" in value:  # PostgreSQL text cannot hold NUL
             raise ValueError
         return value
     raise TypeError(f"cursors cannot hold {type_!r}")

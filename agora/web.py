@@ -230,7 +230,10 @@ def fragment(template: str, **context: Any) -> Response[str]:
 async def form_fields(request: AnyRequest) -> dict[str, str]:
     """The posted form as strings (a repeated field keeps its last value)."""
     form = await request.form()
-    return {key: str(value) for key, value in form.items()}
+    fields = {key: str(value) for key, value in form.items()}
+    if any("\x00" in key or "\x00" in value for key, value in fields.items()):
+        raise BadRequest("a form field holds a NUL character")  # PostgreSQL text cannot
+    return fields
 
 
 def convert_form(raw: dict[str, Any], struct: type[S]) -> S:
@@ -356,9 +359,9 @@ async def markdown_preview(
         redis, principal.course_id, "preview", principal.user_id,
         limit=PREVIEW_PER_MINUTE, window=60,
     )  # fmt: skip
-    form = await request.form()
-    field = str(form.get("_field") or "body")
-    text = str(form.get(field) or "")[:PREVIEW_MAX_CHARS]
+    form = await form_fields(request)
+    field = form.get("_field") or "body"
+    text = form.get(field, "")[:PREVIEW_MAX_CHARS]
     return html_response(await render_markdown(text))
 
 

@@ -36,7 +36,7 @@ class RedisDown(Exception):
 def param(params: Mapping[str, Any], name: str, *, required: bool = False) -> str:
     """A login or launch parameter: a bounded string, '' when absent."""
     value = params.get(name) or ""
-    if not isinstance(value, str) or len(value) > MAX_PARAM:
+    if not isinstance(value, str) or len(value) > MAX_PARAM or "\x00" in value:
         raise LaunchRejected(f"parameter {name} is malformed")
     if required and not value:
         raise LaunchRejected(f"parameter {name} is required")

@@ -1,8 +1,9 @@
-"""The whole route table, walked: bad ids, cursors and page sizes are a 4xx, never a 500.
+"""The whole route table, walked: bad ids, cursors, page sizes and text are a 4xx, never a 500.
 
 Every route of the app (as create_app builds it) that takes an int path parameter gets ids
-outside 1..2^63-1; every route with a `cursor` query parameter gets malformed cursors; every
-route with `limit` gets page sizes it must refuse. The caller is a member of the (demo-seeded)
+outside 1..2^63-1; every route with a `cursor` query parameter gets malformed cursors (wrong
+types, NUL text, huge numbers, infinities); every route with `limit` gets page sizes it must
+refuse; every text query parameter gets a NUL character. The caller is a member of the (demo-seeded)
 course, with real ids in the other parameters, so each request gets past the course guard and
 the lookups to the parameter under test. Every answer must be a 4xx: application/problem+json
 outside /ui, an HTML error page under /ui.
@@ -81,6 +82,14 @@ def _bad_cursors() -> list[tuple[str, str]]:
         cursors.append((f"{arity} objects", _b64_json([{"a": 1}] * arity)))
         cursors.append((f"{arity} nulls", _b64_json([None] * arity)))
         cursors.append((f"{arity} lists", _b64_json([[1]] * arity)))
+        # Values of a plausible type that no key can hold: PostgreSQL would refuse them (NUL in
+        # text, integers beyond bigint) or they are no number at all (infinities).
+        cursors.append((f"{arity} NUL strings", _b64_json(["\x00"] * arity)))
+        cursors.append((f"{arity} huge numbers", _b64_json([10**30] * arity)))
+        cursors.append((f"{arity} huge negatives", _b64_json([-(10**30)] * arity)))
+        cursors.append((f"{arity} infinities", _b64(b"[" + b",".join([b"1e999"] * arity) + b"]")))
+        cursors.append((f"{arity} Infinity", _b64(b"[" + b",".join([b"Infinity"] * arity) + b"]")))
+        cursors.append((f"{arity} NaN", _b64(b"[" + b",".join([b"NaN"] * arity) + b"]")))
     return cursors
 
 
@@ -107,6 +116,11 @@ def _is_int(field: FieldDefinition) -> bool:
     return int in options and bool not in options
 
 
+def _is_str(field: FieldDefinition) -> bool:
+    args = typing.get_args(field.annotation) if _is_union(field.annotation) else ()
+    return str in (args or (field.annotation,))
+
+
 def _is_union(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
@@ -124,6 +138,7 @@ class RouteCase:
     path_params: dict[str, type]  # name -> int, str, ...
     queries: tuple[str, ...]  # every query parameter
     id_queries: tuple[str, ...]  # int id query parameters
+    text_queries: tuple[str, ...]  # str query parameters (a NUL in any of them is a 400)
     cursor: bool
     limit: bool
     # path/query name -> its declarations (handler and dependencies), for the static bounds test
@@ -139,7 +154,10 @@ class RouteCase:
 
     @property
     def walked(self) -> bool:
-        return bool(self.int_path_params or self.id_queries or self.cursor or self.limit)
+        return bool(
+            self.int_path_params or self.id_queries or self.text_queries or self.cursor
+            or self.limit
+        )  # fmt: skip
 
 
 def _signatures(handler: Any) -> list[dict[str, FieldDefinition]]:
@@ -178,6 +196,9 @@ def _route_cases() -> list[RouteCase]:
                 for name, field in queries.items()
                 if name not in NOT_IDS and name not in ("cursor",) and _is_int(field)
             )
+            text_queries = tuple(
+                name for name, field in queries.items() if name != "cursor" and _is_str(field)
+            )
             for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
                 cases.append(
                     RouteCase(
@@ -187,6 +208,7 @@ def _route_cases() -> list[RouteCase]:
                         path_params=path_params,
                         queries=tuple(queries),
                         id_queries=id_queries,
+                        text_queries=text_queries,
                         cursor="cursor" in queries,
                         limit="limit" in queries,
                         declarations={k: tuple(v) for k, v in declarations.items()},
@@ -308,6 +330,8 @@ def _inputs(case: RouteCase, walk: Walk) -> list[tuple[str, str, dict[str, Any]]
     if case.limit:
         for value in BAD_LIMITS:
             inputs.append((f"limit={value}", path, valid | {"limit": value}))
+    for name in case.text_queries:
+        inputs.append((f"query {name} with a NUL", path, valid | {name: "a\x00b"}))
     return inputs
 
 
@@ -334,6 +358,7 @@ def test_the_walk_covers_the_routes_that_take_ids_cursors_and_limits():
     assert any(case.cursor for case in WALKED)
     assert any(case.limit for case in WALKED)
     assert any(case.id_queries for case in WALKED)
+    assert any("q" in case.text_queries for case in WALKED)
     assert any(case.path.startswith("/ui/") for case in WALKED)
     assert all(path in {case.path for case in CASES} for path in STREAMING)
 
