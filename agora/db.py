@@ -53,6 +53,10 @@ class PoolBusy(Unavailable):
     """Every pool connection stayed busy for the whole acquire timeout: shed this request."""
 
 
+class DatabaseUnreachable(Unavailable):
+    """No connection could be opened to PostgreSQL (down, restarting): 503, retry later."""
+
+
 class Database:
     """Hands out connections: from a pool in production, or one shared connection in tests.
 
@@ -93,6 +97,10 @@ class Database:
             raise PoolBusy(
                 "the server is busy; retry shortly", retry_after=int(self.acquire_timeout) or 1
             ) from None
+        except OSError as error:
+            # Opening a connection failed: refused, or the unix socket is gone while
+            # PostgreSQL restarts (FileNotFoundError, which is no ConnectionError).
+            raise DatabaseUnreachable(f"the database cannot be reached ({error})") from error
         try:
             # The pool's proxy forwards every Connection method to the pooled connection.
             yield cast(asyncpg.Connection, proxy)

@@ -151,9 +151,22 @@ REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
 NETWORK_UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionError, TimeoutError)
 
 
+def dropped_connection(error: Exception) -> bool:
+    """False for the asyncpg errors that name a bug rather than a connection PostgreSQL dropped.
+
+    "connection is closed" (an InterfaceError) is a dropped connection; so is "another operation
+    (2) is in progress" (an InternalClientError): PostgreSQL's shutdown message reached a
+    connection between two statements, which asyncpg then refuses to use."""
+    if isinstance(error, asyncpg.InterfaceError):
+        return "closed" in str(error)
+    if isinstance(error, asyncpg.InternalClientError):
+        return "another operation (2)" in str(error)
+    return True
+
+
 def unavailable_handler(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     """503 with Retry-After for a dependency that is down; a 500 would call it a bug."""
-    if isinstance(error, asyncpg.InterfaceError) and "closed" not in str(error):
+    if not dropped_connection(error):
         return internal_error_handler(request, error)  # misuse of a connection: a bug
     what = "Redis" if isinstance(error, REDIS_UNAVAILABLE) else "the database"
     log.warning(
@@ -182,6 +195,25 @@ def nesting_error_handler(
     return problem_response(400, "invalid-input", "Invalid input", "the JSON is nested too deeply")
 
 
+def exception_group_handler(
+    request: Request[Any, Any, Any], group: ExceptionGroup[Exception]
+) -> Response[bytes]:
+    """Litestar raises an ExceptionGroup when a dependency's cleanup fails, e.g. provide_db's
+    transaction exit on a connection PostgreSQL just closed: answer as for the first error in it
+    (a 503 for that one), not a 500 for the group."""
+    first: Exception = group
+    while isinstance(first, ExceptionGroup) and first.exceptions:
+        first = first.exceptions[0]
+    if first is group:
+        return internal_error_handler(request, group)
+    for cls in type(first).__mro__:
+        handler = EXCEPTION_HANDLERS.get(cls)
+        if handler is not None and cls is not Exception:
+            response: Response[bytes] = handler(request, first)
+            return response
+    return internal_error_handler(request, first)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
@@ -192,10 +224,12 @@ def internal_error_handler(request: Request[Any, Any, Any], error: Exception) ->
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
-    # asyncpg's "connection is closed" (a connection PostgreSQL dropped) is an InterfaceError.
+    # Some asyncpg errors mean a connection PostgreSQL dropped, others a bug: dropped_connection.
     asyncpg.InterfaceError: unavailable_handler,
+    asyncpg.InternalClientError: unavailable_handler,
     **dict.fromkeys(DATABASE_UNAVAILABLE + REDIS_UNAVAILABLE, unavailable_handler),
     **dict.fromkeys(NETWORK_UNAVAILABLE, unavailable_handler),
+    ExceptionGroup: exception_group_handler,
     RecursionError: nesting_error_handler,
     Exception: internal_error_handler,
 }

@@ -47,6 +47,7 @@ from redis import exceptions as redis_errors
 from agora import idempotency
 from agora.contexts import collect
 from agora.db import Database, create_pool
+from agora.errors import Unavailable
 from agora.outbox import HEALTH_FILE, OutboxRelay, delete_relayed
 from agora.queries import idempotency as idempotency_queries
 from agora.redis import QUEUE_NAME, redis_settings
@@ -61,17 +62,20 @@ TRANSIENT: tuple[type[Exception], ...] = (
     OSError,  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
     asyncpg.PostgresConnectionError,  # class 08, and the connection closed mid-operation
     asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.InternalClientError,  # a shutdown message reached the connection between statements
     asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
     asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections
     asyncpg.exceptions.TransactionRollbackError,  # class 40: deadlock, serialization failure
     redis_errors.ConnectionError,  # also BusyLoadingError (Redis loading its data)
     redis_errors.TimeoutError,
+    Unavailable,  # agora.db: no connection could be opened, or the pool stayed busy
 )
 
 # Redis unreachable, refusing, resetting or loading its data: wait and try again.
 REDIS_DOWN: tuple[type[Exception], ...] = (
     redis_errors.ConnectionError,
     redis_errors.TimeoutError,
+    redis_errors.WatchError,  # "A ConnectionError occurred on while watching one or more keys"
     OSError,
 )
 REDIS_RETRY_MIN, REDIS_RETRY_MAX = 0.5, 30.0
@@ -295,7 +299,9 @@ def build_worker(
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["db"] = database or Database(
-            pool=await create_pool(settings.database_url, min_size=1, max_size=4)
+            # min_size=0: no connection is opened here, so a PostgreSQL restarting while the
+            # worker starts does not stop it; jobs and the relay retry until it answers.
+            pool=await create_pool(settings.database_url, min_size=0, max_size=4)
         )
         if not burst:
             relay["relay"] = ctx["outbox_relay"] = OutboxRelay(

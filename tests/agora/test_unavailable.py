@@ -4,15 +4,18 @@ never a 500 "This is a bug"; and /health and /ready answer without queueing for 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, get, post
+from litestar.di import Provide
 
 from agora.app import create_app
 from agora.db import Database, init_connection
+from agora.deps import Db
 from agora.errors import EXCEPTION_HANDLERS
 from agora.redis import create_redis
 
@@ -156,3 +159,48 @@ async def test_returning_a_connection_that_fails_after_commit_does_not_raise(dat
             assert await connection.fetchval("SELECT 1") == 1
     finally:
         await pool.close()
+
+
+async def test_postgres_socket_gone_while_it_restarts_is_503(settings, redis, course, tmp_path):
+    """While PostgreSQL restarts its unix socket is gone: connecting raises FileNotFoundError,
+    an OSError that is no ConnectionError; it must still be a 503."""
+    pool = await asyncpg.create_pool(
+        f"postgresql://postgres@/none?host={tmp_path}/no-such-dir", min_size=0, timeout=1
+    )
+    try:
+        app = create_app(settings, database=Database(pool=pool), redis=redis)
+        async with client_for(app) as client:
+            url = f"/api/v1/courses/{course.id}/threads"
+            response = await client.get(url, headers=course.alice.headers)
+    finally:
+        await pool.close()
+    assert_unavailable(response)
+
+
+async def test_a_connection_dropped_under_a_write_is_503_not_500(database_url, admin_url):
+    """PostgreSQL terminates the connection while a write runs: the handler fails, then the
+    request's transaction cannot even roll back, and Litestar reports both as an ExceptionGroup
+    from the dependency's cleanup. That is an outage (503), not a bug (500)."""
+    pool = await asyncpg.create_pool(database_url, min_size=0, max_size=1)
+    database = Database(pool=pool)
+
+    async def provide_db() -> AsyncIterator[asyncpg.Connection]:
+        async with database.acquire() as connection, connection.transaction():
+            yield connection
+
+    @post("/write", dependencies={"db": Provide(provide_db)})
+    async def write(db: Db) -> dict[str, int]:
+        admin = await asyncpg.connect(admin_url)
+        try:  # as a PostgreSQL restart does to every backend
+            await admin.execute("SELECT pg_terminate_backend($1)", db.get_server_pid())
+        finally:
+            await admin.close()
+        return {"n": await db.fetchval("SELECT 1")}
+
+    app = Litestar([write], exception_handlers=EXCEPTION_HANDLERS)
+    try:
+        async with client_for(app) as client:
+            response = await client.post("/write")
+    finally:
+        await pool.close()
+    assert_unavailable(response)

@@ -18,6 +18,7 @@ from arq.constants import in_progress_key_prefix
 from arq.jobs import Job
 from arq.worker import func
 
+from agora.db import Database
 from agora.redis import QUEUE_NAME, create_redis, redis_settings
 from agora.worker import (
     JOB_TIMEOUT,
@@ -254,3 +255,38 @@ async def test_the_worker_starts_with_redis_down_and_rides_out_a_redis_outage(pr
         with contextlib.suppress(asyncio.CancelledError):
             await running
         await worker.pool.aclose()  # not worker.close(): arq's calls redis' deprecated close()
+
+
+async def test_a_job_that_cannot_open_a_database_connection_runs_again(
+    database_url, redis, tmp_path
+):
+    """While PostgreSQL restarts, agora.db raises DatabaseUnreachable (a 503 in the app): for a
+    job that is an outage to wait out, not a failure (reply notifications were lost this way)."""
+    gone = await asyncpg.create_pool(
+        f"postgresql://postgres@/none?host={tmp_path}/no-socket", min_size=0, timeout=1
+    )
+    back = await asyncpg.create_pool(database_url, min_size=0, max_size=1)
+    runs: list[int] = []
+
+    async def notify(ctx):
+        runs.append(ctx["job_try"])
+        database = Database(pool=gone if ctx["job_try"] == 1 else back)
+        async with database.acquire() as connection:
+            return await connection.fetchval("SELECT 1")
+
+    await redis.enqueue_job("notify", _job_id="notify")
+    worker = AgoraWorker(
+        functions=[func(notify, name="notify", timeout=10)],
+        redis_pool=redis,
+        queue_name=QUEUE_NAME,
+        burst=True,
+        handle_signals=False,
+        poll_delay=0.05,
+    )
+    try:
+        await asyncio.wait_for(worker.main(), timeout=20)
+    finally:
+        await gone.close()
+        await back.close()
+    assert runs == [1, 2]
+    assert (await Job("notify", redis).result_info()).success
