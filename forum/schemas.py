@@ -61,6 +61,7 @@ class ForumSettingsUpdate(Input):
     auto_hide_flags: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
     post_interval_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)] | None = None
     threads_per_day: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
+    edits_per_hour: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
     slow_mode_seconds: Seconds | None = None
     question_post_first: bool | None = None
     learners_create_boards: bool | None = None

@@ -75,10 +75,16 @@ async def test_a_pinned_threads_opening_post_is_not_hidden_by_flags(conn, client
 
 
 async def test_edits_are_rate_limited_per_learner_with_retry_after(conn, client):
-    course = await create_course(
-        conn, PEOPLE, settings_json={"forum": TEST_FORUM_SETTINGS | {"edits_per_hour": 2}}
-    )
+    course = await create_course(conn, PEOPLE, settings_json={"forum": TEST_FORUM_SETTINGS})
     forum = Forum(client, course)
+    settings_url = f"/api/v1/courses/{course.id}/forum/settings"
+    assert (await client.get(settings_url, headers=course.ta.headers)).json()["settings"][
+        "edits_per_hour"
+    ] == 30  # the default
+    changed = await client.patch(
+        settings_url, json={"edits_per_hour": 2}, headers=course.instructor.headers
+    )
+    assert changed.status_code == 200 and changed.json()["settings"]["edits_per_hour"] == 2
     thread = await forum.thread(course.a, anonymity="none")
     thread_id, opening_id = thread["thread"]["id"], thread["posts"][0]["id"]
     reply = await forum.reply(course.a, thread_id)
