@@ -2,7 +2,10 @@
 
 Every page carries the session token in <meta name="agora-session">; agora.js makes htmx send it as
 `Authorization: Bearer` on every request, and in-app navigation goes through htmx (hx-boost), so
-nothing depends on third-party cookies. Page handlers take the usual `principal` dependency.
+nothing depends on third-party cookies: the launch's partitioned session cookie only spares a
+reload or a back/forward the trip through the token kept in the tab. Page handlers take the usual
+`principal` dependency. Templates hold no inline script or style (agora.headers sets a strict
+Content-Security-Policy): scripts are static files that read data-* attributes.
 
 forum/pages.py and peerreview/pages.py register their template folders (as "forum/…",
 "peerreview/…") and the renderers the launch page uses for their targets; agora imports neither.

@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 from agora.deps import AppSettings, Db, Redis
 from agora.lti import deeplink, keys, launch, login, outbound, registration
 from agora.lti.validation import LaunchRejected
+from agora.sessions import session_cookie
 from agora.web import html_response, launch_response, render
 
 log = logging.getLogger("agora.lti")
@@ -121,8 +122,13 @@ async def _finish(
     async with db.transaction():
         done = await launch.complete_launch(db, redis, settings, valid)
     if done.deep_link is not None:
-        return await deeplink.picker_response(db, done)
-    return await launch_response(db, done.principal, done.token)
+        response = await deeplink.picker_response(db, done)
+    else:
+        response = await launch_response(db, done.principal, done.token)
+    # Reload, back/forward and links inside the LMS iframe keep the session (agora.sessions).
+    cookie = session_cookie(done.token, done.principal.course_id, settings.session_ttl)
+    response.headers["Set-Cookie"] = cookie
+    return response
 
 
 @get("/lti/jwks", tags=["lti"], cache=False)

@@ -59,6 +59,22 @@ async def select_active_session(
     return ActiveSession(**dict(row)) if row else None
 
 
+async def delete_user_sessions_with_roles(
+    conn: asyncpg.Connection, *, user_id: int, course_id: int, roles: list[str]
+) -> int:
+    """How many of this user's sessions in this course, with one of `roles`, were deleted."""
+    if not roles:
+        return 0
+    status = await conn.execute(
+        """DELETE FROM sessions
+            WHERE user_id = $1 AND course_id = $2 AND role = ANY($3::text[])""",
+        user_id,
+        course_id,
+        roles,
+    )
+    return int(status.split()[-1])
+
+
 async def delete_expired_sessions(conn: asyncpg.Connection) -> int:
     """How many expired sessions were deleted."""
     status = await conn.execute("DELETE FROM sessions WHERE expires_at <= now()")
