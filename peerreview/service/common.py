@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from agora.errors import Conflict, Forbidden, NotFound, Unprocessable
-from agora.markup import clean_text
+from agora.markup import clean_texts
 from agora.pagination import page_limit
 from agora.sessions import Principal
 from peerreview import rules
@@ -53,11 +53,11 @@ def score_choices(rubric: list[dict[str, Any]], choices: list[int]) -> tuple[lis
     return scores, float(sum(scores))
 
 
-def check_comments(rubric: list[dict[str, Any]], comments: list[str]) -> list[str]:
+async def check_comments(rubric: list[dict[str, Any]], comments: list[str]) -> list[str]:
     """One cleaned comment per criterion (missing ones empty)."""
     if len(comments) > len(rubric):
         raise Unprocessable("more criterion comments than criteria")
-    return [clean_text(c) for c in comments] + [""] * (len(rubric) - len(comments))
+    return await clean_texts(comments) + [""] * (len(rubric) - len(comments))
 
 
 def require_instructor(principal: Principal) -> None:

@@ -128,3 +128,11 @@ async def test_the_preview_is_rate_limited(client, course):
     limited = await client.post(url, data={"body": "**hi**"}, headers=course.alice.headers)
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
+
+
+async def test_long_plain_texts_are_cleaned_off_the_loop_like_short_ones():
+    """A review's criterion comments (up to 20 of 20,000 characters) go to the worker
+    processes; the result is clean_text's."""
+    comments = ["<b>Good</b> & clear: 3 < 5", "<" * 20_000, "&lt;i&gt;x&lt;/i&gt;"] * 5
+    assert await markup.clean_texts(comments) == [markup.clean_text(c) for c in comments]
+    assert (await markup.clean_texts(["<b>short</b>"])) == ["short"]
