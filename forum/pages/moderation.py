@@ -5,17 +5,19 @@ part."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import QueryParameter
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
-from agora.params import Cursor, PathId, QueryId
+from agora.errors import BadRequest
+from agora.params import Cursor, PathId
+from agora.schemas import MAX_ID
 from agora.web import form_fields, form_struct
-from forum.http.moderation import ActionName, LearnerName
+from forum.http.moderation import LearnerName
 from forum.pages.thread import live_fragment
 from forum.pages.urls import COURSE, THREAD, base_url, export_url
 from forum.schemas import (
@@ -155,6 +157,27 @@ async def duplicate(
     return await live_fragment(request, db, principal, thread_id)
 
 
+FilterText = Annotated[str, QueryParameter(max_length=20)]
+ActionFilter = Annotated[str, QueryParameter(pattern=r"^[a-z_]{0,40}$")]
+
+
+def _form_id(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        raise BadRequest("moderator must be a member's id")
+    return int(value)
+
+
+def _form_day(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be a day, YYYY-MM-DD") from None
+
+
 # The actions the log's filter offers, in the order a moderator thinks of them.
 LOG_ACTIONS = (
     "post_hide", "post_restore", "flags_hidden", "flags_dismissed",
@@ -172,20 +195,26 @@ async def log_page(
     db: Db,
     principal: CurrentPrincipal,
     cursor: Cursor = None,
-    action: ActionName = None,
-    moderator: QueryId = None,
+    action: ActionFilter = "",
+    moderator: FilterText = "",
     learner_name: LearnerName = None,
-    since: FromQuery[date | None] = None,
-    until: FromQuery[date | None] = None,
+    since: FilterText = "",
+    until: FilterText = "",
 ) -> Response[Any]:
-    """The moderation log: who did what, when and why, filterable, a page at a time."""
+    """The moderation log: who did what, when and why, filterable, a page at a time. The
+    filter form sends every field, empty ones as "" (no filter), so they arrive as text."""
+    since_day, until_day = _form_day(since, "since"), _form_day(until, "until")
+    moderator_id = _form_id(moderator)
     filters = moderation_service.log_filter(
-        action=action, moderator=moderator, learner_name=learner_name, since=since, until=until
-    )
+        action=action or None, moderator=moderator_id, learner_name=learner_name,
+        since=since_day, until=until_day,
+    )  # fmt: skip
     log = await moderation_service.audit_log(db, principal, course_id, cursor, None, filters)
-    query = {
-        "action": action or "", "moderator": moderator or "", "learner_name": learner_name or "",
-        "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
+    query: dict[str, Any] = {
+        "action": action or "", "moderator": moderator_id or "",
+        "learner_name": learner_name or "",
+        "since": since_day.isoformat() if since_day else "",
+        "until": until_day.isoformat() if until_day else "",
     }  # fmt: skip
     query = {k: v for k, v in query.items() if v}
     moderators = await moderation_service.moderators(db, principal, course_id)

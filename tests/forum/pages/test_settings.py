@@ -164,3 +164,14 @@ async def test_moderation_log_page_filters_and_links(client, course, question):
     assert (
         await client.get(ui(course, "/moderation/log"), headers=course.alice.headers)
     ).status_code == 403
+
+
+async def test_the_log_filter_form_sends_empty_fields_and_bad_ones_are_a_400(client, course):
+    empty = {"action": "", "moderator": "", "learner_name": "", "since": "", "until": ""}
+    page = await client.get(ui(course, "/moderation/log"), params=empty, headers=course.ta.headers)
+    assert page.status_code == 200
+    for bad in ({"moderator": "abc"}, {"since": "someday"}, {"action": "Drop!"}):
+        response = await client.get(
+            ui(course, "/moderation/log"), params=empty | bad, headers=course.ta.headers
+        )
+        assert response.status_code == 400, bad
