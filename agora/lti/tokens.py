@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import secrets
 import time
 from typing import Any
@@ -23,6 +24,7 @@ from agora.lti import outbound
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 EXPIRY_MARGIN = 60
+MAX_TOKEN_SECONDS = 24 * 3600
 # The fetching job holds the lock at most this long (a token request has a 10 s timeout) ...
 LOCK_SECONDS = 15
 # ... and the others wait at most this long for it before asking the platform themselves.
@@ -97,7 +99,9 @@ async def _fetch(
     if not isinstance(token, str) or not token:
         raise outbound.PlatformHTTPError("the token endpoint answered without an access_token")
     expires_in = document.get("expires_in", 3600) if isinstance(document, dict) else 3600
-    ttl = int(expires_in) - EXPIRY_MARGIN if isinstance(expires_in, int | float) else 300
+    # JSON may say Infinity or NaN (int() of them raises) or a year: keep it to a day at most.
+    valid = isinstance(expires_in, int | float) and math.isfinite(expires_in)
+    ttl = int(min(max(expires_in, 0), MAX_TOKEN_SECONDS)) - EXPIRY_MARGIN if valid else 300
     if ttl > 0:
         await redis.set(key_name, token, ex=ttl)
     return token

@@ -84,6 +84,7 @@ class Platform:
     # What /.well-known/openid-configuration answers differently (e.g. another issuer).
     configuration: dict = field(default_factory=dict)
     config_fetches: int = 0
+    token_expires_in: str = "3600"
 
     def reset(self) -> None:
         if not hasattr(self, "_first_key"):
@@ -102,6 +103,7 @@ class Platform:
         self.user_agents.clear()
         self.configuration = {}
         self.config_fetches = 0
+        self.token_expires_in = "3600"
 
     @property
     def issuer(self) -> str:
@@ -203,14 +205,13 @@ def build_app(platform: Platform) -> Litestar:
         access = secrets.token_hex(8)
         platform.tokens[access] = scopes
         platform.token_requests.append({"scopes": scopes, "jti": claims.get("jti")})
-        return Response(
-            {
-                "access_token": access,
-                "token_type": "bearer",
-                "expires_in": 3600,
-                "scope": " ".join(sorted(scopes)),
-            }
+        # Written by hand: JSON as some platforms write it (`Infinity` is not JSON, Python
+        # reads it all the same).
+        body = (
+            f'{{"access_token": "{access}", "token_type": "bearer", '
+            f'"expires_in": {platform.token_expires_in}, "scope": "{" ".join(sorted(scopes))}"}}'
         )
+        return Response(body.encode(), media_type="application/json")
 
     @get("/lineitems")
     async def list_line_items(request: Request) -> Response:

@@ -243,6 +243,17 @@ async def test_malformed_configuration_urls_are_a_400_not_a_500(
     assert "openid_configuration" in response.text or "could not be read" in response.text
 
 
+@pytest.mark.parametrize("token", ["caf\u00e9", "a\r\nX-Injected: 1", "\x00"])
+async def test_malformed_registration_tokens_are_a_400_not_a_500(
+    dev_client, conn, platform_server, token
+):
+    platform_server.reset()
+    invite = await new_invite(conn, dev_client)
+    response = await register(dev_client, invite, config_url(platform_server), token=token)
+    assert response.status_code == 400, response.text
+    assert platform_server.registrations == []
+
+
 async def test_registration_outside_dev_mode_needs_https(production_client, conn):
     invite = await new_invite(conn, production_client)
     response = await register(

@@ -3,6 +3,8 @@ fetch lock (a redis-py Lock) never released by anyone but its holder."""
 
 import asyncio
 
+import pytest
+
 from agora.lti import claims as c
 from agora.lti import keys, outbound, tokens
 from agora.lti.queries import platforms
@@ -50,3 +52,19 @@ async def test_a_forgotten_token_is_fetched_again(conn, redis, platform):
         await tokens.forget(redis, row["id"], SCOPES)
         second = await tokens.access_token(http, redis, row, key, SCOPES)
     assert second != first and len(platform.token_requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "low", "high"),
+    [("Infinity", 200, 300), ("NaN", 200, 300), ("-5", -2, -2), ("1e300", 86000, 86400)],
+)
+async def test_an_odd_expires_in_is_bounded_not_a_crash(
+    conn, redis, platform, expires_in, low, high
+):
+    platform.token_expires_in = expires_in
+    row, key = await registered(conn, platform), await keys.signing_key(conn)
+    async with outbound.client(LOOPBACK) as http:
+        token = await tokens.access_token(http, redis, row, key, SCOPES)
+    assert token in platform.tokens
+    ttl = await redis.ttl(tokens.cache_key(row["id"], SCOPES))
+    assert low <= ttl <= high
