@@ -145,11 +145,12 @@ async def select_open_allocation(
     )
 
 
-# Dynamic picking in three steps, each an index range scan of (course, assignment, review_load,
-# pick_key): the least load any submission this reviewer may take has; then, at that load, the
-# first submission from a random point of pick_key (wrapping around), so ties go at random and
-# nobody can steer which submission a reviewer gets. @UNCERTAIN@ narrows a pass to uncertain
-# submissions (their own partial index); the statements are built here, never from input.
+# Dynamic picking: index range scans of (course, assignment, review_load, pick_key). One
+# statement finds the least load any submission this reviewer may take has and, at that load,
+# the first submission from a random point of pick_key; so ties go at random and nobody can
+# steer which submission a reviewer gets. Only when nothing follows the point does a second
+# statement wrap around to the start. @UNCERTAIN@ narrows a pass to uncertain submissions (their
+# own partial index); the statements are built here at import, never from input.
 _ELIGIBLE = """
   FROM pr_submissions s
  WHERE s.course_id = $1 AND s.assignment_id = $2 AND s.owner_key <> ALL($3::text[]) @UNCERTAIN@
@@ -157,48 +158,36 @@ _ELIGIBLE = """
                     WHERE a.course_id = s.course_id AND a.assignment_id = s.assignment_id
                       AND a.submission_id = s.id AND a.reviewer_id = $4
                       AND a.state IN ('assigned', 'leased', 'completed'))"""
-_LEAST_LOAD = (
-    "SELECT s.review_load"
-    + _ELIGIBLE
-    + """
-   AND s.review_load < $5
- ORDER BY s.review_load LIMIT 1"""
-)
-_FROM_POINT = (
-    "SELECT s.id"
-    + _ELIGIBLE
-    + """
-   AND s.review_load = $5 AND s.pick_key >= $6
- ORDER BY s.pick_key LIMIT 1
-   FOR UPDATE OF s SKIP LOCKED"""
-)
-_BEFORE_POINT = (
-    "SELECT s.id"
-    + _ELIGIBLE
-    + """
+_FROM_POINT = """
+WITH least AS (
+    SELECT s.review_load@ELIGIBLE@
+       AND s.review_load < $5
+     ORDER BY s.review_load LIMIT 1)
+SELECT (SELECT review_load FROM least) AS load,
+       (SELECT s.id@ELIGIBLE@
+           AND s.review_load = (SELECT review_load FROM least) AND s.pick_key >= $6
+         ORDER BY s.pick_key LIMIT 1
+           FOR UPDATE OF s SKIP LOCKED) AS id"""
+_BEFORE_POINT = """
+SELECT s.id@ELIGIBLE@
    AND s.review_load = $5 AND s.pick_key < $6
  ORDER BY s.pick_key LIMIT 1
    FOR UPDATE OF s SKIP LOCKED"""
-)
 # When every submission at the least load is locked by concurrent pickers: the next load up.
-_ANY_UNDER = (
-    "SELECT s.id"
-    + _ELIGIBLE
-    + """
+_ANY_UNDER = """
+SELECT s.id@ELIGIBLE@
    AND s.review_load < $5
  ORDER BY s.review_load, s.pick_key LIMIT 1
    FOR UPDATE OF s SKIP LOCKED"""
-)
 
 
 def _pass(sql: str, uncertain: bool) -> str:
-    return sql.replace("@UNCERTAIN@", "AND s.uncertain" if uncertain else "")
+    eligible = _ELIGIBLE.replace("@UNCERTAIN@", "AND s.uncertain" if uncertain else "")
+    return sql.replace("@ELIGIBLE@", eligible)
 
 
 PICK_SQL = {
-    uncertain: tuple(
-        _pass(sql, uncertain) for sql in (_LEAST_LOAD, _FROM_POINT, _BEFORE_POINT, _ANY_UNDER)
-    )
+    uncertain: tuple(_pass(sql, uncertain) for sql in (_FROM_POINT, _BEFORE_POINT, _ANY_UNDER))
     for uncertain in (False, True)
 }
 # A load no submission reaches: the last pass takes anything the reviewer may review.
@@ -208,14 +197,15 @@ ANY_LOAD = 2**31 - 1
 async def _pick_pass(
     conn: asyncpg.Connection, args: tuple[object, ...], *, below: int, uncertain: bool
 ) -> int | None:
-    least_load, from_point, before_point, any_under = PICK_SQL[uncertain]
-    load = await conn.fetchval(least_load, *args, below)
-    if load is None:
-        return None
+    from_point, before_point, any_under = PICK_SQL[uncertain]
     point = secrets.randbelow(2**53) / 2**53  # uniform in [0, 1), like the keys
-    picked: int | None = await conn.fetchval(from_point, *args, load, point)
+    row = await conn.fetchrow(from_point, *args, below, point)
+    assert row is not None  # a SELECT of scalar subqueries always returns one row
+    if row["load"] is None:
+        return None  # nothing this reviewer may take in this pass
+    picked: int | None = row["id"]
     if picked is None:
-        picked = await conn.fetchval(before_point, *args, load, point)
+        picked = await conn.fetchval(before_point, *args, row["load"], point)
     if picked is None:
         picked = await conn.fetchval(any_under, *args, below)
     return picked
