@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from agora.sessions import create_session
 from tests.forum.pages.conftest import ui
 
 SETTINGS_FORM = {
@@ -175,3 +176,17 @@ async def test_the_log_filter_form_sends_empty_fields_and_bad_ones_are_a_400(cli
             ui(course, "/moderation/log"), params=empty | bad, headers=course.ta.headers
         )
         assert response.status_code == 400, bad
+
+
+async def test_the_settings_boards_and_log_pages_speak_french(client, conn, course):
+    token = await create_session(
+        conn, user_id=course.instructor.user_id, course_id=course.id, role="instructor",
+        ttl_seconds=600, locale="fr",
+    )  # fmt: skip
+    h = {"Authorization": f"Bearer {token}"}
+    for path, expected in [
+        ("/forum/settings", "Mode lent"),
+        ("/forum/boards", "Nouvel espace"),
+        ("/moderation/log", "Journal de modération"),
+    ]:
+        assert expected in (await client.get(ui(course, path), headers=h)).text, path
