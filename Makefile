@@ -11,7 +11,7 @@ TEST_STAMP := $(VENV)/.installed-test
 PYTEST_WORKERS ?= 2
 XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: run test test-fast bench lint typecheck format worker clean
+.PHONY: run test test-fast bench faults faults-short lint typecheck format worker clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +49,16 @@ test-fast: $(STAMP)
 ## Benchmarks at MOOC scale (not part of the test run).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Fault injection (bench/faults): app and worker under 16 clients while Redis is killed,
+## PostgreSQL restarted 10 times (fast and immediate), the worker and the app killed; exits 1 if
+## an acknowledged write or notification is lost or duplicated or an answer is a 500 (~3 min).
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
+
+## The short run (under a minute) that `make test` also runs (tests/bench/test_faults.py).
+faults-short: $(STAMP)
+	$(BIN)/python -m bench.faults --short
 
 ## ruff (lint and format) and mypy (strict on agora, forum, peerreview; see pyproject.toml).
 lint: $(STAMP)
