@@ -18,6 +18,7 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from agora.lti import outbound
 from agora.lti.queries import platforms
 from agora.lti.validation import LaunchRejected
 from agora.settings import Settings
@@ -99,6 +100,14 @@ async def login(
         connection, platform["id"], deployment_id
     ):
         raise LaunchRejected(f"deployment {deployment_id!r} is not registered for this platform")
+    # Where the browser is sent: http(s) only (a row written before the CLI checked URLs, or by
+    # hand, must not make us redirect to javascript:).
+    try:
+        auth_url = outbound.check_platform_url(
+            platform["auth_login_url"], dict(platform), "the platform's login URL"
+        )
+    except outbound.UnsafeURL as error:
+        raise LaunchRejected(str(error)) from None
 
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     record = {"platform_id": platform["id"], "nonce": nonce, "storage": bool(storage_target)}
@@ -123,7 +132,6 @@ async def login(
     }
     if message_hint:
         auth_params["lti_message_hint"] = message_hint
-    auth_url: str = platform["auth_login_url"]
     separator = "&" if "?" in auth_url else "?"
     return LoginResult(
         redirect_url=auth_url + separator + urlencode(auth_params),

@@ -64,3 +64,15 @@ async def test_logins_are_rate_limited_per_client_address(client, conn, platform
     result = await login(client, platform)
     assert result.response.status_code == 429
     assert "too many launches" in result.response.text
+
+
+async def test_login_never_redirects_to_a_login_url_that_is_not_http(client, conn, platform, redis):
+    await conn.execute(
+        "UPDATE platforms SET auth_login_url = 'javascript:alert(1)//' WHERE id = $1",
+        platform.platform_id,
+    )
+    result = await login(client, platform)
+    assert result.response.status_code == 400
+    assert "location" not in result.response.headers
+    assert "login URL" in result.response.text
+    assert await redis.keys("lti:state:*") == []
