@@ -10,6 +10,7 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from agora.deps import CurrentPrincipal, Db
+from agora.names import NameSearch
 from agora.params import Cursor, Limit, PathId, QueryId
 from forum.schemas import (
     FlagCreate,
@@ -30,7 +31,6 @@ from forum.schemas import (
 from forum.service import moderation as moderation_service
 
 ActionName = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{1,40}$")]
-LearnerName = Annotated[str | None, QueryParameter(max_length=100)]
 
 
 class ThreadModerationRoutes(Controller):
@@ -121,7 +121,7 @@ class StaffModerationRoutes(Controller):
         action: ActionName = None,
         moderator: QueryId = None,
         learner: QueryId = None,
-        learner_name: LearnerName = None,
+        learner_name: NameSearch = None,
         since: FromQuery[date | None] = None,
         until: FromQuery[date | None] = None,
     ) -> ModLogPage:

@@ -37,6 +37,7 @@ async def home_view(db: asyncpg.Connection, principal: Principal, _target: Any =
         "boards": boards,
         "can_create_board": rules.can_create_board(principal, ctx.settings),
         "can_moderate": rules.can_moderate(principal),
+        "can_manage_boards": rules.can_manage_boards(principal),
         "section": "forum",
         "page_url": f"{base_url(principal.course_id)}/forum",
     }

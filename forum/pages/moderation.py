@@ -14,10 +14,10 @@ from litestar.params import QueryParameter
 from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.errors import BadRequest
+from agora.names import NameSearch
 from agora.params import Cursor, PathId
 from agora.schemas import MAX_ID
 from agora.web import form_fields, form_struct
-from forum.http.moderation import LearnerName
 from forum.pages.thread import live_fragment
 from forum.pages.urls import COURSE, THREAD, base_url, export_url
 from forum.schemas import (
@@ -197,7 +197,7 @@ async def log_page(
     cursor: Cursor = None,
     action: ActionFilter = "",
     moderator: FilterText = "",
-    learner_name: LearnerName = None,
+    learner_name: NameSearch = None,
     since: FilterText = "",
     until: FilterText = "",
 ) -> Response[Any]:

@@ -35,6 +35,7 @@ async def test_instructor_saves_the_settings_form_and_it_takes_effect(client, co
     form = SETTINGS_FORM | {
         "anonymity": ["peers", "all"],  # no longer under one's own name
         "slow_mode_seconds": "30",
+        "edits_per_hour": "12",
         "question_post_first": ["false", "true"],  # the hidden "false", then the ticked box
     }
     saved = await client.post(
@@ -44,6 +45,7 @@ async def test_instructor_saves_the_settings_form_and_it_takes_effect(client, co
     stored = await settings_json(client, course)
     assert stored["anonymity"] == ["peers", "all"]
     assert stored["slow_mode_seconds"] == 30 and stored["question_post_first"] is True
+    assert stored["edits_per_hour"] == 12
     assert stored["learners_create_boards"] is False
     new_thread = await client.get(ui(course, "/forum/new"), headers=course.alice.headers)
     assert '<option value="none">' not in new_thread.text  # the form offers what is allowed
