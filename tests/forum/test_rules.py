@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forum import rules
-from forum.queries.posts import PostRow
+from forum.queries.posts import PostRow, ThreadRef
 from forum.rules import JobViewer
 from forum.schemas import ForumSettings
 
@@ -46,6 +46,30 @@ def test_anonymity_rule():
     assert rules.can_see_author(TA, 2, "peers") and not rules.can_see_author(OTHER, 2, "peers")
     assert not rules.can_see_author(TA, 2, "all")
     assert rules.can_see_author(JobViewer(2, "learner"), 2, "all")
+
+
+def test_a_reply_on_its_own_follows_post_before_you_see():
+    thread = ThreadRef(
+        id=1, author_id=5, kind="question", title="t", locked=False, closed=False,
+        post_first=True, hidden=False, deleted=False,
+    )  # fmt: skip
+    answer, opening = post(author_id=2), post(author_id=5, parent_id=None)
+    assert not rules.can_see_reply(OTHER, thread, answer, has_replied=False)
+    assert rules.can_see_reply(OTHER, thread, answer, has_replied=True)
+    assert rules.can_see_reply(OTHER, thread, opening, has_replied=False)
+    assert rules.can_see_reply(JobViewer(2, "learner"), thread, answer, has_replied=False)
+    assert rules.can_see_reply(TA, thread, answer, has_replied=False)
+    assert rules.can_see_reply(JobViewer(5, "learner"), thread, answer, has_replied=False)  # asker
+
+
+def test_flags_hide_learners_posts_but_not_staffs_or_a_pinned_opening():
+    reply, opening = post(), post(parent_id=None)
+    assert rules.flags_may_hide(reply, author_role="learner", thread_pinned=False)
+    assert rules.flags_may_hide(reply, author_role="learner", thread_pinned=True)
+    assert rules.flags_may_hide(opening, author_role="learner", thread_pinned=False)
+    assert not rules.flags_may_hide(opening, author_role="learner", thread_pinned=True)
+    for role in ("ta", "instructor"):
+        assert not rules.flags_may_hide(reply, author_role=role, thread_pinned=False)
 
 
 async def test_post_and_thread_flags_in_the_api(forum, course, client):

@@ -55,3 +55,26 @@ async def test_reply_parent_must_be_in_the_thread(conn, course, make_thread, mak
     assert opening is not None and opening["depth"] == 0
     assert await posts.select_reply_parent(conn, course.id, here, reply) is None
     assert (await posts.select_reply_parent(conn, course.id, elsewhere, reply))["depth"] == 1
+
+
+async def test_select_post_says_whether_the_viewer_replied_in_a_post_first_thread(
+    conn, course, make_thread, make_reply
+):
+    thread_id = await make_thread()
+    await conn.execute("UPDATE forum_threads SET post_first = true WHERE id = $1", thread_id)
+    answer = await make_reply(thread_id, author=course.bob)
+    before = await posts.select_post(conn, course.id, answer, course.carol.user_id)
+    assert before is not None and not before.viewer_replied and not before.thread_pinned
+    own = await make_reply(thread_id, author=course.carol)
+    after = await posts.select_post(conn, course.id, answer, course.carol.user_id)
+    assert after is not None and after.viewer_replied
+    await posts.update_post_flags(conn, course.id, own, deleted=True)  # a deleted reply: not yet
+    assert not (
+        await posts.select_post(conn, course.id, answer, course.carol.user_id)
+    ).viewer_replied
+    # outside post-first threads the question does not arise
+    open_thread = await make_thread(pinned=True)
+    reply = await make_reply(open_thread, author=course.bob)
+    await make_reply(open_thread, author=course.carol)
+    row = await posts.select_post(conn, course.id, reply, course.carol.user_id)
+    assert row is not None and not row.viewer_replied and row.thread_pinned

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import asyncpg
+import pytest
+
 from agora.schemas import MAX_ID
-from forum.queries import threads
+from forum.queries import boards, posts, reads, threads
 from forum.queries.threads import ThreadListRow, ThreadRow
+from tests.conftest import create_course
+from tests.forum.test_concurrency import connect, delete_committed_forum_course
 
 FIRST_PAGE_BY_TIME = (True, datetime(9999, 12, 31, tzinfo=UTC), MAX_ID)
 FIRST_PAGE_BY_COUNT = (True, 2**31 - 1, MAX_ID)
@@ -102,3 +107,41 @@ async def test_thread_page_head_carries_the_viewers_standing(conn, course, make_
     assert (head.read_seq, head.unread_count, head.following) == (0, 1, False)
     assert head.restrictions == [] and not head.has_replied
     assert head.author_name == "Alice" and head.author_role == "learner"
+
+
+async def test_lock_thread_of_post_serialises_writers_but_not_rows_pointing_at_the_thread(
+    database_url,
+):
+    """The thread row a write locks first: another writer waits (here: NOWAIT fails at once),
+    while a read position (a foreign key to the thread) is written without waiting."""
+    first, second = await connect(database_url), await connect(database_url)
+    course = await create_course(first)
+    try:
+        await boards.insert_default_board(first, course.id)
+        board_id = await boards.select_default_board_id(first, course.id)
+        thread_id = await threads.insert_thread(
+            first, course.id, board_id=board_id, author_id=course.alice.user_id,
+            kind="discussion", anonymity="none", title="Locks", search_config="english",
+            post_first=False,
+        )  # fmt: skip
+        post_id = await posts.insert_post(
+            first, course.id, thread_id, parent_id=None, seq=1, path=f"{1:08x}", depth=0,
+            author_id=course.alice.user_id, anonymity="none", title="Locks", body="b",
+            body_html="<p>b</p>", search_config="english",
+        )  # fmt: skip
+        async with first.transaction():
+            await threads.lock_thread_of_post(first, course.id, post_id)
+            async with second.transaction():
+                await second.execute("SET LOCAL lock_timeout = '2s'")
+                with pytest.raises(asyncpg.LockNotAvailableError):
+                    await second.execute(
+                        "SELECT 1 FROM forum_threads WHERE id = $1 FOR NO KEY UPDATE NOWAIT",
+                        thread_id,
+                    )
+            async with second.transaction():
+                await second.execute("SET LOCAL lock_timeout = '2s'")
+                await reads.upsert_read(second, course.id, course.bob.user_id, thread_id, 1)
+    finally:
+        await second.close()
+        await delete_committed_forum_course(first, course.id, course.platform_id)
+        await first.close()
