@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+
+import asyncpg
+import httpx
+import msgspec
+import pytest
+
+from agora.app import create_app
+from agora.db import Database, init_connection, migrate
 from agora.queries import idempotency as idempotency_queries
 from agora.worker import prune_idempotency_keys
+from tests.conftest import _with_database, create_course
 from tests.peerreview.helpers import create_assignment, set_phase
 
 
@@ -116,3 +127,52 @@ async def test_keys_older_than_a_day_are_pruned(client, conn, course, database):
     assert await prune_idempotency_keys({"db": database}) == 1
     keys = await conn.fetch("SELECT key FROM idempotency_keys WHERE course_id = $1", course.id)
     assert [r["key"] for r in keys] == ["new"]
+
+
+@pytest.fixture
+async def committed_database(admin_url):
+    """A migrated database of its own: concurrent requests need a real pool and committed rows,
+    which must not show up in the shared test database (outbox rows, for one)."""
+    name = f"agora_idem_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(admin_url, name)
+    try:
+        connection = await asyncpg.connect(url)
+        try:
+            await migrate(connection)
+        finally:
+            await connection.close()
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_two_concurrent_requests_with_one_key_write_once(settings, redis, committed_database):
+    """A retry sent while the first request still runs (the client timed out) waits for it and
+    gets its answer: one thread, two identical answers."""
+    pool = await asyncpg.create_pool(
+        committed_database, min_size=2, max_size=4, init=init_connection
+    )
+    try:
+        async with pool.acquire() as connection:
+            course = await create_course(connection)
+        app = create_app(
+            msgspec.structs.replace(settings, database_url=committed_database),
+            database=Database(pool=pool),
+            redis=redis,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            first, second = await asyncio.gather(
+                create_thread(client, course, course.alice, "at-once"),
+                create_thread(client, course, course.alice, "at-once"),
+            )
+        async with pool.acquire() as connection:
+            threads = await count_threads(connection, course, "Lost answer")
+    finally:
+        await pool.close()
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    assert first.json()["thread"]["id"] == second.json()["thread"]["id"]
+    assert threads == 1
