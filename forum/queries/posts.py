@@ -146,15 +146,6 @@ async def select_post(
     return None if row is None else PostDetail(**row)
 
 
-async def select_post_for_update(conn: asyncpg.Connection, course_id: int, post_id: int) -> None:
-    """Lock the post's row until the transaction ends (two edits never interleave)."""
-    await conn.execute(
-        "SELECT id FROM forum_posts WHERE course_id = $1 AND id = $2 FOR UPDATE",
-        course_id,
-        post_id,
-    )
-
-
 async def select_post_author(
     conn: asyncpg.Connection, course_id: int, post_id: int
 ) -> asyncpg.Record | None:

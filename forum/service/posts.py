@@ -191,8 +191,7 @@ async def write_post_text(
     reason: str,
     reason_code: str,
 ) -> None:
-    row = await post_for_write(conn, principal, post_id)
-    await post_sql.select_post_for_update(conn, principal.course_id, post_id)
+    row = await post_for_write(conn, principal, post_id)  # two edits never interleave
     if not rules.is_editor(principal, row):
         raise Forbidden("you can edit only your own posts")
     if row.deleted:

@@ -70,7 +70,7 @@ async def test_expired_lease_returns_to_the_pool_and_late_review_is_refused(clie
     aid = await dynamic_assignment(client, course, reviews_per_submission=1)
     a, b, c = learners(course)
     sub_a = (await submit(client, a, aid))["id"]
-    await submit(client, c, aid)
+    sub_c = (await submit(client, c, aid))["id"]
     task = await next_task(client, c, aid)
     assert task["submission"]["id"] == sub_a  # the only other submission
     await conn.execute(
@@ -78,8 +78,9 @@ async def test_expired_lease_returns_to_the_pool_and_late_review_is_refused(clie
         task["allocation_id"],
     )
     await submit(client, b, aid)
-    # b's request reclaims the lease; a's submission is back at load 0 and b gets it
-    # (b's other choice, c's work, is also at load 0 but a's has the lower id)
+    # b's request reclaims the lease; a's submission is back at load 0 and b gets it (b's other
+    # choice, c's work, is made busier here: ties among the least loaded go at random)
+    await conn.execute("UPDATE pr_submissions SET review_load = 1 WHERE id = $1", sub_c)
     other = await next_task(client, b, aid)
     assert other["submission"]["id"] == sub_a
     state = await conn.fetchval(
