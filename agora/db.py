@@ -49,11 +49,13 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
     )
 
 
-class PoolBusy(Unavailable):
+# Both are also the OSError / TimeoutError that acquiring used to raise, so code that catches
+# those around `acquire` (readiness, metrics, the framing policy) goes on working unchanged.
+class PoolBusy(Unavailable, TimeoutError):
     """Every pool connection stayed busy for the whole acquire timeout: shed this request."""
 
 
-class DatabaseUnreachable(Unavailable):
+class DatabaseUnreachable(Unavailable, ConnectionError):
     """No connection could be opened to PostgreSQL (down, restarting): 503, retry later."""
 
 

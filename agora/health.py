@@ -31,10 +31,10 @@ def health() -> dict[str, str]:
 
 
 async def _check_postgres(database: Database) -> str | None:
+    # On a connection of its own: a saturated request pool must not make readiness wait.
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             await database.probe()
-    # On a connection of its own: a saturated request pool must not make readiness wait.
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         return f"{type(error).__name__}: {error}"
     return None
