@@ -94,9 +94,7 @@ async def embedding_browser(request, browser, cookieless_browser):
     await context.close()
 
 
-async def test_reload_link_and_back_inside_the_iframe_keep_the_person_in(
-    server, embedding_browser
-):
+async def test_reload_link_and_back_inside_the_iframe_keep_the_person_in(server, embedding_browser):
     """The browser's own navigations carry no Bearer header: the partitioned session cookie set
     at launch answers them, in a fresh tab too (no session kept in the tab to fall back on)."""
     page = await open_lms(embedding_browser, server)
@@ -112,9 +110,11 @@ async def test_reload_link_and_back_inside_the_iframe_keep_the_person_in(
     documents: list[tuple[int, str]] = []
     page.on(
         "response",
-        lambda r: documents.append((r.status, r.url))
-        if r.request.resource_type == "document" and r.url.startswith(server.base_url)
-        else None,
+        lambda r: (
+            documents.append((r.status, r.url))
+            if r.request.resource_type == "document" and r.url.startswith(server.base_url)
+            else None
+        ),
     )
 
     await tool.get_by_role("link", name="All threads").click()
@@ -136,9 +136,7 @@ async def test_reload_link_and_back_inside_the_iframe_keep_the_person_in(
     await page.close()
 
 
-async def test_a_site_that_is_no_registered_platform_cannot_frame_agora(
-    server, context, csp_clean
-):
+async def test_a_site_that_is_no_registered_platform_cannot_frame_agora(server, context, csp_clean):
     page = await open_lms(context, server, origin=STRANGER_ORIGIN)
     await page.wait_for_timeout(1_000)
     assert csp_clean and all("frame-ancestors" in v for v in csp_clean), csp_clean
