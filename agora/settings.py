@@ -34,14 +34,14 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str = ".agora"
     db_pool_min: PositiveInt = 2
     db_pool_max: PositiveInt = 10
-    # Largest request body accepted, in bytes.
-    max_body_bytes: PositiveInt = 1_048_576
-    # How long a session issued at launch stays valid, in seconds.
     # Load shedding: at most this many requests at once per process (health, readiness, metrics
     # and live-event streams aside); a request waits at most queue_timeout seconds for a slot and
     # as long again for a pool connection, then gets 503 with Retry-After instead of queueing.
     max_requests: PositiveInt = 100
     queue_timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+    # Largest request body accepted, in bytes.
+    max_body_bytes: PositiveInt = 1_048_576
+    # How long a session issued at launch stays valid, in seconds.
     session_ttl: PositiveInt = 8 * 3600
     # Dev mode: the dev LMS at /dev/lms and the demo course. Never enable in production.
     dev: bool = False
