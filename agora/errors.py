@@ -11,7 +11,7 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandler, ExceptionHandlersMap
 from redis import exceptions as redis_errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -233,5 +233,27 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     RecursionError: nesting_error_handler,
     Exception: internal_error_handler,
 }
+
+
+def answered_as_page(handler: ExceptionHandler[Any]) -> ExceptionHandler[Any]:
+    """`handler`, whose problem+json becomes an HTML error page for a page request (a path under
+    /ui, or a browser outside the JSON API): agora.error_pages decides and renders. Every handler
+    goes through it, so pages and the API share one mapping of errors to statuses."""
+
+    def negotiated(request: Request[Any, Any, Any], error: Any) -> Response[Any]:
+        response: Response[Any] = handler(request, error)
+        if response.media_type != PROBLEM_JSON:
+            return response  # already a page (exception_group_handler calls a wrapped handler)
+        # Imported here: agora.error_pages renders through agora.web, which imports this module.
+        from agora import error_pages
+
+        if not error_pages.wants_page(request):
+            return response
+        return error_pages.page_for_problem(request, response)
+
+    return negotiated
+
+
+EXCEPTION_HANDLERS = {cls: answered_as_page(h) for cls, h in EXCEPTION_HANDLERS.items()}
 
 __all__ = ["EXCEPTION_HANDLERS", "MediaType", "PROBLEM_JSON"]

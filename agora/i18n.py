@@ -30,6 +30,26 @@ def choose_locale(session_locale: str | None, course_language: str | None = None
     return DEFAULT
 
 
+def from_accept_language(header: str | None) -> str | None:
+    """The supported language a browser's Accept-Language prefers most, or None.
+
+    'en-US,en;q=0.8,fr;q=0.9' → 'fr' (q-values decide, then the order the browser gave)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")[:20]):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                quality = 0.0
+        language = tag.replace("_", "-").split("-")[0].strip().lower()
+        if language in SUPPORTED and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else None
+
+
 @lru_cache(maxsize=len(SUPPORTED))
 def translations(locale: str) -> NullTranslations:
     if locale == DEFAULT:
@@ -60,3 +80,9 @@ def date_formatters(locale: str) -> dict[str, Callable[..., str]]:
         return format_timedelta(delta, add_direction=True, threshold=1.0, locale=babel_locale)
 
     return {"datetime": datetime_filter, "date": date_filter, "ago": ago_filter}
+
+
+def translate_known(locale: str, text: str) -> str:
+    """`text` in `locale` when the catalogue has it (an error's detail, a launch's refusal),
+    else `text` unchanged: details are written in English and only the common ones translated."""
+    return translations(locale).gettext(text) if text else text

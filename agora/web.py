@@ -31,17 +31,16 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
-from litestar import MediaType, Request, Response, Router, post
+from litestar import MediaType, Request, Response, Router, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.exceptions import HTTPException
 from litestar.plugins.htmx import HTMXDetails, HTMXHeaders
 from litestar.static_files import create_static_files_router
-from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
+from litestar.types import ControllerRouterHandler
 from markupsafe import Markup, escape
 
 from agora import i18n
 from agora.deps import CurrentPrincipal, Redis
-from agora.errors import BadRequest, DomainError, NotFound
+from agora.errors import BadRequest, NotFound
 from agora.markup import render_markdown
 from agora.queries import courses as course_queries
 from agora.ratelimit import enforce_quota
@@ -298,52 +297,10 @@ def launch_target_id(value: object) -> int:
     return number
 
 
-# ---- errors on pages: HTML, not problem+json --------------------------------------------------
-
-
-def _error_page(request: AnyRequest, status: int, detail: str) -> Response[str]:
-    locale = i18n.choose_locale(request.headers.get("accept-language", ""))
-    body = render(
-        "error.html",
-        locale=locale,
-        status=status,
-        detail=detail,
-        fragment=bool(HTMXDetails(request)),
-    )
-    return html_response(body, status=status)
-
-
-def page_domain_error(request: AnyRequest, error: DomainError) -> Response[str]:
-    response = _error_page(request, error.status, error.detail)
-    response.headers.update(error.headers)
-    return response
-
-
-def page_http_error(request: AnyRequest, error: HTTPException) -> Response[str]:
-    detail = error.detail if error.status_code < 500 else ""
-    return _error_page(request, error.status_code, detail)
-
-
-def page_internal_error(request: AnyRequest, error: Exception) -> Response[str]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return _error_page(request, 500, "")
-
-
-PAGE_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    DomainError: page_domain_error,
-    HTTPException: page_http_error,
-    Exception: page_internal_error,
-}
-
-
 def page_router(*handlers: ControllerRouterHandler) -> Router:
-    """Page handlers under /ui, whose errors render as HTML (a message htmx shows in place)."""
-    return Router(
-        path=PAGE_PREFIX,
-        route_handlers=list(handlers),
-        exception_handlers=PAGE_EXCEPTION_HANDLERS,
-        include_in_schema=False,
-    )
+    """Page handlers under /ui. Their errors render as HTML pages (a message htmx shows in
+    place): the app's exception handlers see the /ui path (agora.error_pages)."""
+    return Router(path=PAGE_PREFIX, route_handlers=list(handlers), include_in_schema=False)
 
 
 # ---- shared page endpoints -------------------------------------------------------------------
@@ -375,4 +332,16 @@ static_router = create_static_files_router(
     include_in_schema=False,
 )
 
-ROUTES: list[ControllerRouterHandler] = [static_router, page_router(markdown_preview)]
+
+@get("/courses/{course_id:int}/{rest:path}", media_type=MediaType.HTML)
+async def unknown_course_page(principal: CurrentPrincipal) -> Response[str]:
+    """Any /ui/courses/<id>/... address no page answers (every real page's route is more
+    specific and wins): a 404 page in the session's language with the way back to the course,
+    rather than the router's bare 404 that knows neither."""
+    raise NotFound("no such page")
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    static_router,
+    page_router(markdown_preview, unknown_course_page),
+]

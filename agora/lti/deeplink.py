@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from agora import contexts, i18n
 from agora.deps import AppSettings, Db, Redis
+from agora.error_pages import lti_error_page
 from agora.errors import DomainError
 from agora.lti import claims as c
 from agora.lti import keys
@@ -262,9 +263,11 @@ async def response_jwt(
     return await keys.sign(connection, claims)
 
 
-def _error(reason: str, status: int) -> Response[Any]:
-    body = render("lti/error.html", locale="en", reason=reason, status=status)
-    return html_response(body, status=status)
+def _error(
+    request: Request[Any, Any, Any], reason: str, status: int, principal: Principal | None = None
+) -> Response[Any]:
+    locale = i18n.choose_locale(principal.locale) if principal and principal.locale else None
+    return lti_error_page(request, reason, status, locale=locale)
 
 
 class _Answered(Exception):
@@ -281,23 +284,33 @@ async def deep_link_return(
     token = form.get("session_token") or ""
     principal = await select_principal(db, token) if isinstance(token, str) and token else None
     if principal is None:
-        return _error("this page has expired; start deep linking again from the LMS", 401)
+        return _error(request, "this page has expired; start deep linking again from the LMS", 401)
     target = principal.target or {}
     if not principal.is_instructor or target.get("kind") != "deep_link":
-        return _error("only an instructor's deep-linking launch can add content", 403)
+        return _error(
+            request, "only an instructor's deep-linking launch can add content", 403, principal
+        )
     key = f"lti:dl:{target.get('id')}"
     try:
         raw = await redis.get(key)
     except (RedisError, OSError):
-        return _error("Agora is temporarily unavailable; try again in a minute.", 503)
+        return _error(
+            request, "Agora is temporarily unavailable; try again in a minute.", 503, principal
+        )
     if raw is None:
-        return _error("this deep-linking request expired or was already answered", 410)
+        return _error(
+            request, "this deep-linking request expired or was already answered", 410, principal
+        )
     context = json.loads(raw)
     if context["course_id"] != principal.course_id:
-        return _error("this deep-linking request belongs to another course", 403)
+        return _error(
+            request, "this deep-linking request belongs to another course", 403, principal
+        )
     platform = await platforms.select_platform(db, context["platform_id"])
     if platform is None:
-        return _error("the platform of this request is no longer registered", 410)
+        return _error(
+            request, "the platform of this request is no longer registered", 410, principal
+        )
     course = await course_queries.select_course(db, principal.course_id)
     locale = i18n.choose_locale(principal.locale, course.language if course else None)
     try:
@@ -317,9 +330,13 @@ async def deep_link_return(
             db, principal, token, context, error=error.detail, status=error.status, form=form
         )
     except _Answered:
-        return _error("this deep-linking request expired or was already answered", 410)
+        return _error(
+            request, "this deep-linking request expired or was already answered", 410, principal
+        )
     except (RedisError, OSError):
-        return _error("Agora is temporarily unavailable; try again in a minute.", 503)
+        return _error(
+            request, "Agora is temporarily unavailable; try again in a minute.", 503, principal
+        )
     accept_lineitem = bool(context.get("accept_lineitem"))
     items = [content_item(p, settings, locale, accept_lineitem=accept_lineitem) for p in picked]
     gettext = i18n.translations(locale).gettext
@@ -329,7 +346,7 @@ async def deep_link_return(
     try:
         return_url = check_return_url(context["return_url"], dict(platform))
     except LaunchRejected as error:
-        return _error(error.reason, 400)
+        return _error(request, error.reason, 400, principal)
     jwt = await response_jwt(db, dict(platform), context, items, message)
     body = render(
         "lti/autopost.html",

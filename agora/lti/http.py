@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_302_FOUND
 from litestar.types import ControllerRouterHandler
 
 from agora.deps import AppSettings, Db, Redis
+from agora.error_pages import launch_locale, lti_error_page
 from agora.lti import deeplink, keys, launch, login, outbound, registration
 from agora.lti.validation import LaunchRejected
 from agora.sessions import session_cookie
@@ -24,9 +25,12 @@ log = logging.getLogger("agora.lti")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def error_page(reason: str, status: int) -> Response[Any]:
-    body = render("lti/error.html", locale="en", reason=reason, status=status)
-    return html_response(body, status=status, headers=NO_STORE)
+def error_page(
+    request: Request[Any, Any, Any], reason: str, status: int, form: dict[str, Any] | None = None
+) -> Response[Any]:
+    """The refusal in the language the launch asked for (else the browser's)."""
+    locale = launch_locale((form or {}).get("id_token"))
+    return lti_error_page(request, reason, status, locale=locale)
 
 
 async def _params(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -45,10 +49,10 @@ async def lti_login(
         await login.check_login_rate(redis, request.client.host if request.client else "-")
         result = await login.login(db, redis, settings, await _params(request))
     except LaunchRejected as error:
-        return error_page(error.reason, error.status)
+        return error_page(request, error.reason, error.status)
     except login.RedisDown:
         log.warning("LTI login refused: Redis unavailable")
-        return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
+        return error_page(request, "Agora is temporarily unavailable; try again in a minute.", 503)
     headers = {**NO_STORE, "Set-Cookie": login.state_cookie(result.state)}
     if result.storage_target:
         body = render(
@@ -92,10 +96,11 @@ async def lti_launch(
         return await _finish(db, redis, settings, valid)
     except LaunchRejected as error:
         log.info("LTI launch rejected: %s", error.reason)
-        return error_page(error.reason, error.status)
+        return error_page(request, error.reason, error.status, form)
     except login.RedisDown:
         log.warning("LTI launch refused: Redis unavailable")
-        return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
+        unavailable = "Agora is temporarily unavailable; try again in a minute."
+        return error_page(request, unavailable, 503, form)
 
 
 @post("/lti/launch/complete", tags=["lti"], status_code=200)
@@ -110,9 +115,9 @@ async def lti_launch_complete(
         )
         return await _finish(db, redis, settings, parked)
     except LaunchRejected as error:
-        return error_page(error.reason, error.status)
+        return error_page(request, error.reason, error.status)
     except login.RedisDown:
-        return error_page("Agora is temporarily unavailable; try again in a minute.", 503)
+        return error_page(request, "Agora is temporarily unavailable; try again in a minute.", 503)
 
 
 async def _finish(

@@ -22,6 +22,7 @@ from litestar import Request, Response, get
 from litestar.types import ControllerRouterHandler
 
 from agora.deps import AppSettings, Db
+from agora.error_pages import lti_error_page
 from agora.lti import claims as c
 from agora.lti import outbound
 from agora.lti.login import origin
@@ -216,8 +217,7 @@ async def lti_register(
             )
     except RegistrationError as error:
         log.info("registration refused (%s): %s", error.status, error)
-        body = render("lti/error.html", locale="en", reason=str(error), status=error.status)
-        return html_response(body, status=error.status, headers={"Cache-Control": "no-store"})
+        return lti_error_page(request, str(error), error.status)
     body = render("lti/registered.html", locale="en", **result)
     return html_response(body, headers={"Cache-Control": "no-store"})
 

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import asyncpg
+
+from agora import i18n
+
+# The default board's name and description, translated in the catalogues (agora/locale).
+DEFAULT_BOARD = ("General", "Questions and discussion about the course")
+
+
+@lru_cache(maxsize=1)
+def default_board_texts() -> dict[str, list[str]]:
+    """{language: [name, description]} for every language Agora speaks."""
+    return {
+        language: [i18n.translations(language).gettext(text) for text in DEFAULT_BOARD]
+        for language in i18n.SUPPORTED
+    }
 
 
 async def insert_default_board(conn: asyncpg.Connection, course_id: int) -> None:
+    """The course's default board, unless it has one, named in the course's language."""
     await conn.execute(
         """INSERT INTO forum_boards (course_id, name, description, is_default)
-           SELECT $1, 'General', 'Questions and discussion about the course', true
-            WHERE NOT EXISTS (SELECT 1 FROM forum_boards WHERE course_id = $1 AND is_default)
+           SELECT c.id,
+                  coalesce($2::jsonb -> c.language ->> 0, $2::jsonb -> $3::text ->> 0),
+                  coalesce($2::jsonb -> c.language ->> 1, $2::jsonb -> $3::text ->> 1),
+                  true
+             FROM courses c
+            WHERE c.id = $1
+              AND NOT EXISTS (SELECT 1 FROM forum_boards WHERE course_id = $1 AND is_default)
            ON CONFLICT DO NOTHING""",
         course_id,
+        default_board_texts(),
+        i18n.DEFAULT,
     )
 
 
