@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from redis import exceptions as redis_errors
 
 from agora.events import Hub, publish, subscribe
 from agora.redis import create_redis
@@ -47,5 +48,42 @@ async def test_a_replay_with_redis_gone_ends_the_stream_and_the_client_resumes(p
         await publish(client, 7, "post_created", {"n": 2})
         # The client comes back with the same Last-Event-ID and gets what it missed.
         assert await collect(hub, 7, "0-0") == [1, 2]
+    finally:
+        await client.aclose()
+
+
+async def test_a_replay_while_redis_loads_its_data_ends_the_stream_cleanly(private_redis):
+    """After a restart Redis answers LOADING (BusyLoadingError) until its data is read back;
+    subscribing works meanwhile, replaying does not: the stream ends and the client resumes."""
+    await private_redis.wait_up()
+    client = create_redis(private_redis.url)
+    try:
+        # Enough data that reading it back takes a moment (about half a second here).
+        await client.execute_command("DEBUG", "POPULATE", 600_000)
+        await client.save()
+        private_redis.kill()
+        private_redis.start()  # it reads back the dump SAVE wrote
+        async with asyncio.timeout(10):
+            while True:  # until Redis answers, and answers LOADING
+                try:
+                    await client.xrange("probe")
+                except redis_errors.BusyLoadingError:
+                    break
+                except (OSError, redis_errors.ConnectionError):
+                    await asyncio.sleep(0.01)
+                    continue
+                pytest.fail("Redis finished loading before the test could replay")
+        hub = Hub(client)
+        queue = await hub.add(8)
+        assert await collect(hub, 8, "0-0", queue=queue) == []
+
+        async with asyncio.timeout(20):
+            while True:
+                try:
+                    await publish(client, 8, "post_created", {"n": 1})
+                    break
+                except redis_errors.BusyLoadingError:
+                    await asyncio.sleep(0.05)
+        assert await collect(hub, 8, "0-0") == [1]
     finally:
         await client.aclose()
