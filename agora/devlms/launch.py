@@ -4,6 +4,7 @@ return that stores the links the tool sent back."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,26 @@ from agora.devlms.platform import (
     tool_claims,
     urls,
 )
-from agora.errors import NotFound
+from agora.errors import BadRequest, NotFound
 from agora.lti import claims as c
 from agora.web import html_response, render
 
 web.register_templates("devlms", Path(__file__).parent / "templates")
 MAX_ADDED = 20
+# The languages the launch page offers (any BCP 47 tag is accepted in the address).
+LANGUAGES = {"en": "English", "fr": "Français"}
+DEFAULT_LOCALE = "en"
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
+HINT_LOCALE = "|locale:"
+# Scores as a gradebook shows them: like Canvas or Moodle, to two decimal places.
+GRADEBOOK_DECIMALS = 2
+
+
+def gradebook_points(value: float | None) -> str:
+    """9.611858 → '9.61', 6.0 → '6', None → '–' (no score)."""
+    if value is None:
+        return "–"
+    return f"{value:.{GRADEBOOK_DECIMALS}f}".rstrip("0").rstrip(".")
 
 
 def error_page(reason: str, status: int) -> Response[Any]:
@@ -43,9 +58,13 @@ def error_page(reason: str, status: int) -> Response[Any]:
 @get("/", include_in_schema=False)
 async def home(db: Db, request: Request[Any, Any, Any]) -> Response[Any]:
     """People of the demo course with launch buttons, deep linking, and the gradebook."""
+    locale = request.query_params.get("locale", DEFAULT_LOCALE)
     body = render(
         "devlms/home.html",
         locale="en",
+        languages=LANGUAGES,
+        launch_locale=locale if locale in LANGUAGES else DEFAULT_LOCALE,
+        points=gradebook_points,
         people=PEOPLE,
         links=[FORUM_LINK, *await queries.select_links(db)],
         scores=await queries.select_gradebook(db),
@@ -57,17 +76,22 @@ async def home(db: Db, request: Request[Any, Any, Any]) -> Response[Any]:
 
 @get("/start", include_in_schema=False)
 async def start(request: Request[Any, Any, Any], settings: AppSettings) -> Response[Any]:
-    """Third-party initiated login: send the browser to the tool's /lti/login."""
+    """Third-party initiated login: send the browser to the tool's /lti/login. The language the
+    launch asks for (`locale`, default en) travels in the message hint, as the person's
+    preference would in a real LMS."""
     sub = request.query_params.get("person", "")
     link = request.query_params.get("link", "0")
+    locale = request.query_params.get("locale") or DEFAULT_LOCALE
     if person(sub) is None or not (link == "deep" or link.isdigit()):
         raise NotFound("no such person or link")
+    if not LANGUAGE_TAG.fullmatch(locale):
+        raise BadRequest("locale must be a language tag such as fr or en-GB")
     u = urls(settings)
     query = {
         "iss": DEV_ISSUER,
         "login_hint": sub,
         "target_link_uri": u.launch,
-        "lti_message_hint": f"link:{link}",
+        "lti_message_hint": f"link:{link}{HINT_LOCALE}{locale}",
         "client_id": DEV_CLIENT_ID,
         "lti_deployment_id": DEV_DEPLOYMENT_ID,
     }
@@ -89,7 +113,8 @@ async def authorize(
     if params.get("response_type") != "id_token" or params.get("scope") != "openid":
         return error_page("response_type must be id_token and scope openid", 400)
     who = person(str(params.get("login_hint", "")))
-    hint = str(params.get("lti_message_hint", ""))
+    hint, _, locale = str(params.get("lti_message_hint", "")).partition(HINT_LOCALE)
+    locale = locale if LANGUAGE_TAG.fullmatch(locale) else DEFAULT_LOCALE
     nonce = params.get("nonce")
     if who is None or not hint.startswith("link:") or not nonce or not isinstance(nonce, str):
         return error_page("unknown login_hint or message hint, or no nonce", 400)
@@ -102,7 +127,7 @@ async def authorize(
             return error_page("no such link", 404)
     elif who.role != "instructor":
         return error_page("only the instructor can add content", 403)
-    id_token = sign_launch(settings, launch_claims(settings, who, nonce, link))
+    id_token = sign_launch(settings, launch_claims(settings, who, nonce, link, locale=locale))
     body = render(
         "lti/autopost.html",
         locale="en",

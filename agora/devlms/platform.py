@@ -111,8 +111,11 @@ def public_jwks(settings: Settings) -> dict[str, Any]:
 # ---- what it signs and what it verifies -------------------------------------------------------
 
 
-def launch_claims(settings: Settings, who: Person, nonce: str, link: Link | None) -> dict[str, Any]:
-    """The id_token claims of a launch into `link`, or of a deep-linking request when None."""
+def launch_claims(
+    settings: Settings, who: Person, nonce: str, link: Link | None, *, locale: str = "en"
+) -> dict[str, Any]:
+    """The id_token claims of a launch into `link`, or of a deep-linking request when None,
+    asking for the pages in `locale` (the person's language, as an LMS sends it)."""
     u, now = urls(settings), int(time.time())
     claims: dict[str, Any] = {
         "iss": DEV_ISSUER,
@@ -125,7 +128,7 @@ def launch_claims(settings: Settings, who: Person, nonce: str, link: Link | None
         "given_name": who.given,
         "family_name": who.family,
         "email": who.email,
-        "locale": "en",
+        "locale": locale,
         c.VERSION: "1.3.0",
         c.DEPLOYMENT_ID: DEV_DEPLOYMENT_ID,
         c.ROLES: ROLE_URIS[who.role],
@@ -137,7 +140,7 @@ def launch_claims(settings: Settings, who: Person, nonce: str, link: Link | None
         },
         c.TOOL_PLATFORM: {"guid": "agora-dev-lms", "name": "Agora dev LMS"},
         c.LAUNCH_PRESENTATION: {
-            "locale": "en",
+            "locale": locale,
             "document_target": "window",
             "return_url": u.lms,
         },

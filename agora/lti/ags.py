@@ -29,6 +29,7 @@ SCORE = "application/vnd.ims.lis.v1.score+json"
 RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
 MAX_PAGES = 20
 MAX_COMMENT = 4000
+SCORE_DECIMALS = 2  # scoreGiven sent to the LMS: hundredths of a point
 
 
 def assignment_resource_id(assignment_id: int) -> str:
@@ -58,6 +59,9 @@ async def request_score_passback(
         raise ValueError("resource_id must be 1..255 characters")
     if not score_maximum > 0 or not 0 <= score_given:
         raise ValueError("scores must satisfy 0 <= score_given and score_maximum > 0")
+    # A gradebook shows 9.61, not 9.611858064750988 (a grading model's estimate): scores go to
+    # the LMS to a precision a person reads, the same one the passback status shows.
+    score_given = round(float(score_given), SCORE_DECIMALS)
     version = await passbacks.upsert_score_passback(
         conn,
         course_id,

@@ -187,3 +187,44 @@ async def test_dev_lms_records_a_passed_back_score_and_serves_the_roster(
         "dev-learner-3": "learner",
         "dev-learner-4": "learner",
     }
+
+
+async def test_dev_lms_launches_in_the_language_chosen_on_its_page(dev, conn):
+    page = await dev.get("/dev/lms?locale=fr")
+    assert '<input type="hidden" name="locale" value="fr">' in page.text
+    assert 'href="/dev/lms?locale=en"' in page.text  # the way back to English launches
+    landed = await browse(dev, "/dev/lms/start?person=dev-learner-1&link=0&locale=fr")
+    assert landed.status_code == 200, landed.text
+    assert '<html lang="fr">' in landed.text
+    assert (await select_principal(conn, session_of(landed))).locale == "fr"
+    raw = await conn.fetchval("SELECT locale FROM users WHERE sub = 'dev-learner-1'")
+    assert raw == "fr"
+    # Without a choice the launch asks for English, as before.
+    english = await browse(dev, "/dev/lms/start?person=dev-learner-1&link=0")
+    assert '<html lang="en">' in english.text
+    refused = await dev.get("/dev/lms/start?person=dev-learner-1&link=0&locale=<b>fr")
+    assert refused.status_code == 400
+
+
+async def test_a_grade_reaches_the_gradebook_rounded_as_an_lms_shows_it(dev, conn, database, redis):
+    from agora.outbox import relay_pending
+    from agora.worker import build_worker
+
+    landed = await browse(dev, "/dev/lms/start?person=dev-learner-2&link=0")
+    principal = await select_principal(conn, session_of(landed))
+    await ags.request_score_passback(
+        conn,
+        course_id=principal.course_id,
+        resource_id="assignment-9",
+        label="Essay on albedo",
+        score_maximum=10,
+        user_id=principal.user_id,
+        score_given=9.611858064750988,  # what a grading model estimates
+    )
+    while await relay_pending(database, redis):
+        pass
+    await build_worker(dev.settings, database=database, burst=True, redis=redis).main()
+    score = await conn.fetchrow("SELECT score_given, score_maximum FROM devlms_scores")
+    assert (score["score_given"], score["score_maximum"]) == (9.61, 10)
+    page = await dev.get("/dev/lms")
+    assert '<td class="score">9.61 / 10</td>' in page.text
