@@ -10,18 +10,23 @@ agora.js shows in the page's flash area. The JSON API (/api/...) keeps problem+j
 from __future__ import annotations
 
 import base64
+import logging
 import re
+from collections.abc import AsyncIterator
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
+from litestar.response import Stream
 
 from agora import i18n
 from agora.errors import PROBLEM_JSON, Problem
 from agora.lti.claims import LAUNCH_PRESENTATION
-from agora.sessions import PRINCIPAL_STATE_KEY, Principal, token_from
+from agora.sessions import PRINCIPAL_STATE_KEY, Principal, select_principal, token_from
 from agora.web import PAGE_PREFIX, html_response, is_fragment_request, render
 
+log = logging.getLogger("agora.error_pages")
 AnyRequest = Request[Any, Any, Any]
 API_PREFIX = "/api/"
 # The course a page path names, for the way back when the request had no session to read it from.
@@ -63,11 +68,56 @@ def course_home(request: AnyRequest, principal: Principal | None) -> str:
 
 def error_page(
     request: AnyRequest, status: int, detail: str = "", headers: dict[str, str] | None = None
-) -> Response[str]:
+) -> Response[Any]:
     """The error page (or, for an htmx fragment request, the message a page shows in place)."""
     principal = session_principal(request)
+    if principal is None and status in (404, 405) and COURSE_IN_PATH.match(request.url.path):
+        token = token_from(request)
+        if token:
+            return _with_session_looked_up(request, token, status, detail, headers)
+    return _rendered(request, principal, status, detail, headers)
+
+
+def _with_session_looked_up(
+    request: AnyRequest, token: str, status: int, detail: str, headers: dict[str, str] | None
+) -> Response[Any]:
+    """The router refused the address before any page authenticated the request (a path under
+    a page's own, such as /ui/courses/1/forum/nowhere): find the session's language now. An
+    exception handler cannot await, a streamed body can."""
+
+    async def body() -> AsyncIterator[bytes]:
+        principal: Principal | None = None
+        try:
+            async with request.app.state.database.acquire() as connection:
+                principal = await select_principal(connection, token)
+        except Exception:  # whatever failed, the page still shows, in the browser's language
+            log.warning("no session lookup for the error page of %s", request.url.path)
+        path_course = COURSE_IN_PATH.match(request.url.path)
+        if principal is not None and path_course and int(path_course[1]) != principal.course_id:
+            principal = None  # another course's address: nothing of this session applies
+        page = _rendered(request, principal, status, detail, headers)
+        yield str(page.content).encode()
+
+    # no-store: html_response's default, which the rendered page would have carried.
+    return Stream(
+        body(),
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers={"Cache-Control": "no-store"} | (headers or {}),
+    )
+
+
+def _rendered(
+    request: AnyRequest,
+    principal: Principal | None,
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None,
+) -> Response[str]:
     locale = page_locale(request, principal)
     # A 5xx detail is for the logs; a 401's tells an API client which header to send.
+    if detail.lower() == HTTPStatus(status).phrase.lower():
+        detail = ""  # the router's "Not Found": the page's heading says it, in the right language
     shown = i18n.translate_known(locale, detail) if 400 <= status < 500 and status != 401 else ""
     body = render(
         "error.html",
@@ -83,7 +133,7 @@ def error_page(
     return html_response(body, status=status, headers=headers)
 
 
-def page_for_problem(request: AnyRequest, problem: Response[Any]) -> Response[str]:
+def page_for_problem(request: AnyRequest, problem: Response[Any]) -> Response[Any]:
     """The problem+json answer agora.errors built, shown as an error page."""
     decoded = msgspec.json.decode(problem.content, type=Problem)
     kept = {k: v for k, v in problem.headers.items() if k.lower() != "content-type"}

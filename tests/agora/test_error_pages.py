@@ -174,3 +174,21 @@ async def test_the_default_board_is_named_in_the_course_language(client, conn, c
         "Général",
         "Questions et discussions sur le cours",
     )
+
+
+async def test_an_address_under_a_pages_own_path_finds_the_sessions_language(client, conn, course):
+    """/ui/courses/<id>/forum/nowhere: the router refuses it before any page authenticates."""
+    headers = await french_session(conn, course, course.alice)
+    response = await client.get(
+        f"/ui/courses/{course.id}/forum/nowhere", headers=headers | {"Accept-Language": "en"}
+    )
+    assert_page(response, 404)
+    assert '<html lang="fr">' in response.text
+    assert f'href="/ui/courses/{course.id}/assignments"' in response.text
+    assert response.headers["cache-control"] == "no-store"
+    # Another course's address: nothing of this session applies (the browser's language).
+    other = await client.get(
+        f"/ui/courses/{course.id + 1000}/forum/nowhere", headers=headers | {"Accept-Language": "en"}
+    )
+    assert_page(other, 404)
+    assert '<html lang="en">' in other.text
