@@ -119,8 +119,8 @@ async def grade_page(
     reviews = await reviews_service.reviews_of_submission(db, principal, submission.id, None, 50)
     return await web.render_page(
         request, db, principal, "peerreview/grade.html", section=SECTION, a=a,
-        grade=grades.items[0], reviews=reviews, submission=submission,
-        url=assignment_url(course_id, assignment_id),
+        grade=grades.items[0], criteria=grades_service.criteria_shown(grades.items[0]),
+        reviews=reviews, submission=submission, url=assignment_url(course_id, assignment_id),
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
 from peerreview import rules
 from peerreview import schemas as s
-from peerreview.grading import Calibration, Grades, Reviews, grade
+from peerreview.grading import Calibration, Grades, Reviews, grade, reconcile_parts, round_parts
 from peerreview.queries import assignments as assignment_queries
 from peerreview.queries import calibration as calibration_queries
 from peerreview.queries import grades as queries
@@ -88,11 +88,17 @@ async def run_grading(conn: asyncpg.Connection, course_id: int, assignment_id: i
         )
 
     total_fit = fit(totals, sum(lows), sum(highs), c_total, c_truth)
-    criteria = np.column_stack(
-        [
-            fit(scores[:, c], lows[c], highs[c], c_scores[:, c], c_truth_scores[:, c]).grade
-            for c in range(n_criteria)
-        ]
+    criterion_fits = [
+        fit(scores[:, c], lows[c], highs[c], c_scores[:, c], c_truth_scores[:, c])
+        for c in range(n_criteria)
+    ]
+    # Fitted one by one, the criteria would not add up to the total the learner reads.
+    criteria = reconcile_parts(
+        total_fit.grade,
+        np.column_stack([f.grade for f in criterion_fits]),
+        np.column_stack([f.confidence**2 for f in criterion_fits]),
+        np.array(lows, dtype=np.float64),
+        np.array(highs, dtype=np.float64),
     )
     keep = np.isfinite(total_fit.grade)
     result = GradingResult(
@@ -145,17 +151,20 @@ async def request_grading(
 def grade_read(
     row: Grade, assignment: Assignment, access: SubmissionAccess | None = None
 ) -> s.GradeRead:
+    overridden = row.override_score is not None
     return s.GradeRead(
         id=row.submission_id,
         assignment_id=row.assignment_id,
         estimate=row.estimate,
-        criteria=list(row.criteria),
+        # the criteria split the peer estimate; an override replaces the whole grade, so they
+        # would contradict it
+        criteria=[] if overridden else list(row.criteria),
         confidence=row.confidence,
         method=row.method,
         n_reviews=row.n_reviews,
         spread=row.spread,
         doubt=row.doubt,
-        doubtful=row.doubtful,
+        doubtful=row.doubtful and not overridden,  # settled by staff: no longer in doubt
         override_score=row.override_score,
         override_reason=row.override_reason,
         final_score=row.final_score,
@@ -165,6 +174,14 @@ def grade_read(
         can_request_regrade=rules.can_request_regrade(access, assignment),
         author=author_of(row) if access == "staff" else None,
     )
+
+
+def criteria_shown(grade: s.GradeRead, decimals: int = 1) -> list[float]:
+    """The per-criterion scores as the grade page prints them: rounded like the total and adding
+    up to it (none once staff overrode the total)."""
+    if grade.final_score is None or not grade.criteria:
+        return []
+    return round_parts(grade.final_score, grade.criteria, decimals)
 
 
 def author_of(row: Grade) -> s.Person | None:

@@ -2,11 +2,15 @@ import numpy as np
 import pytest
 
 from peerreview.grading import (
+    Z90,
     Calibration,
     Reviews,
     accuracy,
     grade,
     median_scores,
+    reconcile_parts,
+    round_parts,
+    score_variance,
 )
 from peerreview.synthetic import pg1_course
 
@@ -128,3 +132,88 @@ def test_unknown_method_and_bad_scores_are_refused():
         grade(reviews, "mode", lo=0, hi=10)
     with pytest.raises(ValueError):
         Reviews.of([0], [0], [float("nan")])
+
+
+def test_doubt_is_relative_to_the_assignment_not_the_default():
+    # the demo's shape: four learners each review two others on a 0-10 rubric and mostly agree;
+    # every grade has about the same uncertainty, so none stands out as one to look at
+    demo = Reviews.of([0, 0, 1, 1, 2, 2, 3, 3], [1, 2, 2, 3, 3, 0, 0, 1], [6, 6, 8, 6, 4, 4, 10, 8])
+    for method in ("calibrated", "median", "mean"):
+        assert not grade(demo, method, lo=0, hi=10).doubtful.any()
+
+
+def test_a_grade_much_less_certain_than_the_assignment_is_doubtful_and_sorted_by_error():
+    # 60 submissions with four concordant reviews, except submission 0 with a single one
+    rng = np.random.default_rng(4)
+    truth = rng.uniform(3, 9, 60)
+    subs, graders, scores = [], [], []
+    for u in range(60):
+        for j in range(1, 2 if u == 0 else 5):
+            subs.append(u)
+            graders.append((u + j) % 60)
+            scores.append(float(np.clip(round(truth[u] + rng.normal(0, 0.8)), 0, 10)))
+    reviews = Reviews.of(subs, graders, scores)
+    for method in ("calibrated", "median", "mean"):
+        fit = grade(reviews, method, lo=0, hi=10)
+        assert fit.doubtful[0] and fit.doubtful[1:].mean() < 0.05
+        # the queue's key is an expected absolute error: sd·√(2/π) at least
+        assert np.all(fit.doubt >= fit.confidence * np.sqrt(2 / np.pi) - 1e-12)
+    for method in ("median", "mean"):
+        fit = grade(reviews, method, lo=0, hi=10)
+        assert np.argmax(fit.doubt) == 0
+
+
+def test_baseline_intervals_take_students_t_quantile():
+    # four reviews: the shrunk variance has 3 + 4 degrees of freedom, t(7) 95% = 1.895
+    reviews = Reviews.of([0] * 4 + [1] * 4, [0, 1, 2, 3] * 2, [4, 6, 5, 7, 5, 5, 6, 6])
+    fit = grade(reviews, "mean", lo=0, hi=10)
+    spread = np.array([np.std([4, 6, 5, 7], ddof=1), np.std([5, 5, 6, 6], ddof=1)])
+    pooled = np.mean(spread**2)
+    se = np.sqrt((3 * spread**2 + 4 * pooled) / 7 / 4)
+    assert fit.confidence * Z90 == pytest.approx(se * 1.894579, rel=2e-3)
+    median = grade(reviews, "median", lo=0, hi=10)
+    assert median.confidence == pytest.approx(fit.confidence * np.sqrt(1.193))
+
+
+def exact_score_variance(subs, graders, tau, gamma0, eta):
+    n, m = max(subs) + 1, max(graders) + 1
+    precision = np.zeros((n + m, n + m))
+    precision[np.arange(n), np.arange(n)] = gamma0
+    precision[n + np.arange(m), n + np.arange(m)] = eta
+    for u, v in zip(subs, graders, strict=True):
+        for i, j in ((u, u), (n + v, n + v), (u, n + v), (n + v, u)):
+            precision[i, j] += tau[v]
+    return np.diag(np.linalg.inv(precision))[:n]
+
+
+def test_score_variance_integrates_the_biases_out():
+    # a tree (no cycles): belief propagation is exact; mean field (1 / (prior + Σ tau)) is not
+    subs, graders = [0, 0, 1, 2, 2, 3], [0, 1, 1, 1, 2, 2]
+    tau = np.array([2.0, 0.5, 1.0])
+    args = (np.array(subs), np.array(graders), tau, np.zeros(4, bool), np.zeros(3, np.int64))
+    variance = score_variance(*args, gamma0=0.2, eta=0.7)
+    exact = exact_score_variance(subs, graders, tau, 0.2, 0.7)
+    assert variance == pytest.approx(exact, rel=1e-6)
+    mean_field = 1 / (0.2 + np.bincount(subs, tau[graders]))
+    assert np.all(mean_field < 0.9 * exact)
+    # the cyclic-shift allocation has short cycles: still within 10% of the exact sd
+    course = pg1_course(300, 4, seed=9)
+    s, g = course.reviews.submission, course.reviews.grader
+    tau = np.random.default_rng(9).gamma(3.0, 1 / 6.75, 300)
+    none = (np.zeros(300, bool), np.zeros(300, np.int64))
+    bp = score_variance(s, g, tau, *none, gamma0=0.1, eta=0.4)
+    exact = exact_score_variance(s.tolist(), g.tolist(), tau, 0.1, 0.4)
+    ratio = np.sqrt(bp / exact)
+    assert 0.85 < ratio.min() and ratio.max() <= 1.0 + 1e-9
+
+
+def test_criteria_are_reconciled_with_the_total_within_their_range():
+    total = np.array([7.3, 10.0])
+    parts = np.array([[4.0, 3.0], [6.0, 3.5]])
+    variance = np.array([[1.0, 3.0], [1.0, 1.0]])
+    result = reconcile_parts(total, parts, variance, np.array([0.0, 0.0]), np.array([6.0, 4.0]))
+    # the less certain criterion takes three quarters of the gap; a full one passes it on
+    assert result[0] == pytest.approx([4.075, 3.225])
+    assert result[1] == pytest.approx([6.0, 4.0])
+    assert round_parts(7.25, [4.075, 3.175]) == [4.1, 3.1]
+    assert round_parts(5.0, [2.5, 2.5]) == [2.5, 2.5]
