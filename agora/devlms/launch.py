@@ -65,6 +65,7 @@ async def home(db: Db, request: Request[Any, Any, Any]) -> Response[Any]:
         languages=LANGUAGES,
         launch_locale=locale if locale in LANGUAGES else DEFAULT_LOCALE,
         points=gradebook_points,
+        names={p.sub: p.name for p in PEOPLE},
         people=PEOPLE,
         links=[FORUM_LINK, *await queries.select_links(db)],
         scores=await queries.select_gradebook(db),
