@@ -148,14 +148,21 @@ def post_view(
 def revision_view(viewer: Viewer, post: PostRow, r: asyncpg.Record) -> RevisionRead:
     # An author editing their anonymous post must stay as anonymous as the post.
     anonymity = post.anonymity if r["editor_id"] == post.author_id else "none"
+    shown = rules.can_see_revision_text(
+        viewer, redacted=r["redacted"], before_redacting_edit=r["before_redacting_edit"]
+    )
     return RevisionRead(
         id=r["id"],
         editor=author_view(viewer, r["editor_id"], r["editor_name"], anonymity, r["editor_role"]),
         reason=r["reason"],
         reason_code=r["reason_code"],
-        title=r["title"],
-        body=r["body"],
+        title=r["title"] if shown else None,
+        body=r["body"] if shown else "",
         created_at=r["created_at"],
+        withheld=r["redacted"] or r["before_redacting_edit"],
+        redacted=r["redacted"],
+        redaction_reason=r["redaction_reason"] if viewer.is_staff else "",
+        can_redact=rules.can_redact(viewer),
     )
 
 

@@ -177,6 +177,23 @@ def can_see_revisions(viewer: Viewer, post: PostFacts) -> bool:
     return is_own(viewer, post) or viewer.is_staff or not (post.hidden or post.deleted)
 
 
+# An edit with one of these reason codes removed something learners must not read (a leaked exam
+# answer, a policy breach). A revision keeps the text *before* its edit, so that revision and every
+# earlier one may still hold what was removed: their text becomes staff-only.
+REDACTING_REASON_CODES = ("answer_leak", "policy")
+
+
+def can_see_revision_text(viewer: Viewer, *, redacted: bool, before_redacting_edit: bool) -> bool:
+    """A redacted revision, or one at or before a redacting edit, shows its text to staff only
+    (learners, the author included, see that an edit happened, by whom and why)."""
+    return viewer.is_staff or not (redacted or before_redacting_edit)
+
+
+def can_redact(viewer: Viewer) -> bool:
+    """Staff remove a revision's text from learners' view (kept for staff, with the reason)."""
+    return viewer.is_staff
+
+
 def can_see_author(viewer: Viewer, author_id: int | None, anonymity: str) -> bool:
     """Anonymous to peers: staff see the author; anonymous to all: nobody but the author."""
     if anonymity == "none":
@@ -226,7 +243,15 @@ def default_post_first(settings: ForumSettings, kind: str) -> bool:
 
 
 def thread_takes_replies(viewer: Viewer, thread: ThreadFacts) -> bool:
-    """Locked and closed threads take replies from staff only."""
+    """Locked and closed threads take replies from staff only.
+
+    What else a locked or closed thread still takes (decided like Discourse, where a closed
+    topic keeps its likes and flags, and Open edX, where closing stops responses only):
+    - votes: yes. A vote says "this helped me" and changes no text, so a closed question's best
+      answer can keep rising for the learners who find it later (can_vote ignores the thread);
+    - flags: yes, always. Abuse in a closed thread must still reach staff (can_flag too);
+    - edits by the author: yes, within the edit window (fixing one's own post adds no reply);
+    - replies: staff only (this function)."""
     return viewer.is_staff or not (thread.locked or thread.closed)
 
 
@@ -296,6 +321,16 @@ def post_takes_votes(viewer: Viewer, post: PostFacts) -> bool:
 
 def can_flag(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]) -> bool:
     return can_write_forum(restrictions) and not is_own(viewer, post) and not post.deleted
+
+
+AUTO_HIDE_ACTOR = 0  # the audit log's actor for the system's auto-hide: no person
+
+
+def hidden_by_flags(last_hiding_action: str, actor_id: int) -> bool:
+    """A post's hiding is the flags' doing (undone when staff dismiss them) when the newest
+    hide/restore/confirm line of its audit log is the auto-hide; a moderator's hide, or their
+    confirming the flags ('flags_hidden'), is a decision dismissing later flags does not undo."""
+    return last_hiding_action == "post_hide" and actor_id == AUTO_HIDE_ACTOR
 
 
 def flags_may_hide(post: PostFacts, *, author_role: str | None, thread_pinned: bool) -> bool:

@@ -261,8 +261,17 @@ class RevisionRead(Output):
     reason: str
     reason_code: str
     title: str | None
-    body: str
+    body: str  # "" (and title None) when withheld from this viewer
     created_at: datetime
+    # Withheld from learners: redacted by staff, or text from before a redacting edit.
+    withheld: bool = False
+    redacted: bool = False
+    redaction_reason: str = ""  # staff only
+    can_redact: bool = False
+
+
+class RevisionRedact(Input):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
 class RevisionPage(Page[RevisionRead]):

@@ -23,6 +23,8 @@ from forum.schemas import (
     RestrictionCreate,
     RestrictionList,
     RestrictionRead,
+    RevisionRead,
+    RevisionRedact,
     ThreadDuplicate,
     ThreadMove,
     ThreadRead,
@@ -91,8 +93,21 @@ class PostModerationRoutes(Controller):
     async def resolve(
         self, db: Db, principal: CurrentPrincipal, post_id: PathId, data: JSONBody[FlagResolve]
     ) -> FlagRead:
-        """Staff: hide the post or dismiss its open flags."""
+        """Staff: hide the post or dismiss its open flags (dismissing restores a post the flags
+        hid automatically; one a moderator hid stays hidden)."""
         return await moderation_service.resolve_flags(db, principal, post_id, data)
+
+    @post("/revisions/{revision_id:int}/redact", status_code=200)
+    async def redact(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        post_id: PathId,
+        revision_id: PathId,
+        data: JSONBody[RevisionRedact],
+    ) -> RevisionRead:
+        """Staff: withhold a revision's text from learners (kept for staff with the reason)."""
+        return await moderation_service.redact_revision(db, principal, post_id, revision_id, data)
 
 
 class StaffModerationRoutes(Controller):

@@ -16,7 +16,7 @@ from agora.sessions import Principal
 from agora.web import form_fields, form_struct
 from forum.pages.thread import live_fragment
 from forum.pages.urls import COURSE, POST, SECTION, THREAD, thread_url
-from forum.schemas import FlagCreate, PostUpdate
+from forum.schemas import FlagCreate, PostUpdate, RevisionRedact
 from forum.service import follows as follows_service
 from forum.service import moderation as moderation_service
 from forum.service import posts as posts_service
@@ -111,10 +111,35 @@ async def history(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
+    return await _history_fragment(request, db, principal, course_id, thread_id, post_id)
+
+
+async def _history_fragment(
+    request: Request[Any, Any, Any], db: asyncpg.Connection, principal: Principal,
+    course_id: int, thread_id: int, post_id: int,
+) -> Response[Any]:  # fmt: skip
     revisions = await posts_service.revisions(db, principal, post_id, None, None)
+    redact_url = f"{thread_url(course_id, thread_id)}/posts/{post_id}/revisions"
     return await web.render_fragment(
-        request, db, principal, "forum/_revisions.html", revisions=revisions, section=SECTION
-    )
+        request, db, principal, "forum/_revisions.html", revisions=revisions,
+        redact_url=redact_url, section=SECTION,
+    )  # fmt: skip
+
+
+@post(POST + "/revisions/{revision_id:int}/redact", status_code=200)
+async def redact_revision(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    post_id: PathId,
+    revision_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
+    """Staff: redact one revision from the edit history; answers with the history again."""
+    data = await form_struct(request, RevisionRedact)
+    await moderation_service.redact_revision(db, principal, post_id, revision_id, data)
+    return await _history_fragment(request, db, principal, course_id, thread_id, post_id)
 
 
 @post(POST + "/flag", status_code=200)
@@ -205,6 +230,7 @@ HANDLERS = [
     edit_form,
     edit,
     history,
+    redact_revision,
     flag,
     hide,
     restore,

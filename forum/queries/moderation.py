@@ -270,3 +270,18 @@ async def select_moderators(conn: asyncpg.Connection, course_id: int) -> list[as
             ORDER BY u.name, u.id LIMIT 500""",
         course_id,
     )
+
+
+async def select_last_hiding_action(
+    conn: asyncpg.Connection, course_id: int, post_id: int
+) -> asyncpg.Record | None:
+    """The newest audit line that hid, restored or confirmed the hiding of a post (served by
+    forum_mod_actions_target)."""
+    return await conn.fetchrow(
+        """SELECT action, actor_id FROM forum_mod_actions
+            WHERE course_id = $1 AND target_kind = 'post' AND target_id = $2
+              AND action IN ('post_hide', 'post_restore', 'flags_hidden')
+            ORDER BY id DESC LIMIT 1""",
+        course_id,
+        post_id,
+    )

@@ -15,10 +15,11 @@ from agora.schemas import MAX_ID
 from agora.sessions import Principal
 from agora.transactions import retry_on_conflict
 from forum import rules
-from forum.presenters import mod_action_view, queue_item_view, restriction_view
+from forum.presenters import mod_action_view, queue_item_view, restriction_view, revision_view
 from forum.queries import boards as board_sql
 from forum.queries import moderation as mod_sql
 from forum.queries import posts as post_sql
+from forum.queries import revisions as revision_sql
 from forum.queries import threads as thread_sql
 from forum.queries.posts import PostDetail
 from forum.queries.threads import ThreadRow
@@ -33,6 +34,8 @@ from forum.schemas import (
     RestrictionCreate,
     RestrictionList,
     RestrictionRead,
+    RevisionRead,
+    RevisionRedact,
     ThreadDuplicate,
     ThreadMove,
     ThreadRead,
@@ -43,7 +46,7 @@ from forum.service.live import emit
 from forum.service.posts import after_visibility_change, get_post, post_for_write
 from forum.service.threads import read_thread
 
-SYSTEM_ACTOR = 0  # auto-hide: the audit log names no person
+SYSTEM_ACTOR = rules.AUTO_HIDE_ACTOR  # auto-hide: the audit log names no person
 STATE_ACTIONS = {
     "pin": ("pinned", True), "unpin": ("pinned", False),
     "lock": ("locked", True), "unlock": ("locked", False),
@@ -166,6 +169,35 @@ async def hide_post_row(
     await emit(conn, course_id, "thread_state", row.thread_id, row.id)
 
 
+@retry_on_conflict
+async def redact_revision(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    post_id: int,
+    revision_id: int,
+    data: RevisionRedact,
+) -> RevisionRead:
+    """Withhold one revision's text from learners (staff keep it, with the reason); logged."""
+    if not rules.can_redact(principal):
+        raise Forbidden("only staff can redact a revision")
+    row = await post_for_write(conn, principal, post_id)
+    reason = clean_text(data.reason)
+    if not reason:
+        raise Unprocessable("say why the revision is redacted")
+    course_id = principal.course_id
+    if not await revision_sql.update_revision_redacted(
+        conn, course_id, post_id, revision_id, redacted_by=principal.user_id, reason=reason
+    ):
+        raise NotFound("no such revision of this post")
+    await mod_sql.insert_mod_action(
+        conn, course_id, principal.user_id, "revision_redact", target_kind="post",
+        target_id=post_id, reason=reason, details={"revision_id": revision_id},
+    )  # fmt: skip
+    revision = await revision_sql.select_revision(conn, course_id, post_id, revision_id)
+    assert revision is not None  # updated above, in this transaction
+    return revision_view(principal, row, revision)
+
+
 # ---- flags ----------------------------------------------------------------------------------
 
 
@@ -217,12 +249,24 @@ async def resolve_flags(
     reason = clean_text(data.reason)
     if data.action == "hide":
         await hide_post_row(conn, course_id, row, True, reason or "flagged", principal.user_id)
+    elif row.hidden and await _hidden_by_flags(conn, course_id, post_id):
+        # The flags were wrong, so is the hiding they caused; a hand-hidden post stays hidden.
+        await hide_post_row(
+            conn, course_id, row, False, reason or "flags dismissed", principal.user_id
+        )
     await mod_sql.insert_mod_action(
         conn, course_id, principal.user_id, f"flags_{status}", target_kind="post",
         target_id=post_id, reason=reason, details={"flags": count},
     )  # fmt: skip
     await thread_sql.update_thread_recount(conn, course_id, row.thread_id)
     return FlagRead(post_id=post_id, flagged=False, auto_hidden=False)
+
+
+async def _hidden_by_flags(conn: asyncpg.Connection, course_id: int, post_id: int) -> bool:
+    """Was the post's current hiding the auto-hide (the system's), not a moderator's decision?
+    A moderator confirming flags ('flags_hidden') on an auto-hidden post makes it theirs."""
+    last = await mod_sql.select_last_hiding_action(conn, course_id, post_id)
+    return last is not None and rules.hidden_by_flags(last["action"], last["actor_id"])
 
 
 async def queue(

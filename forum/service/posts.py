@@ -19,6 +19,7 @@ from forum.queries import follows as follow_sql
 from forum.queries import moderation as mod_sql
 from forum.queries import posts as post_sql
 from forum.queries import reads as read_sql
+from forum.queries import revisions as revision_sql
 from forum.queries import threads as thread_sql
 from forum.queries.posts import PostDetail
 from forum.schemas import PostCreate, PostRead, PostUpdate, RevisionPage
@@ -284,7 +285,7 @@ async def revisions(
     if not rules.can_see_revisions(principal, row):
         raise NotFound("no such post")
     after = decode_cursor(cursor, (int,))
-    rows = await post_sql.select_revisions(
+    rows = await revision_sql.select_revisions(
         conn, principal.course_id, post_id, after_id=after[0] if after else 0, limit=limit + 1
     )
     page, next_cursor = next_page(rows, limit, lambda r: (r["id"],))

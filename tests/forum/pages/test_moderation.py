@@ -20,7 +20,7 @@ async def test_moderation_is_staff_only_and_lists_flagged_posts(client, course, 
     assert denied.status_code == 403
     queue = await client.get(ui(course, "/moderation"), headers=course.ta.headers)
     assert queue.status_code == 200
-    assert "How does ocean heat uptake work?" in queue.text and "spam" in queue.text
+    assert "How does ocean heat uptake work?" in queue.text and "Spam" in queue.text
     resolved = await client.post(
         ui(course, f"/moderation/posts/{post_id}/resolve"),
         data={"action": "dismiss"},
