@@ -83,6 +83,7 @@ def start_redis(data_dir: Path) -> tuple[str, Callable[[], None]]:
             "--unixsocketperm", "700",
             "--dir", str(redis_dir),
             "--appendonly", "yes",
+            "--appendfsync", "always",  # a relayed outbox row's job survives a crash
             "--daemonize", "yes",
             "--pidfile", str(pidfile),
             "--logfile", str(redis_dir / "redis.log"),
