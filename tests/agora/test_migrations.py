@@ -187,3 +187,60 @@ async def test_course_scoped_tables_follow_the_citus_rule(conn):
     primary = {r["table_name"] for r in rows if r["contype"] == "p"}
     problems += [f"{t} has no primary key" for t in scoped - primary]
     assert problems == []
+
+
+async def test_0011_decodes_the_text_the_old_clean_text_stored_escaped(empty_database, tmp_path):
+    """Titles, names and rubric labels stored as "Is 3 &lt; 5 &amp; 7" read as typed after 0011;
+    a typed entity ("&amp;lt;" in storage) comes back as the entity, not as a tag."""
+    for migration in discover_migrations(MIGRATIONS_DIR):
+        if migration.version < 11:
+            shutil.copy(MIGRATIONS_DIR / migration.name, tmp_path / migration.name)
+    connection = await asyncpg.connect(empty_database)
+    try:
+        await migrate(connection, tmp_path)
+        platform = await connection.fetchval(
+            "INSERT INTO platforms (issuer, client_id, auth_login_url, auth_token_url, jwks_url)"
+            " VALUES ('https://lms', 'c', 'https://lms/a', 'https://lms/t', 'https://lms/k')"
+            " RETURNING id"
+        )
+        course = await connection.fetchval(
+            "INSERT INTO courses (platform_id, deployment_id, context_id, title)"
+            " VALUES ($1, 'd', 'ctx', 'Maths &amp; Physics') RETURNING id",
+            platform,
+        )
+        await connection.execute(
+            "INSERT INTO users (platform_id, sub, name) VALUES ($1, 's', 'Smith &amp; Jones')",
+            platform,
+        )
+        await connection.execute(
+            "INSERT INTO forum_boards (course_id, name, description)"
+            " VALUES ($1, 'Q&amp;A', 'write &amp;lt;b&amp;gt; to show &lt;b&gt;')",
+            course,
+        )
+        await connection.execute(
+            "INSERT INTO forum_threads (course_id, board_id, author_id, kind, title)"
+            " VALUES ($1, 1, 1, 'question', 'Is 3 &lt; 5 &amp; 7')",
+            course,
+        )
+        await connection.execute(
+            "INSERT INTO pr_assignments (course_id, title, rubric, points_possible,"
+            " reviews_per_submission, reviews_required, created_by)"
+            " VALUES ($1, 'Essay &amp; proof', $2::jsonb, 10, 3, 3, 1)",
+            course,
+            '[{"name": "Clarity &amp; style", "options": [{"label": "&lt;ok&gt;", "points": 1}]}]',
+        )
+        shutil.copy(MIGRATIONS_DIR / "0011_decode_stored_text.sql", tmp_path)
+        assert await migrate(connection, tmp_path) == ["0011_decode_stored_text.sql"]
+
+        assert await connection.fetchval("SELECT title FROM courses") == "Maths & Physics"
+        assert await connection.fetchval("SELECT name FROM users") == "Smith & Jones"
+        board = await connection.fetchrow("SELECT name, description FROM forum_boards")
+        assert board["name"] == "Q&A"
+        assert board["description"] == "write &lt;b&gt; to show <b>"
+        assert await connection.fetchval("SELECT title FROM forum_threads") == "Is 3 < 5 & 7"
+        assignment = await connection.fetchrow("SELECT title, rubric FROM pr_assignments")
+        assert assignment["title"] == "Essay & proof"
+        assert '"Clarity & style"' in assignment["rubric"]
+        assert '"<ok>"' in assignment["rubric"]
+    finally:
+        await connection.close()
