@@ -31,9 +31,9 @@ async def enqueue(
     connection: asyncpg.Connection, job: str, *args: object, course_id: int | None = None
 ) -> int:
     """Record a job to run once the current transaction commits."""
-    outbox_id = await outbox_queries.insert_job(connection, job, list(args), course_id=course_id)
-    await outbox_queries.notify(connection, CHANNEL)
-    return outbox_id
+    return await outbox_queries.insert_job(
+        connection, job, list(args), course_id=course_id, notify_channel=CHANNEL
+    )
 
 
 def job_id(outbox_id: int) -> str:

@@ -43,6 +43,7 @@ from agora.deps import CurrentPrincipal, Redis
 from agora.errors import BadRequest, NotFound
 from agora.markup import render_markdown
 from agora.queries import courses as course_queries
+from agora.queries.courses import CourseView
 from agora.ratelimit import enforce_quota
 from agora.schemas import MAX_ID
 from agora.sessions import Principal, token_from
@@ -134,9 +135,15 @@ def static_url(path: str) -> str:
 
 
 async def page_context(
-    connection: asyncpg.Connection, principal: Principal, token: str, section: str = ""
+    connection: asyncpg.Connection,
+    principal: Principal,
+    token: str,
+    section: str = "",
+    course: CourseView | None = None,
 ) -> Context:
-    course = await course_queries.select_course(connection, principal.course_id)
+    """`course` when the handler already loaded it (one lookup per request)."""
+    if course is None:
+        course = await course_queries.select_course(connection, principal.course_id)
     if course is None:
         raise NotFound("no such course")
     locale = i18n.choose_locale(principal.locale, course.language)
@@ -159,11 +166,12 @@ async def render_page(
     section: str = "",
     status: int = 200,
     headers: dict[str, str] | None = None,
+    course: CourseView | None = None,
     **context: Any,
 ) -> Response[str]:
     """A page (or, for a targeted htmx request, the same template's fragment) with the layout's
     shared context: course, locale, role, token."""
-    shared = await shared_context(request, connection, principal, section)
+    shared = await shared_context(request, connection, principal, section, course)
     body = render(template, **(shared | context))
     return html_response(body, status=status, headers=headers)
 
@@ -193,10 +201,11 @@ async def render_fragment(
     template: str,
     *,
     section: str,
+    course: CourseView | None = None,
     **context: Any,
 ) -> Response[str]:
     """A part of a page, with the layout's shared context (locale, course, role, token)."""
-    shared = await shared_context(request, connection, principal, section)
+    shared = await shared_context(request, connection, principal, section, course)
     return fragment(template, **(shared | context))
 
 
@@ -213,10 +222,15 @@ def is_fragment_request(request: AnyRequest) -> bool:
 
 
 async def shared_context(
-    request: AnyRequest, connection: asyncpg.Connection, principal: Principal, section: str = ""
+    request: AnyRequest,
+    connection: asyncpg.Connection,
+    principal: Principal,
+    section: str = "",
+    course: CourseView | None = None,
 ) -> Context:
     """The layout's context for this request (course, locale, role, token, fragment or page)."""
-    shared = await page_context(connection, principal, token_from(request) or "", section)
+    token = token_from(request) or ""
+    shared = await page_context(connection, principal, token, section, course)
     shared["fragment"] = is_fragment_request(request)
     return shared
 

@@ -19,13 +19,26 @@ class PendingJob(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def insert_job(
-    conn: asyncpg.Connection, job: str, args: list[Any], *, course_id: int | None
+    conn: asyncpg.Connection,
+    job: str,
+    args: list[Any],
+    *,
+    course_id: int | None,
+    notify_channel: str | None = None,
 ) -> int:
-    outbox_id: int = await conn.fetchval(
-        "INSERT INTO outbox (course_id, job, args) VALUES ($1, $2, $3) RETURNING id",
+    """The job's row; with `notify_channel`, the relay's wake-up in the same statement (one
+    round trip fewer on every write that emits)."""
+    if notify_channel is None:
+        sql = "INSERT INTO outbox (course_id, job, args) VALUES ($1, $2, $3) RETURNING id"
+        outbox_id: int = await conn.fetchval(sql, course_id, job, args)
+        return outbox_id
+    outbox_id = await conn.fetchval(
+        """WITH job AS (INSERT INTO outbox (course_id, job, args) VALUES ($1, $2, $3) RETURNING id)
+           SELECT job.id FROM job, pg_notify($4, '')""",
         course_id,
         job,
         args,
+        notify_channel,
     )
     return outbox_id
 

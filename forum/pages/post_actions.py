@@ -32,11 +32,16 @@ async def vote(
     db: Db,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
+    """Answers with the post's vote control alone; other readers (and the rest of this page)
+    learn of the new score through the live event."""
     form = await form_fields(request)
-    await votes_service.vote(
-        db, principal, post_id, 1 if web.form_checked(form.get("value")) else 0
-    )
-    return await live_fragment(request, db, principal, thread_id)
+    value = 1 if web.form_checked(form.get("value")) else 0
+    ctx, result = await votes_service.vote_in_context(db, principal, post_id, value)
+    return await web.render_fragment(
+        request, db, principal, "forum/_vote.html", section=SECTION, course=ctx.course,
+        p={"id": post_id, "score": result.score, "voted": result.voted},
+        post_url=f"{thread_url(course_id, thread_id)}/posts/{post_id}",
+    )  # fmt: skip
 
 
 @post(POST + "/accept", status_code=200)

@@ -51,7 +51,7 @@ async def thread_view(
     view = await threads_service.read_thread(db, principal, thread_id, cursor=cursor)
     seen = max((p.seq for p in view.posts if p.unread), default=0)
     if seen:
-        await reads_service.mark_read(db, principal, thread_id, seen)
+        await reads_service.mark_seen(db, principal, thread_id, seen)
     ctx = await context_service.load_context(db, principal)
     # Only moderators get the board list, for "move".
     boards = (
@@ -69,6 +69,7 @@ async def thread_view(
         "anonymity_options": anonymity_options(ctx.settings),
         "section": "forum",
         "page_url": thread_url(principal.course_id, thread_id),
+        "course": ctx.course,  # the layout's course: not looked up again
     }
 
 
@@ -129,9 +130,15 @@ async def create_reply(
     redis: Redis,
     principal: CurrentPrincipal,
 ) -> Response[Any]:
+    """Answers with the new post alone (the reply form's target puts it in place); the header's
+    count and everyone else's page follow through the live event."""
     data = await form_struct(request, PostCreate)
-    await posts_service.create_post(db, redis, principal, thread_id, data)
-    return await live_fragment(request, db, principal, thread_id)
+    ctx, created = await posts_service.create_post_in_context(db, redis, principal, thread_id, data)
+    return await web.render_fragment(
+        request, db, principal, "forum/_post.html", section=SECTION, course=ctx.course,
+        p=created, view={"can_reply": True}, max_depth=ctx.settings.max_depth,
+        thread_url=thread_url(course_id, thread_id),
+    )  # fmt: skip
 
 
 @get(POST + "/reply")

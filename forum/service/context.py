@@ -11,9 +11,11 @@ from redis.asyncio import Redis
 
 from agora import ratelimit
 from agora.errors import Forbidden, NotFound, RateLimited
+from agora.queries.courses import CourseView
 from agora.sessions import Principal
 from forum import rules
 from forum.queries import context as context_sql
+from forum.queries.posts import PostDetail
 from forum.rules import Viewer
 from forum.schemas import ForumSettings
 
@@ -41,11 +43,13 @@ def require_write(restrictions: frozenset[str]) -> None:
 
 @dataclass(frozen=True)
 class Context:
-    """The course's forum settings and the viewer's standing in it."""
+    """The course's forum settings and the viewer's standing in it; `course` as pages show it,
+    so a page that loaded the context renders without looking the course up again."""
 
     settings: ForumSettings
     search_config: str
     restrictions: frozenset[str]
+    course: CourseView
 
     def require_read(self) -> None:
         require_read(self.restrictions)
@@ -63,8 +67,32 @@ async def load_context(
     row = await context_sql.select_viewer(conn, principal.course_id, principal.user_id)
     if row is None:
         raise NotFound("no such course")
+    return context_from(row)
+
+
+async def load_context_and_post(
+    conn: asyncpg.Connection, principal: Principal, post_id: int
+) -> tuple[Context, PostDetail | None]:
+    """The Context and the post an action is about, its thread row locked, in one round trip
+    (see forum.queries.context.VIEWER_POST_SQL for when that may be used)."""
+    row, post = await context_sql.select_viewer_and_post(
+        conn, principal.course_id, principal.user_id, post_id
+    )
+    if row is None:
+        raise NotFound("no such course")
+    return context_from(row), post
+
+
+def context_from(row: Any) -> Context:
+    course = CourseView(
+        id=row["course_id"], title=row["course_title"], label=row["course_label"],
+        language=row["course_language"], settings=row["course_settings"],
+    )  # fmt: skip
     return Context(
-        forum_settings(row["forum_settings"]), row["search_config"], frozenset(row["restrictions"])
+        forum_settings(row["forum_settings"]),
+        row["search_config"],
+        frozenset(row["restrictions"]),
+        course,
     )
 
 

@@ -59,6 +59,18 @@ async def create_post(
 ) -> PostRead:
     """A reply (to the opening post, or to `data.parent_id`), with counters, read position,
     follow, notifications and the live event in the same transaction."""
+    _, post = await create_post_in_context(conn, redis, principal, thread_id, data)
+    return post
+
+
+async def create_post_in_context(
+    conn: asyncpg.Connection,
+    redis: Redis | None,
+    principal: Principal,
+    thread_id: int,
+    data: PostCreate,
+) -> tuple[Context, PostRead]:
+    """create_post, with the Context it loaded (once) for a page to render with."""
     ctx = await load_context(conn, principal)
     ctx.require_write()
     anonymity = require_anonymity_allowed(ctx, data.anonymity)
@@ -67,7 +79,7 @@ async def create_post(
     # Rendered before the thread is locked, so other writers of the thread never wait for it.
     body_html = await render_markdown(data.body)
     post_id = await insert_reply(conn, principal, ctx, thread_id, data, anonymity, body_html)
-    return await get_post(conn, principal, post_id, ctx=ctx)
+    return ctx, await get_post(conn, principal, post_id, ctx=ctx)
 
 
 @retry_on_conflict
@@ -127,7 +139,14 @@ async def get_post(
 async def visible_post(conn: asyncpg.Connection, principal: Principal, post_id: int) -> PostDetail:
     """The post with its thread's facts; 404 if the viewer may not see it (its thread is out of
     sight, or it is a reply in a post-first thread the viewer has not replied to yet)."""
-    row = await post_sql.select_post(conn, principal.course_id, post_id, principal.user_id)
+    return visible(
+        principal, await post_sql.select_post(conn, principal.course_id, post_id, principal.user_id)
+    )
+
+
+def visible(principal: Principal, row: PostDetail | None) -> PostDetail:
+    """`row`, if the viewer may see it: 404 if not (its thread is out of sight, or it is a reply
+    in a post-first thread the viewer has not replied to yet)."""
     if (
         row is None
         or not rules.can_see_post(principal, row.thread)

@@ -25,3 +25,11 @@ async def mark_read(
         conn, principal.course_id, principal.user_id, thread_id, target
     )
     return {"thread_id": thread_id, "read_seq": read_seq}
+
+
+async def mark_seen(
+    conn: asyncpg.Connection, principal: Principal, thread_id: int, seq: int
+) -> None:
+    """Read up to `seq`, which the viewer was just shown in the thread (read_thread already
+    checked they may see it): the position alone, without looking the thread up again."""
+    await read_sql.upsert_read(conn, principal.course_id, principal.user_id, thread_id, seq)

@@ -11,36 +11,40 @@ from forum import rules
 from forum.queries import threads as thread_sql
 from forum.queries import votes as vote_sql
 from forum.schemas import PostRead, VoteRead
-from forum.service.context import load_context, require_staff
+from forum.service.context import Context, load_context_and_post, require_staff
 from forum.service.live import emit
 from forum.service.notifications import notify_endorsement_later
-from forum.service.posts import get_post, post_for_write
+from forum.service.posts import get_post, post_for_write, visible
 
 
-@retry_on_conflict
 async def vote(
     conn: asyncpg.Connection, principal: Principal, post_id: int, value: int
 ) -> VoteRead:
     """Upvote (value 1) or take the vote back (0); voting twice counts once."""
-    ctx = await load_context(conn, principal)
+    _, result = await vote_in_context(conn, principal, post_id, value)
+    return result
+
+
+@retry_on_conflict
+async def vote_in_context(
+    conn: asyncpg.Connection, principal: Principal, post_id: int, value: int
+) -> tuple[Context, VoteRead]:
+    """The vote, and the Context it was checked against (a page renders with it): the context
+    and the post in one statement, the vote and its counters in another, then the live event."""
+    ctx, row = await load_context_and_post(conn, principal, post_id)
     ctx.require_write()
-    row = await post_for_write(conn, principal, post_id)
+    row = visible(principal, row)
     if rules.is_own(principal, row):
         raise Unprocessable("you cannot vote for your own post")
     if not rules.post_takes_votes(principal, row):
         raise Conflict("this post cannot be voted on")
     course_id = principal.course_id
-    if value:
-        changed = await vote_sql.insert_vote(conn, course_id, post_id, principal.user_id)
+    score = await vote_sql.set_vote(conn, course_id, post_id, principal.user_id, up=bool(value))
+    if score is None:
+        score = row.score
     else:
-        changed = await vote_sql.delete_vote(conn, course_id, post_id, principal.user_id)
-    score = row.score
-    if changed:
-        score = await vote_sql.update_post_score(conn, course_id, post_id, 1 if value else -1)
-        if row.parent_id is None:
-            await thread_sql.update_thread_fields(conn, course_id, row.thread_id, score=score)
         await emit(conn, course_id, "vote_changed", row.thread_id, post_id)
-    return VoteRead(post_id=post_id, score=score, voted=bool(value))
+    return ctx, VoteRead(post_id=post_id, score=score, voted=bool(value))
 
 
 @retry_on_conflict

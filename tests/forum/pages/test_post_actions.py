@@ -27,7 +27,9 @@ async def test_reply_endorse_and_accept_through_the_page(client, course, questio
         thread + "/posts", data={"body": "Yes, per unit mass."}, headers=course.bob.headers | htmx
     )
     assert response.status_code == 200
-    assert "<html" not in response.text and 'id="thread-live"' in response.text
+    # The answer is the new post alone, which the reply form puts in place.
+    assert "<html" not in response.text and 'id="thread-live"' not in response.text
+    assert response.text.lstrip().startswith("<article") and response.text.count("<article") == 1
     assert "Yes, per unit mass." in response.text
     post_id = int(re.findall(r'data-post-id="(\d+)"', response.text)[-1])
 
@@ -56,6 +58,12 @@ async def test_vote_toggles_and_is_pressed(client, course, question):
     )
     assert voted.status_code == 200
     assert 'aria-pressed="true"' in voted.text and "▲ 1" in voted.text
+    # Only the vote control changed: that is the answer (it replaces itself).
+    assert voted.text.lstrip().startswith('<form class="vote"') and "<article" not in voted.text
+    undone = await client.post(
+        f"{thread}/posts/{post_id}/vote", data={"value": "0"}, headers=course.bob.headers
+    )
+    assert 'aria-pressed="false"' in undone.text and "▲ 0" in undone.text
 
 
 async def test_each_post_offers_exactly_the_tools_the_viewer_may_use(
