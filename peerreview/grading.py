@@ -515,7 +515,6 @@ def fit_calibrated(
                 shift = float(np.average(m_b[reliable], weights=n_v[reliable]))
                 m_b = m_b - shift
                 new_m_z = np.where(anchored, anchor_value, new_m_z + shift)
-                resid_r = y - new_m_z[s]
 
         v_z = np.where(anchored, 0.0, 1.0 / precision)
         v_b = 1.0 / precision_b

@@ -5,7 +5,8 @@
 Runs against a fresh database on the embedded PostgreSQL (or on the server at
 AGORA_BENCH_DATABASE_URL, where it creates and drops its own database). Accuracy is measured on
 synthetic courses drawn from the PG1 model, with and without careless graders, and the median and
-mean baselines are computed in the same run on the same reviews.
+mean baselines are computed in the same run on the same reviews: RMSE, and how often each
+method's stated 90% interval holds the true grade (coverage, which should be near 0.90).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from agora.db import create_pool, migrate
 from agora.sessions import Principal
 from peerreview import schemas as s
 from peerreview.allocation import allocate_individual
-from peerreview.grading import accuracy, grade
+from peerreview.grading import Z90, accuracy, grade
 from peerreview.service import allocations as allocations_service
 from peerreview.service import assignments as assignments_service
 from peerreview.service import grades as grades_service
@@ -82,30 +83,51 @@ def bench_grading_time(n: int, k: int) -> None:
         line(method, f"{time.perf_counter() - t:6.2f} s{extra}")
 
 
+# The 90% intervals (grading.Z90 × confidence) were tuned on seeds 100-101 (the t interval's
+# pooled weight; the calibrated sd has no tuned constant); the benchmark reports other seeds.
+REPORT_SEED = 200
+
+
 def bench_accuracy(n: int, seeds: int) -> None:
     print(
-        f"\nAccuracy on synthetic PG1 courses ({n:,} submissions, k = 4, scores 0-20, mean of "
-        f"{seeds} seeds)"
+        f"\nAccuracy on synthetic PG1 courses ({n:,} submissions, scores 0-20, mean of {seeds} "
+        f"held-out seeds from {REPORT_SEED})"
     )
-    print(f"  {'scenario':<44} {'method':<11} {'RMSE':>6} {'within 5%':>10}")
+    print(
+        "  90% interval: calibrated, grade ± 1.645 posterior sd; median and mean, a Student-t "
+        "interval\n  over the reviews (variance shrunk to the pooled one); coverage = share "
+        "holding the truth"
+    )
+    print(
+        f"  {'scenario':<44} {'method':<11} {'RMSE':>6} {'within 5%':>10} {'coverage':>9} "
+        f"{'± width':>8} {'doubtful':>9}"
+    )
     scenarios = [
-        ("PG1", 0.0, 0),
-        ("PG1 + 10% careless", 0.10, 0),
-        ("PG1 + 20% careless", 0.20, 0),
-        ("PG1 + 20% careless, 3 calibration examples", 0.20, 3),
-    ]
-    for name, careless, examples in scenarios:
+        ("PG1, k = 4 (honest graders)", 4, {}),
+        ("PG1 + 10% careless", 4, {"careless_share": 0.10}),
+        ("PG1 + 20% careless", 4, {"careless_share": 0.20}),
+        ("PG1 + 20% careless, 3 calibration examples", 4, {"careless_share": 0.20,
+                                                          "calibration_examples": 3}),
+        ("PG1, k = 3, noisier graders (sd 2.5)", 3, {"noise_sd": 2.5}),
+        ("PG1, k = 5, wider biases (sd 2.5)", 5, {"bias_sd": 2.5}),
+    ]  # fmt: skip
+    for name, k, options in scenarios:
         results: dict[str, list] = {"calibrated": [], "median": [], "mean": []}
         for seed in range(seeds):
-            course = pg1_course(
-                n, 4, seed=100 + seed, careless_share=careless, calibration_examples=examples
-            )
+            course = pg1_course(n, k, seed=REPORT_SEED + seed, **options)
             for method in results:
                 fit = grade(course.reviews, method, lo=0, hi=20, calibration=course.calibration)
-                results[method].append(accuracy(fit.grade, course.truth, 20))
+                rmse, within = accuracy(fit.grade, course.truth, 20)
+                half_width = Z90 * fit.confidence
+                held = float(np.mean(np.abs(fit.grade - course.truth) <= half_width))
+                width = float(np.mean(half_width))
+                results[method].append((rmse, within, held, width, float(fit.doubtful.mean())))
         for method, values in results.items():
-            rmse, within = np.mean(values, axis=0)
-            print(f"  {name:<44} {method:<11} {rmse:6.3f} {within:10.1%}")
+            rmse, within, held, width, doubtful = np.mean(values, axis=0)
+            print(
+                f"  {name:<44} {method:<11} {rmse:6.3f} {within:10.1%} {held:9.3f} "
+                f"{width:8.2f} {doubtful:9.1%}"
+            )
 
 
 # ---- database parts ------------------------------------------------------------------------------
