@@ -55,8 +55,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Who may frame Agora's pages besides the registered platforms' own origins (their issuer
     # and login URLs): e.g. an LMS whose pages live on other hosts than its issuer.
     frame_ancestors: FrameSources = ""
-    smtp_host: str = ""
-    smtp_port: Port = 25
+    # Email digests: smtp://[user:password@]host[:port] or smtps://...; empty: no email.
+    smtp_url: Annotated[str, msgspec.Meta(pattern=r"^(smtps?://[^/?#\s]+/?)?$")] = ""
     smtp_from: str = "agora@localhost"
 
     @property

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import smtplib
 from email.message import EmailMessage
 from typing import Any
 
@@ -11,6 +9,7 @@ from arq import Retry
 from arq.cron import cron
 from arq.worker import func
 
+from agora import mail
 from agora.settings import Settings
 from forum.service import live, notifications
 
@@ -43,19 +42,16 @@ async def forum_notify_endorsement(
         return await notifications.notify_endorsement(conn, course_id, post_id, actor_id)
 
 
-def _send(settings: Settings, message: EmailMessage) -> None:
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        smtp.send_message(message)
-
-
 async def forum_email_digest(ctx: dict[str, Any]) -> int:
-    """Email each member their unread, not yet emailed notifications (when SMTP is configured)."""
+    """Email each member their digest (when AGORA_SMTP_URL is set); never twice (see
+    notifications.send_digests)."""
     settings: Settings = ctx["settings"]
-    if not settings.smtp_host:
+    if not settings.smtp_url:
         return 0
+    server = mail.SmtpServer.from_url(settings.smtp_url)
 
     async def send(message: EmailMessage) -> None:
-        await asyncio.to_thread(_send, settings, message)
+        await mail.send(server, message)
 
     async with ctx["db"].acquire() as conn:
         return await notifications.send_digests(conn, settings, send)

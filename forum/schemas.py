@@ -416,6 +416,28 @@ class NotificationPage(Page[NotificationRead]):
     unread: int
 
 
+NotificationKind = Literal[
+    "reply", "thread_reply", "answer", "mention", "endorsement", "new_thread"
+]  # fmt: skip
+# email: in-app and in the email digest (the default); in_app: in-app only; off: not at all.
+Delivery = Literal["email", "in_app", "off"]
+
+
+class NotificationPreference(Output):
+    kind: str
+    delivery: str
+
+
+class NotificationPreferences(Output):
+    course_id: int
+    items: list[NotificationPreference]
+    email_enabled: bool  # the installation sends digests (AGORA_SMTP_URL is set)
+
+
+class NotificationPreferencesUpdate(Input):
+    preferences: Annotated[dict[NotificationKind, Delivery], msgspec.Meta(max_length=10)]
+
+
 class NotificationsMark(Input):
     ids: Annotated[list[Id], msgspec.Meta(max_length=500)] | None = None
     all: bool = False

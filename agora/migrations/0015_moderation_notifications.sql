@@ -43,3 +43,11 @@ CREATE TABLE forum_email_digests (
     PRIMARY KEY (course_id, id)
 );
 CREATE INDEX forum_email_digests_user ON forum_email_digests (course_id, user_id, id);
+
+-- Installation secrets made at first use (agora.mail.signing_key signs unsubscribe links).
+-- Global and tiny (a reference table under Citus).
+CREATE TABLE app_secrets (
+    name            text PRIMARY KEY,
+    value           bytea NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);

@@ -7,6 +7,8 @@ another course on every `{course_id}` route before a handler runs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from forum.http import (
     boards,
     events,
@@ -21,7 +23,7 @@ from forum.http import (
     votes,
 )
 
-ROUTES: list[type] = [
+ROUTES: list[Any] = [
     boards.BoardRoutes,
     threads.CourseThreadRoutes,
     threads.ThreadRoutes,
@@ -36,6 +38,8 @@ ROUTES: list[type] = [
     search.SearchRoutes,
     settings.SettingsRoutes,
     notifications.NotificationRoutes,
+    notifications.unsubscribe_page,
+    notifications.unsubscribe,
     stats.StatsRoutes,
     events.EventRoutes,
 ]

@@ -14,7 +14,14 @@ from pathlib import Path
 from litestar import Router
 
 from agora import web
-from forum.pages import browse, moderation, post_actions, settings, thread
+from forum.pages import (
+    browse,
+    moderation,
+    notification_settings,
+    post_actions,
+    settings,
+    thread,
+)
 
 web.register_templates("forum", Path(__file__).parent.parent / "templates")
 
@@ -30,5 +37,6 @@ ROUTES: list[Router] = [
         *post_actions.HANDLERS,
         *moderation.HANDLERS,
         *settings.HANDLERS,
+        *notification_settings.HANDLERS,
     )
 ]

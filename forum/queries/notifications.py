@@ -8,9 +8,11 @@ import asyncpg
 async def insert_post_notifications(
     conn: asyncpg.Connection, course_id: int, post_id: int, mentions: list[str]
 ) -> int:
-    """Notify the parent's author, @mentioned members, and followers of a question (answers) or
-    of the board/course (new threads). One notification per person per post; running twice
-    changes nothing. Learners who cannot see the post yet (post-first threads) are skipped."""
+    """Notify the parent's author, @mentioned members, followers of the thread (any kind: 'answer'
+    on a question, 'thread_reply' otherwise) or of the board/course (new threads), except kinds
+    the member turned off. One notification per person per post, never to the post's author;
+    running twice changes nothing. Learners who cannot see the post yet (post-first threads) are
+    skipped."""
     status = await conn.execute(
         """WITH p AS (
                SELECT p.*, t.kind AS thread_kind, t.board_id, t.post_first
@@ -28,10 +30,12 @@ async def insert_post_notifications(
                 WHERE cardinality($3::text[]) > 0  -- one-time filter: no scan without mentions
                   AND lower(replace(u.name, ' ', '')) = ANY($3::text[])
                UNION ALL
-               SELECT f.user_id, 'answer', 3
+               SELECT f.user_id,
+                      CASE WHEN p.thread_kind = 'question' THEN 'answer' ELSE 'thread_reply' END,
+                      3
                  FROM p JOIN forum_follows f ON f.course_id = p.course_id
                       AND f.target_kind = 'thread' AND f.target_id = p.thread_id
-                WHERE p.parent_id IS NOT NULL AND p.thread_kind = 'question'
+                WHERE p.parent_id IS NOT NULL
                UNION ALL
                SELECT f.user_id, 'new_thread', 4
                  FROM p JOIN forum_follows f ON f.course_id = p.course_id
@@ -43,6 +47,10 @@ async def insert_post_notifications(
                  FROM candidates c CROSS JOIN p
                  JOIN memberships m ON m.course_id = p.course_id AND m.user_id = c.user_id
                 WHERE c.user_id <> p.author_id
+                  AND NOT EXISTS (  -- turned off: the next kind that applies, if any, notifies
+                        SELECT 1 FROM forum_notification_prefs np
+                         WHERE np.course_id = p.course_id AND np.user_id = c.user_id
+                           AND np.kind = c.kind AND np.delivery = 'off')
                   AND (NOT p.post_first OR m.role <> 'learner' OR EXISTS (
                         SELECT 1 FROM forum_posts mine
                          WHERE mine.course_id = p.course_id AND mine.thread_id = p.thread_id
@@ -69,9 +77,14 @@ async def insert_notification(
     post_id: int,
     actor_id: int,
 ) -> None:
+    """One notification, unless the member turned this kind off."""
     await conn.execute(
         """INSERT INTO forum_notifications (course_id, user_id, kind, thread_id, post_id, actor_id)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+           SELECT $1, $2, $3, $4, $5, $6
+            WHERE NOT EXISTS (SELECT 1 FROM forum_notification_prefs
+                               WHERE course_id = $1 AND user_id = $2 AND kind = $3
+                                 AND delivery = 'off')
+           ON CONFLICT DO NOTHING""",
         course_id,
         user_id,
         kind,
@@ -141,6 +154,9 @@ async def select_digest_recipients(conn: asyncpg.Connection, limit: int) -> list
         """SELECT DISTINCT n.course_id, n.user_id
              FROM forum_notifications n
             WHERE n.emailed_at IS NULL AND n.read_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM forum_notification_prefs np
+                               WHERE np.course_id = n.course_id AND np.user_id = n.user_id
+                                 AND np.kind = n.kind AND np.delivery <> 'email')
             LIMIT $1""",
         limit,
     )
@@ -161,6 +177,9 @@ async def select_digest_items(
              LEFT JOIN memberships m ON m.course_id = n.course_id AND m.user_id = n.actor_id
             WHERE n.course_id = $1 AND n.user_id = $2
               AND n.emailed_at IS NULL AND n.read_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM forum_notification_prefs np
+                               WHERE np.course_id = n.course_id AND np.user_id = n.user_id
+                                 AND np.kind = n.kind AND np.delivery <> 'email')
             ORDER BY n.id LIMIT 50
               FOR UPDATE OF n SKIP LOCKED""",
         course_id,
@@ -171,11 +190,18 @@ async def select_digest_items(
 async def select_recipient(
     conn: asyncpg.Connection, course_id: int, user_id: int
 ) -> asyncpg.Record | None:
-    """email, name, role and course_title of a digest's recipient."""
+    """email, name, locale, role, course_title, course_language and lms_url (where the course's
+    forum opens in the LMS: the `lms_url` custom parameter of its newest forum resource link, ''
+    if none says) of a digest's recipient; None unless an active member."""
     return await conn.fetchrow(
-        """SELECT u.email, u.name, m.role, c.title AS course_title
+        """SELECT u.email, u.name, u.locale, m.role, c.title AS course_title,
+                  c.language AS course_language,
+                  coalesce((SELECT l.custom->>'lms_url' FROM lti_resource_links l
+                             WHERE l.course_id = $1 AND l.target_kind = 'forum'
+                               AND l.custom ? 'lms_url'
+                             ORDER BY l.updated_at DESC LIMIT 1), '') AS lms_url
              FROM users u
-             JOIN memberships m ON m.user_id = u.id AND m.course_id = $1
+             JOIN memberships m ON m.user_id = u.id AND m.course_id = $1 AND m.active
              JOIN courses c ON c.id = $1
             WHERE u.id = $2""",
         course_id,
@@ -191,4 +217,94 @@ async def update_notifications_emailed(
             WHERE course_id = $1 AND id = ANY($2::bigint[])""",
         course_id,
         ids,
+    )
+
+
+# ---- preferences ----------------------------------------------------------------------------
+
+
+async def select_preferences(
+    conn: asyncpg.Connection, course_id: int, user_id: int
+) -> dict[str, str]:
+    """kind -> delivery, for the kinds the member changed (the rest: the default)."""
+    rows = await conn.fetch(
+        """SELECT kind, delivery FROM forum_notification_prefs
+            WHERE course_id = $1 AND user_id = $2""",
+        course_id,
+        user_id,
+    )
+    return {r["kind"]: r["delivery"] for r in rows}
+
+
+async def upsert_preferences(
+    conn: asyncpg.Connection, course_id: int, user_id: int, prefs: dict[str, str]
+) -> None:
+    await conn.execute(
+        """INSERT INTO forum_notification_prefs (course_id, user_id, kind, delivery)
+           SELECT $1, $2, k, d FROM unnest($3::text[], $4::text[]) AS x(k, d)
+           ON CONFLICT (course_id, user_id, kind) DO UPDATE
+              SET delivery = EXCLUDED.delivery, updated_at = now()""",
+        course_id,
+        user_id,
+        list(prefs),
+        list(prefs.values()),
+    )
+
+
+async def update_email_off(
+    conn: asyncpg.Connection, course_id: int, user_id: int, kinds: list[str]
+) -> None:
+    """Unsubscribe from the digest: every kind emailed becomes in-app only (off stays off)."""
+    await conn.execute(
+        """INSERT INTO forum_notification_prefs (course_id, user_id, kind, delivery)
+           SELECT $1, $2, k, 'in_app' FROM unnest($3::text[]) AS k
+           ON CONFLICT (course_id, user_id, kind) DO UPDATE
+              SET delivery = 'in_app', updated_at = now()
+            WHERE forum_notification_prefs.delivery = 'email'""",
+        course_id,
+        user_id,
+        kinds,
+    )
+
+
+# ---- digests sent ---------------------------------------------------------------------------
+
+
+async def insert_digest(
+    conn: asyncpg.Connection, course_id: int, user_id: int, ids: list[int], message_id: str
+) -> int:
+    """Record a digest about to be sent (with its notifications marked emailed by the caller)."""
+    digest_id: int = await conn.fetchval(
+        """INSERT INTO forum_email_digests (course_id, user_id, notification_ids, message_id)
+           VALUES ($1, $2, $3, $4) RETURNING id""",
+        course_id,
+        user_id,
+        ids,
+        message_id,
+    )
+    return digest_id
+
+
+async def update_digest_sent(conn: asyncpg.Connection, course_id: int, digest_id: int) -> None:
+    await conn.execute(
+        """UPDATE forum_email_digests SET status = 'sent', sent_at = now()
+            WHERE course_id = $1 AND id = $2""",
+        course_id,
+        digest_id,
+    )
+
+
+async def update_digest_failed(
+    conn: asyncpg.Connection, course_id: int, digest_id: int, error: str
+) -> None:
+    """The SMTP server refused or was unreachable: its notifications wait for the next run."""
+    await conn.execute(
+        """WITH d AS (
+               UPDATE forum_email_digests SET status = 'failed', error = $3
+                WHERE course_id = $1 AND id = $2 RETURNING notification_ids)
+           UPDATE forum_notifications SET emailed_at = NULL
+             FROM d WHERE course_id = $1 AND id = ANY(d.notification_ids)""",
+        course_id,
+        digest_id,
+        error[:500],
     )

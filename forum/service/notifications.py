@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.message import EmailMessage
-from typing import Any
+from email.utils import make_msgid
+from typing import Any, get_args
+from urllib.parse import urlsplit
 
+import aiosmtplib
 import asyncpg
 
+from agora import i18n, mail, web
+from agora.errors import NotFound
 from agora.outbox import enqueue
 from agora.pagination import decode_cursor, next_page, page_limit
 from agora.schemas import MAX_ID
@@ -18,18 +23,18 @@ from forum.presenters import notification_view
 from forum.queries import notifications as notification_sql
 from forum.queries import posts as post_sql
 from forum.rules import JobViewer
-from forum.schemas import NotificationPage, NotificationsMark
+from forum.schemas import (
+    NotificationKind,
+    NotificationPage,
+    NotificationPreference,
+    NotificationPreferences,
+    NotificationPreferencesUpdate,
+    NotificationsMark,
+)
 from forum.service.context import load_context
 
 MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,64})")
 DIGEST_BATCH = 200
-KIND_TEXT = {
-    "reply": "replied to your post",
-    "mention": "mentioned you",
-    "answer": "answered a question you follow",
-    "endorsement": "endorsed your answer",
-    "new_thread": "started a thread",
-}
 
 
 def mentions_in(body: str) -> list[str]:
@@ -113,50 +118,161 @@ async def mark_notifications(
     return {"marked": marked}
 
 
+# ---- preferences and unsubscribing ---------------------------------------------------------
+
+PREFERENCE_KINDS = get_args(NotificationKind)
+DEFAULT_DELIVERY = "email"
+UNSUBSCRIBE = "unsubscribe-digest"  # the purpose signed into unsubscribe tokens
+
+
+async def preferences(
+    conn: asyncpg.Connection, principal: Principal, course_id: int, settings: Settings
+) -> NotificationPreferences:
+    """How the viewer hears of each kind of notification in this course."""
+    ctx = await load_context(conn, principal, course_id)
+    ctx.require_read()
+    chosen = await notification_sql.select_preferences(conn, course_id, principal.user_id)
+    return NotificationPreferences(
+        course_id=course_id,
+        items=[
+            NotificationPreference(kind=k, delivery=chosen.get(k, DEFAULT_DELIVERY))
+            for k in PREFERENCE_KINDS
+        ],
+        email_enabled=bool(settings.smtp_url),
+    )
+
+
+async def set_preferences(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    course_id: int,
+    data: NotificationPreferencesUpdate,
+    settings: Settings,
+) -> NotificationPreferences:
+    """Change the given kinds (the others keep theirs)."""
+    ctx = await load_context(conn, principal, course_id)
+    ctx.require_read()
+    await notification_sql.upsert_preferences(
+        conn, course_id, principal.user_id, {str(k): str(v) for k, v in data.preferences.items()}
+    )
+    return await preferences(conn, principal, course_id, settings)
+
+
+def unsubscribe_token(key: bytes, course_id: int, user_id: int) -> str:
+    return mail.sign(key, UNSUBSCRIBE, f"{course_id}:{user_id}")
+
+
+async def unsubscribe(conn: asyncpg.Connection, token: str) -> str:
+    """Stop the email digest of the course the token names (in-app notifications stay); the
+    course's title. The signed token is the only credential: no session, as RFC 8058 wants."""
+    payload = mail.verify(await mail.signing_key(conn), UNSUBSCRIBE, token)
+    course_id, _, user_id = (payload or "").partition(":")
+    if not (course_id.isdigit() and user_id.isdigit()):
+        raise NotFound("this unsubscribe link is not valid")
+    recipient = await notification_sql.select_recipient(conn, int(course_id), int(user_id))
+    if recipient is None:
+        raise NotFound("this unsubscribe link is not valid")
+    await notification_sql.update_email_off(
+        conn, int(course_id), int(user_id), list(PREFERENCE_KINDS)
+    )
+    title: str = recipient["course_title"]
+    return title
+
+
 # ---- the email digest -------------------------------------------------------------------------
 
 
 def digest_message(
-    settings: Settings, recipient: dict[str, Any], items: Sequence[asyncpg.Record]
+    settings: Settings,
+    recipient: Mapping[str, Any],
+    items: Sequence[asyncpg.Record],
+    *,
+    course_id: int,
+    unsubscribe_url: str,
 ) -> EmailMessage:
-    """The digest email; actors are shown to the recipient through the anonymity rule."""
+    """The digest, text and HTML, in the recipient's language (their launch locale, else the
+    course's); actors shown to the recipient through the anonymity rule; links into the course
+    through the LMS when its resource link gives `lms_url`, else to Agora's own pages."""
     viewer = JobViewer(recipient["user_id"], recipient["role"])
-    lines = [f"Hello {recipient['name'] or 'there'},", "", "New in the course forum:", ""]
+    locale = i18n.choose_locale(recipient["locale"], recipient["course_language"])
+    base = settings.base_url
+    entries = []
     for row in items:
         view = notification_view(viewer, row)
-        lines.append(f"- {view.actor.name} {KIND_TEXT[view.kind]}: {view.thread_title}")
-    lines += ["", f"Open the forum from your course: {recipient['course_title']}"]
+        url = (
+            recipient["lms_url"] or f"{base}/ui/courses/{course_id}/forum/threads/{view.thread_id}"
+        )
+        entries.append({"n": view, "url": url})
+    context = {
+        "name": recipient["name"], "course_title": recipient["course_title"],
+        "entries": entries, "unsubscribe_url": unsubscribe_url,
+        "course_url": recipient["lms_url"] or f"{base}/ui/courses/{course_id}/forum",
+        "preferences_url": f"{base}/ui/courses/{course_id}/notifications/preferences",
+    }  # fmt: skip
+    gettext = i18n.translations(locale).ngettext
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = recipient["email"]
-    message["Subject"] = f"[{recipient['course_title']}] {len(items)} forum notification(s)"
-    message.set_content("\n".join(lines))
+    message["Subject"] = "[{course}] ".format(course=recipient["course_title"]) + gettext(
+        "%(num)d forum notification", "%(num)d forum notifications", len(items)
+    ) % {"num": len(items)}
+    message["Message-ID"] = make_msgid(domain=urlsplit(base).hostname or "agora.localhost")
+    # RFC 2369 + RFC 8058: mail clients offer one-click unsubscribe, POSTing to the URL.
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(web.render("forum/email_digest.txt", locale=locale, **context))
+    message.add_alternative(
+        web.render("forum/email_digest.html", locale=locale, **context), subtype="html"
+    )
+    message["Content-Language"] = locale  # after the parts: set_content moves Content-* down
     return message
 
 
-async def send_digests(
-    conn: asyncpg.Connection,
-    settings: Settings,
-    send: Callable[[EmailMessage], Awaitable[None]],
-) -> int:
-    """Email each member their unread, not yet emailed notifications; how many emails.
+SendMail = Callable[[EmailMessage], Awaitable[None]]
+SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 
-    Rows are locked while sending and marked emailed in the same transaction, so two workers never
-    send the same digest; a crash after sending and before commit sends it again (at least once).
+
+async def send_digests(conn: asyncpg.Connection, settings: Settings, send: SendMail) -> int:
+    """Email each member their unread notifications of the kinds they get by email; how many
+    emails went out.
+
+    Never twice: a digest's notifications are marked emailed and the digest recorded (with its
+    Message-ID) in a committed transaction *before* the SMTP conversation, so a retried or
+    concurrent run (rows are locked, SKIP LOCKED) finds nothing left to send. If the server
+    refuses or cannot be reached, the digest is marked failed, its notifications wait for the
+    next run, and this run stops (the server is likely down for the others too). A worker dying
+    mid-send leaves the digest 'sending': at most once, never twice.
     """
     sent = 0
+    key = await mail.signing_key(conn)
     recipients = await notification_sql.select_digest_recipients(conn, DIGEST_BATCH)
     for target in recipients:
         course_id, user_id = target["course_id"], target["user_id"]
+        message = None
         async with conn.transaction():
             items = await notification_sql.select_digest_items(conn, course_id, user_id)
+            if not items:
+                continue  # another worker holds them, or they were read meanwhile
             recipient = await notification_sql.select_recipient(conn, course_id, user_id)
-            if not items or recipient is None:
-                continue
-            if recipient["email"]:
-                await send(digest_message(settings, {**dict(recipient), "user_id": user_id}, items))
-                sent += 1
-            await notification_sql.update_notifications_emailed(
-                conn, course_id, [r["id"] for r in items]
-            )
+            ids = [r["id"] for r in items]
+            # No address or no longer a member: nothing to send, and nothing to retry forever.
+            await notification_sql.update_notifications_emailed(conn, course_id, ids)
+            if recipient is not None and recipient["email"]:
+                token = unsubscribe_token(key, course_id, user_id)
+                message = digest_message(
+                    settings, {**dict(recipient), "user_id": user_id}, items,
+                    course_id=course_id, unsubscribe_url=f"{settings.base_url}/unsubscribe/{token}",
+                )  # fmt: skip
+                digest_id = await notification_sql.insert_digest(
+                    conn, course_id, user_id, ids, message["Message-ID"]
+                )
+        if message is None:
+            continue
+        try:
+            await send(message)
+        except SEND_ERRORS as error:
+            await notification_sql.update_digest_failed(conn, course_id, digest_id, repr(error))
+            break
+        await notification_sql.update_digest_sent(conn, course_id, digest_id)
+        sent += 1
     return sent

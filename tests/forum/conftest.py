@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from aiosmtpd.controller import Controller
 
 from agora.outbox import relay_pending
 from tests.conftest import create_course
@@ -85,3 +88,26 @@ async def course(conn):
 @pytest.fixture
 async def other_course(conn):
     return await create_course(conn, settings_json={"forum": TEST_FORUM_SETTINGS})
+
+
+class Mailbox:
+    """What a real local SMTP server (aiosmtpd, on loopback) received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    mailbox = Mailbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd's readiness check needs a real one)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, mailbox
+    controller.stop()

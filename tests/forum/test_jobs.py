@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-
-import pytest
-from aiosmtpd.controller import Controller
+import email
+import email.policy
 
 from agora.settings import load_settings
 from forum.jobs import forum_email_digest, forum_notify_post
@@ -19,27 +17,6 @@ async def test_jobs_run_twice_notify_once(forum, course, client, drain, run_jobs
     await drain()
     await forum_notify_post({"db": database}, course.id, reply["id"], [])
     assert len((await inbox(client, course, course.alice))["items"]) == 1
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    mailbox = Mailbox()
-    with socket.socket() as probe:  # a free port (aiosmtpd's readiness check needs a real one)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
 
 
 async def test_email_digest_sends_unread_notifications_once(
@@ -60,15 +37,15 @@ async def test_email_digest_sends_unread_notifications_once(
             environ={},
             database_url=settings.database_url,
             redis_url=settings.redis_url,
-            smtp_host="127.0.0.1",
-            smtp_port=port,
+            smtp_url=f"smtp://127.0.0.1:{port}",
         ),
     }
     assert await forum_email_digest(ctx) == 1
     assert await forum_email_digest(ctx) == 0  # already emailed
     await asyncio.sleep(0.05)
     [message] = mailbox.messages
-    text = message.content.decode()
+    parsed = email.message_from_bytes(message.content, policy=email.policy.default)
+    text = parsed.get_body(("plain",)).get_content()
     assert message.rcpt_tos == ["alice@example.org"]
     assert "Ice cores" in text and "Anonymous replied to your post" in text and "Bob" not in text
 

@@ -27,8 +27,36 @@ async def test_mentions_and_followers(conn, course, make_thread, make_reply):
     reply = await make_reply(thread_id, author=course.bob)
     await notifications.insert_post_notifications(conn, course.id, reply, ["carol"])
     assert [n["kind"] for n in await inbox(conn, course, course.carol)] == ["mention"]
-    # A discussion's followers are not told of every reply (only a question's are, of answers).
+    # A discussion's followers hear of its replies too (issue 12.3), as 'thread_reply'.
+    assert [n["kind"] for n in await inbox(conn, course, course.ta)] == ["thread_reply"]
+
+
+async def test_a_kind_turned_off_is_not_written(conn, course, make_thread, make_reply):
+    thread_id = await make_thread(author=course.alice)
+    await follows.insert_follow(conn, course.id, course.ta.user_id, "thread", thread_id)
+    await notifications.upsert_preferences(
+        conn, course.id, course.ta.user_id, {"thread_reply": "off"}
+    )
+    await notifications.upsert_preferences(
+        conn, course.id, course.alice.user_id, {"reply": "in_app"}
+    )
+    reply = await make_reply(thread_id, author=course.bob)
+    assert await notifications.insert_post_notifications(conn, course.id, reply, []) == 1
     assert await inbox(conn, course, course.ta) == []
+    assert [n["kind"] for n in await inbox(conn, course, course.alice)] == ["reply"]
+    assert await notifications.select_preferences(conn, course.id, course.ta.user_id) == {
+        "thread_reply": "off"
+    }
+
+
+async def test_unsubscribing_keeps_what_was_off(conn, course):
+    user = course.carol.user_id
+    await notifications.upsert_preferences(conn, course.id, user, {"mention": "off"})
+    await notifications.update_email_off(conn, course.id, user, ["mention", "reply"])
+    assert await notifications.select_preferences(conn, course.id, user) == {
+        "mention": "off",
+        "reply": "in_app",
+    }
 
 
 async def test_marking_read_counts_only_unread(conn, course, make_thread, make_reply):
