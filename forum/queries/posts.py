@@ -227,6 +227,76 @@ async def insert_post(
     return post_id
 
 
+# A reply's rows in one statement, under a parent that must be in the thread and allow one more
+# level: the thread's next sequence number and counters, the post (its path extends its parent's
+# by the sequence number in 8+ hex digits), the parent's reply count, the author's follow of the
+# thread and their read position (their own post is never unread: if they had seen everything
+# before it, $10 being the thread's last visible seq before it, they still have). Nothing is
+# written when the parent is missing or too deep; the parent's depth comes back either way, so
+# the caller can say which. The caller holds the thread's row lock (thread before post).
+INSERT_REPLY_SQL = """
+WITH parent AS (
+    SELECT id, path, depth FROM forum_posts
+     WHERE course_id = $1 AND thread_id = $2
+       AND CASE WHEN $3::bigint IS NULL THEN parent_id IS NULL ELSE id = $3 END),
+thread AS (
+    UPDATE forum_threads
+       SET post_seq = post_seq + 1, last_seq = post_seq + 1,
+           reply_count = reply_count + 1, last_activity_at = clock_timestamp()
+     WHERE course_id = $1 AND id = $2 AND (SELECT depth FROM parent) < $10
+    RETURNING post_seq AS seq),
+post AS (
+    INSERT INTO forum_posts (course_id, thread_id, parent_id, seq, path, depth, author_id,
+                             anonymity, title, body, body_html, search_config)
+    SELECT $1, $2, parent.id, thread.seq,
+           parent.path || CASE WHEN length(to_hex(thread.seq)) < 8
+                               THEN lpad(to_hex(thread.seq), 8, '0') ELSE to_hex(thread.seq) END,
+           parent.depth + 1, $4, $5, NULL, $6, $7, $8::regconfig
+      FROM parent, thread
+    RETURNING id, parent_id, seq, path, depth, created_at),
+counted AS (
+    UPDATE forum_posts SET reply_count = reply_count + 1
+     WHERE course_id = $1 AND id = (SELECT parent_id FROM post)),
+followed AS (
+    INSERT INTO forum_follows (course_id, user_id, target_kind, target_id)
+    SELECT $1, $4, 'thread', $2 FROM post
+    ON CONFLICT DO NOTHING),
+seen AS (
+    INSERT INTO forum_reads (course_id, user_id, thread_id, read_seq)
+    SELECT $1, $4, $2, CASE WHEN $9 = 0 THEN post.seq ELSE 0 END FROM post
+    ON CONFLICT (course_id, user_id, thread_id) DO UPDATE
+       SET read_seq = CASE WHEN forum_reads.read_seq >= $9 THEN (SELECT seq FROM post)
+                           ELSE forum_reads.read_seq END,
+           read_at = now())
+SELECT parent.depth AS parent_depth, post.*,
+       (SELECT name FROM users WHERE id = $4) AS author_name,
+       (SELECT role FROM memberships WHERE course_id = $1 AND user_id = $4) AS author_role
+  FROM parent LEFT JOIN post ON true
+"""
+
+
+async def insert_reply(
+    conn: asyncpg.Connection,
+    course_id: int,
+    thread_id: int,
+    *,
+    parent_id: int | None,
+    author_id: int,
+    anonymity: str,
+    body: str,
+    body_html: str,
+    search_config: str,
+    prev_last: int,
+    max_depth: int,
+) -> asyncpg.Record | None:
+    """The reply's rows (see INSERT_REPLY_SQL): None if there is no such parent in the thread;
+    else the parent's depth and, if it was written, the new post (`id` NULL when too deep)."""
+    return await conn.fetchrow(
+        INSERT_REPLY_SQL, course_id, thread_id, parent_id, author_id, anonymity, body,
+        body_html, search_config, prev_last, max_depth,
+    )  # fmt: skip
+
+
 async def update_parent_reply_count(
     conn: asyncpg.Connection, course_id: int, parent_id: int, delta: int
 ) -> None:

@@ -15,13 +15,12 @@ from agora.sessions import Principal
 from agora.transactions import retry_on_conflict
 from forum import rules
 from forum.presenters import post_view, revision_view
-from forum.queries import follows as follow_sql
 from forum.queries import moderation as mod_sql
 from forum.queries import posts as post_sql
-from forum.queries import reads as read_sql
 from forum.queries import revisions as revision_sql
 from forum.queries import threads as thread_sql
-from forum.queries.posts import PostDetail
+from forum.queries.posts import PostDetail, PostRow
+from forum.queries.threads import ThreadRow
 from forum.schemas import PostCreate, PostRead, PostUpdate, RevisionPage
 from forum.service.context import Context, load_context, rate_limit_post
 from forum.service.live import emit
@@ -78,8 +77,12 @@ async def create_post_in_context(
     await rate_limit_post(redis, principal, ctx, new_thread=False, thread_id=thread_id)
     # Rendered before the thread is locked, so other writers of the thread never wait for it.
     body_html = await render_markdown(data.body)
-    post_id = await insert_reply(conn, principal, ctx, thread_id, data, anonymity, body_html)
-    return ctx, await get_post(conn, principal, post_id, ctx=ctx)
+    post, thread = await insert_reply(conn, principal, ctx, thread_id, data, anonymity, body_html)
+    # Built from what was written, not read back: the reply's own view costs no statement.
+    return ctx, post_view(
+        principal, post, thread, settings=ctx.settings, restrictions=ctx.restrictions,
+        read_seq=UNREAD_NEVER, now=datetime.now(UTC),
+    )  # fmt: skip
 
 
 @retry_on_conflict
@@ -91,9 +94,10 @@ async def insert_reply(
     data: PostCreate,
     anonymity: str,
     body_html: str,
-) -> int:
-    """The reply's rows. The thread's row is locked first, then the parent post's: the one lock
-    order of every forum write."""
+) -> tuple[PostRow, ThreadRow]:
+    """The reply's rows, and the post and its thread as written. The thread's row is locked
+    first, then the parent post's: the one lock order of every forum write. Four statements:
+    the thread, the rows (forum.queries.posts.INSERT_REPLY_SQL), notifications, the live event."""
     course_id = principal.course_id
     thread = await thread_sql.select_thread(conn, course_id, thread_id, for_update=True)
     if thread is None or not rules.can_see_thread(principal, thread):
@@ -101,26 +105,26 @@ async def insert_reply(
     if not rules.thread_takes_replies(principal, thread):
         what = "locked" if thread.locked else "closed"
         raise Conflict(f"this thread is {what}: {thread.state_reason or 'no new replies'}")
-    parent = await post_sql.select_reply_parent(conn, course_id, thread_id, data.parent_id)
-    if parent is None:
-        raise NotFound("no such parent post in this thread")
-    if parent["depth"] + 1 > MAX_TREE_DEPTH:
-        raise Unprocessable(f"replies nest at most {MAX_TREE_DEPTH} levels deep")
-    seq = await thread_sql.update_thread_for_reply(conn, course_id, thread_id)
-    post_id = await post_sql.insert_post(
-        conn, course_id, thread_id, parent_id=parent["id"], seq=seq,
-        path=parent["path"] + f"{seq:08x}", depth=parent["depth"] + 1,
-        author_id=principal.user_id, anonymity=anonymity, title=None, body=data.body,
-        body_html=body_html, search_config=ctx.search_config,
+    row = await post_sql.insert_reply(
+        conn, course_id, thread_id, parent_id=data.parent_id, author_id=principal.user_id,
+        anonymity=anonymity, body=data.body, body_html=body_html,
+        search_config=ctx.search_config, prev_last=thread.last_seq, max_depth=MAX_TREE_DEPTH,
     )  # fmt: skip
-    await post_sql.update_parent_reply_count(conn, course_id, parent["id"], 1)
-    await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
-    await read_sql.upsert_read_after_own_post(
-        conn, course_id, principal.user_id, thread_id, seq=seq, prev_last=thread.last_seq
-    )
-    await notify_post_later(conn, course_id, post_id, data.body)
-    await emit(conn, course_id, "post_created", thread_id, post_id)
-    return post_id
+    if row is None:
+        raise NotFound("no such parent post in this thread")
+    if row["id"] is None:
+        raise Unprocessable(f"replies nest at most {MAX_TREE_DEPTH} levels deep")
+    post = PostRow(
+        id=row["id"], thread_id=thread_id, parent_id=row["parent_id"], seq=row["seq"],
+        path=row["path"], depth=row["depth"], author_id=principal.user_id, anonymity=anonymity,
+        body=data.body, body_html=body_html, score=0, reply_count=0, endorsed=False,
+        accepted=False, deleted=False, hidden=False, hidden_reason="", edited_at=None,
+        created_at=row["created_at"], author_name=row["author_name"],
+        author_role=row["author_role"], voted=False,
+    )  # fmt: skip
+    await notify_post_later(conn, course_id, post.id, data.body)
+    await emit(conn, course_id, "post_created", thread_id, post.id)
+    return post, thread
 
 
 async def get_post(
