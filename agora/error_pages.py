@@ -115,9 +115,9 @@ def _rendered(
     headers: dict[str, str] | None,
 ) -> Response[str]:
     locale = page_locale(request, principal)
-    # A 5xx detail is for the logs; a 401's tells an API client which header to send.
-    if detail.lower() == HTTPStatus(status).phrase.lower():
+    if detail.lower() == _phrase(status).lower():
         detail = ""  # the router's "Not Found": the page's heading says it, in the right language
+    # A 5xx detail is for the logs; a 401's tells an API client which header to send.
     shown = i18n.translate_known(locale, detail) if 400 <= status < 500 and status != 401 else ""
     body = render(
         "error.html",
@@ -131,6 +131,13 @@ def _rendered(
         session_token=token_from(request) if principal is not None else "",
     )
     return html_response(body, status=status, headers=headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def page_for_problem(request: AnyRequest, problem: Response[Any]) -> Response[Any]:
