@@ -327,7 +327,10 @@ class _JointPrecision:
         target = tolerance * float(np.sqrt(rhs @ rhs))
         for _ in range(1000):
             q = self.times(p, n_sub)
-            alpha = rz / float(p @ q)
+            curvature = float(p @ q)
+            if curvature <= 0.0:  # converged exactly (or a zero right-hand side)
+                break
+            alpha = rz / curvature
             x += alpha * p
             r -= alpha * q
             if float(np.sqrt(r @ r)) <= target:
@@ -396,6 +399,8 @@ def score_variance(
         submission, grader, noise_precision, anchored, n_calibration, gamma0, eta
     )
     free = ~anchored
+    if not free.any():
+        return np.zeros(n_sub)
     if n_sub + noise_precision.size <= EXACT_VARIANCE_LIMIT:
         exact: Floats = np.diag(np.linalg.inv(matrix.dense(n_sub)))[:n_sub]
         return np.where(anchored, 0.0, exact)

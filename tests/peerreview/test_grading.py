@@ -220,3 +220,11 @@ def test_criteria_are_reconciled_with_the_total_within_their_range():
     assert result[1] == pytest.approx([6.0, 4.0])
     assert round_parts(7.25, [4.075, 3.175]) == [4.1, 3.1]
     assert round_parts(5.0, [2.5, 2.5]) == [2.5, 2.5]
+
+
+def test_a_course_graded_entirely_by_staff_is_certain_and_not_doubtful():
+    # every true score anchored: nothing left to estimate (and above the dense-inverse size)
+    course = pg1_course(1000, 4, seed=1)
+    anchors = {i: float(course.truth[i]) for i in range(1000)}
+    fit = grade(course.reviews, "calibrated", lo=0, hi=20, anchors=anchors)
+    assert (fit.confidence == 0).all() and not fit.doubtful.any()
