@@ -192,3 +192,22 @@ async def test_an_address_under_a_pages_own_path_finds_the_sessions_language(cli
     )
     assert_page(other, 404)
     assert '<html lang="en">' in other.text
+
+
+async def test_a_dependency_down_on_a_page_is_a_503_page_that_says_retry(app, client, course):
+    """One mapping for pages and the API: a dropped database is a 503 with Retry-After on a
+    page too (the page router's own handlers used to make it a 500)."""
+    import asyncpg
+    from litestar import get
+
+    from agora.web import page_router
+
+    @get("/down")
+    async def down() -> str:
+        raise asyncpg.exceptions.AdminShutdownError("terminating connection")
+
+    app.register(page_router(down))
+    response = await client.get("/ui/down", headers=course.alice.headers)
+    assert_page(response, 503)
+    assert response.headers["retry-after"]
+    assert "Nothing was lost" in response.text
