@@ -181,6 +181,7 @@ def _form_day(value: str, name: str) -> date | None:
 # The actions the log's filter offers, in the order a moderator thinks of them.
 LOG_ACTIONS = (
     "post_hide", "post_restore", "flags_hidden", "flags_dismissed",
+    "post_edit", "post_delete", "revision_redact",
     "thread_pin", "thread_unpin", "thread_lock", "thread_unlock", "thread_close", "thread_reopen",
     "thread_hide", "thread_restore", "thread_move", "thread_duplicate",
     "mute", "unmute", "ban", "unban",
