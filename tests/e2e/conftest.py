@@ -188,6 +188,12 @@ def _favicon(url: str) -> bool:
     return url.split("?")[0].endswith("/favicon.ico")
 
 
+# The page's live event stream (Server-Sent Events): a reload or navigation aborts it on the
+# client side, which Chromium reports as a failed request. An error the server answers on the
+# stream is an HTTP status, which still counts.
+LIVE_STREAM = re.compile(r"/api/v1/courses/\d+/events(\?|$)")
+
+
 class Problems:
     """What went wrong in the browser while a journey ran: console errors, uncaught exceptions,
     failed requests, 4xx/5xx answers."""
@@ -206,6 +212,8 @@ class Problems:
             self.seen.append(f"console: {message.text} ({message.location})")
 
     def _failed(self, request) -> None:
+        if request.failure == "net::ERR_ABORTED" and LIVE_STREAM.search(request.url):
+            return  # leaving or reloading a page cuts its live stream: the browser's doing
         self.seen.append(f"failed: {request.method} {request.url} {request.failure}")
 
     def _response(self, response) -> None:
