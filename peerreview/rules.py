@@ -258,3 +258,9 @@ def can_override(viewer: Principal) -> bool:
 def can_request_regrade(access: SubmissionAccess | None, assignment: Assignment) -> bool:
     """The author (or a teammate) asks for a regrade once grades are released."""
     return access == "owner" and assignment.phase == "released"
+
+
+def can_answer_regrade(viewer: Principal) -> bool:
+    """Accepting a regrade sets a grade override, so whoever may override answers: instructors
+    and TAs (can_override)."""
+    return can_override(viewer)

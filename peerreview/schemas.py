@@ -350,14 +350,25 @@ class RegradeCreate(Input, kw_only=True):
     reason: Reason
 
 
+class RegradeAnswer(Input, kw_only=True):
+    """Staff answer a regrade request: accept with the new score (set as the grade override) or
+    reject; the reason is shown to the learner either way."""
+
+    decision: Literal["accept", "reject"]
+    reason: Reason
+    score: Annotated[float, msgspec.Meta(ge=0)] | None = None  # required to accept
+
+
 class RegradeRead(Output, kw_only=True):
     id: int
     submission_id: int
     requester_id: int | None
     reason: str
-    state: str
-    response: str
+    state: str  # open, accepted, rejected, or resolved (settled by a plain override)
+    response: str  # the staff's answer
     created_at: datetime
+    new_score: float | None = None  # the score an accepted request set
+    resolved_at: datetime | None = None
     requester: Person | None = None  # staff only
 
 

@@ -1,5 +1,5 @@
 """Regrade routes: an author asks for a regrade once grades are released; staff list the
-requests (an override resolves them)."""
+requests and answer each once (accept with a new score, or reject with a reason)."""
 
 from __future__ import annotations
 
@@ -35,4 +35,14 @@ async def list_regrades(
     return await regrades_service.list_regrades(db, principal, assignment_id, cursor, limit)
 
 
-ROUTES: list[HTTPRouteHandler] = [request_regrade, list_regrades]
+@post(f"{API}/regrade-requests/{{regrade_id:int}}/answer", tags=TAGS, status_code=200)
+async def answer_regrade(
+    regrade_id: PathId,
+    data: JSONBody[s.RegradeAnswer],
+    db: Db,
+    principal: CurrentPrincipal,
+) -> s.RegradeRead:
+    return await regrades_service.answer_regrade(db, principal, regrade_id, data)
+
+
+ROUTES: list[HTTPRouteHandler] = [request_regrade, list_regrades, answer_regrade]

@@ -1,5 +1,5 @@
-"""The staff review queue: doubtful grades with their reviews side by side, open regrade
-requests, and the override form that settles a grade."""
+"""The staff review queue: doubtful grades with their reviews side by side, the override form
+that settles a grade, and open regrade requests with the forms that answer them."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from peerreview.service import submissions as submissions_service
 QUEUE_PAGE = 10  # grades per page: each comes with its submission and reviews
 REVIEWS_SHOWN = 20
 REGRADES_SHOWN = 50
+REGRADE = "/courses/{course_id:int}/regrades/{regrade_id:int}"
 
 
 @get(ASSIGNMENT + "/doubtful")
@@ -76,4 +77,29 @@ async def override(
     )
 
 
-ROUTES: list[HTTPRouteHandler] = [doubtful_page, override]
+@post(REGRADE + "/answer", status_code=200)
+async def answer_regrade(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    regrade_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
+    form = await web.form_fields(request)
+    score = form.get("score", "").strip()
+    data = web.convert_form(
+        {
+            "decision": form.get("decision", ""),
+            "score": score.replace(",", ".") if score else None,
+            "reason": form.get("reason", ""),
+        },
+        s.RegradeAnswer,
+    )
+    regrade = await regrades_service.answer_regrade(db, principal, regrade_id, data)
+    return await web.render_fragment(
+        request, db, principal, "peerreview/_regrade_answered.html", section=SECTION,
+        regrade=regrade,
+    )  # fmt: skip
+
+
+ROUTES: list[HTTPRouteHandler] = [doubtful_page, override, answer_regrade]

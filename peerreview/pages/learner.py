@@ -1,5 +1,5 @@
 """Learner pages: submit one's work, calibrate, review the next submission, read one's grade,
-rate a review received, ask for a regrade."""
+rate a review received, ask for a regrade and read the staff's answer."""
 
 from __future__ import annotations
 
@@ -117,10 +117,12 @@ async def grade_page(
     if not grades.items:
         raise NotFound("your grade is not released yet")
     reviews = await reviews_service.reviews_of_submission(db, principal, submission.id, None, 50)
+    regrade = await regrades_service.latest_regrade(db, principal, submission.id)
     return await web.render_page(
         request, db, principal, "peerreview/grade.html", section=SECTION, a=a,
         grade=grades.items[0], criteria=grades_service.criteria_shown(grades.items[0]),
-        reviews=reviews, submission=submission, url=assignment_url(course_id, assignment_id),
+        reviews=reviews, submission=submission, regrade=regrade,
+        url=assignment_url(course_id, assignment_id),
     )  # fmt: skip
 
 
