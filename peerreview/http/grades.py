@@ -1,13 +1,14 @@
-"""Grade routes: grading runs, the grade list (and the doubtful queue), one grade, and staff
-overrides."""
+"""Grade routes: grading runs, the grade list (and the doubtful queue), one grade, staff
+overrides, and the staff's CSV export."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post
+from litestar import Request, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromQuery, JSONBody
+from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from agora.deps import CurrentPrincipal, Db
@@ -15,6 +16,7 @@ from agora.names import NameSearch
 from agora.params import Cursor, Limit, PathId
 from peerreview import schemas as s
 from peerreview.http.paths import API, TAGS
+from peerreview.service import grade_export
 from peerreview.service import grades as grades_service
 
 
@@ -58,7 +60,21 @@ async def override_grade(
     return await grades_service.override_grade(db, principal, submission_id, data)
 
 
+@get(f"{API}/assignments/{{assignment_id:int}}/grades.csv", tags=TAGS)
+async def export_grades(
+    request: Request[Any, Any, Any], assignment_id: PathId, db: Db, principal: CurrentPrincipal
+) -> Stream:
+    """Every learner's grade as CSV (staff), streamed in keyset batches."""
+    await grade_export.check_export_allowed(db, principal, assignment_id)
+    return Stream(
+        grade_export.grades_csv(request.app.state.database, principal, assignment_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="grades-{assignment_id}.csv"'},
+    )
+
+
 ROUTES: list[HTTPRouteHandler] = [
+    export_grades,
     request_grading,
     list_grades,
     get_grade,
