@@ -7,7 +7,8 @@ launches) in a browser of their own, moving only by what the pages offer:
 - the instructor settles a doubtful peer grade: two reviewers disagree on an essay, the essay is
   in the doubtful queue, the instructor sets its grade with a reason, it leaves the queue, the
   learner sees the grade marked as set by the instructor, asks for a regrade, and the instructor
-  sees the request with the learner's name.
+  sees the request with the learner's name, accepts it with a new grade, and the learner reads
+  the answer on their grade page.
 
 Any console error, uncaught exception or failed request fails a journey."""
 
@@ -155,9 +156,12 @@ TITLE = "Essay: the permafrost carbon feedback"
 LEARNERS = ["Amara Okafor", "Lucas Bernard", "Mei Chen"]
 OVERRIDE_REASON = "The cited source is right there; review 2 missed it."
 REGRADE_REASON = "Could you also look at my second paragraph?"
+REGRADE_ANSWER = "Right, the second paragraph answers the question."
 
 
-async def test_instructor_overrides_a_doubtful_grade_and_sees_the_regrade_request(server, browser):
+async def test_instructor_overrides_a_doubtful_grade_and_answers_the_regrade_request(
+    server, browser
+):
     async def journey(staff_context, *learner_contexts):
         # The instructor creates the assignment: every learner reviews both others.
         staff = await launch_forum(staff_context, server, INSTRUCTOR)
@@ -279,5 +283,23 @@ async def test_instructor_overrides_a_doubtful_grade_and_sees_the_regrade_reques
         await staff.screenshot(
             path=str(screenshot_path("instructor-regrade-requests")), full_page=True
         )
+        await check_accessibility(staff, "instructor-regrade-answer-forms")
+
+        # The instructor accepts it with a new grade; Amara reads the answer on her grade page.
+        await request.get_by_label("New grade").fill("5")
+        await request.get_by_label("Answer", exact=True).fill(REGRADE_ANSWER)
+        await request.get_by_role("button", name="Accept").click()
+        answered = request.get_by_role("status")
+        await expect(answered).to_contain_text("Accepted")
+        await expect(answered).to_contain_text("Grade set to 5.0.")
+        await reload(staff, doubtful_url)
+        await expect(staff.locator("li", has_text=REGRADE_REASON)).to_have_count(0)
+
+        await reload(learner, learner.url)
+        await expect(learner.locator(".progress .stat").first).to_contain_text("5.0 / 6")
+        answer = learner.locator("[data-regrade-answer]")
+        await expect(answer.locator("[data-regrade-state]")).to_have_text("Accepted")
+        await expect(answer).to_contain_text(f"Staff answer: {REGRADE_ANSWER}")
+        await check_accessibility(learner, "learner-regrade-answer")
 
     await run_journey(browser, 1 + len(LEARNERS), journey)
