@@ -4,6 +4,9 @@ Generates one course with COPY into a dedicated database (the embedded PostgreSQ
 --data-dir, or AGORA_BENCH_DATABASE_URL's server), serves the app with uvicorn in a subprocess on
 a loopback port, and measures thread page, thread list, post create and search with concurrent
 httpx clients, each beside a baseline: the same service SQL straight through asyncpg, no HTTP.
+The pages (HTML thread page and thread list, a reply and a vote from the thread page) are each
+measured beside the JSON request of the same data in the same run (the vote beside its SQL),
+with the SQL statements one request runs, and a profile of where an HTML thread page's time goes.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from agora.sessions import create_session
 
 from .generate import Scale, generate
 from .measure import (
+    HTML_BASELINES,
     baseline_pool,
+    count_statements,
     count_thread_page_queries,
     direct_calls,
     http_calls,
@@ -161,8 +166,8 @@ async def wait_ready(base: str, process: subprocess.Popen) -> None:
 
 
 def table(rows: list[tuple]) -> str:
-    header = ("scenario", "HTTP req/s", "p50 ms", "p99 ms", "SQL req/s", "p50 ms", "p99 ms",
-              "HTTP/SQL", "errors")  # fmt: skip
+    header = ("scenario", "HTTP req/s", "p50 ms", "p99 ms", "baseline", "req/s", "p50 ms",
+              "p99 ms", "ratio", "SQL/req", "errors")  # fmt: skip
     lines = [header, *rows]
     widths = [max(len(str(r[i])) for r in lines) for i in range(len(header))]
     out = []
@@ -197,16 +202,30 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
                 "SELECT id FROM forum_threads WHERE NOT locked ORDER BY id DESC LIMIT 2000"
             )
         ]
+        # Replies in the big threads, those by authors without a bench session first (a vote
+        # for one's own post is refused: counted as an error).
+        vote_posts = [
+            (r["thread_id"], r["id"])
+            for r in await conn.fetch(
+                """SELECT thread_id, id FROM forum_posts
+                    WHERE course_id = $1 AND thread_id = ANY($2::bigint[])
+                      AND parent_id IS NOT NULL AND NOT deleted AND NOT hidden
+                    ORDER BY author_id = ANY($3::bigint[]), id LIMIT 2000""",
+                meta["course_id"], list(meta["big_threads"]), list(meta["learner_ids"]),
+            )
+        ]  # fmt: skip
     finally:
         await conn.close()
     from .measure import Workload
 
-    work = Workload(meta["course_id"], tokens, list(meta["big_threads"]), post_threads)
+    work = Workload(meta["course_id"], tokens, list(meta["big_threads"]), post_threads, vote_posts)
     redis = create_redis(redis_url)
     counts = await count_thread_page_queries(
         url, redis, tokens[0],
         {"1 post": (small, 50), "50 posts": (huge, 50), "100 posts": (huge, 100)},
     )  # fmt: skip
+    statements = await count_statements(url, redis, tokens[1], probes(work))
+    split = await profile_split(url, redis, tokens[2], work)
     port = free_port()
     env = os.environ | {
         "AGORA_DATABASE_URL": url, "AGORA_REDIS_URL": redis_url,
@@ -230,19 +249,22 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
                 print(f"measuring {name} ...", flush=True)
                 # HTTP and baseline alternate in short rounds, so load from other processes
                 # on this machine weighs on both alike.
+                base_name = HTML_BASELINES.get(name)
+                baseline = via_http[base_name] if base_name else via_sql[name]
                 h = s = None
                 for _ in range(args.rounds):
                     share = args.seconds / args.rounds
                     hr = await run_load(via_http[name], concurrency=args.concurrency,
                                         seconds=share, warmup=args.warmup)  # fmt: skip
-                    sr = await run_load(via_sql[name], concurrency=args.concurrency,
+                    sr = await run_load(baseline, concurrency=args.concurrency,
                                         seconds=share, warmup=args.warmup)  # fmt: skip
                     h, s = (hr, sr) if h is None else (h + hr, s + sr)
                 rows.append((
                     name, f"{h.rps:.0f}", f"{h.percentile_ms(50):.1f}",
-                    f"{h.percentile_ms(99):.1f}", f"{s.rps:.0f}", f"{s.percentile_ms(50):.1f}",
+                    f"{h.percentile_ms(99):.1f}", "JSON over HTTP" if base_name else "SQL",
+                    f"{s.rps:.0f}", f"{s.percentile_ms(50):.1f}",
                     f"{s.percentile_ms(99):.1f}", f"{h.rps / s.rps:.2f}",
-                    str(h.errors + s.errors),
+                    str(statements.get(name, "")), str(h.errors + s.errors),
                 ))  # fmt: skip
         await pool.close()
     finally:
@@ -263,6 +285,51 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
         f"{label} page → {q} queries ({n} posts returned)"
         for label, (n, q) in counts.items()
     ))  # fmt: skip
+    print("SQL/req: statements one request runs (session lookup included, transaction control "
+          "left out); ratio: HTTP req/s over the baseline's.")  # fmt: skip
+    print()
+    print("Where an HTML thread page's time goes (50 posts, in process, cProfile, ms/request):")
+    for group, ms in split:
+        print(f"  {group:<42} {ms:7.2f}")
+
+
+def probes(w) -> dict:
+    """One request of each scenario, for counting its statements."""
+    ui = f"/ui/courses/{w.course_id}/forum"
+    thread_id, post_id = w.vote_post(0)
+    htmx = {"HX-Request": "true"}
+    return {
+        "thread page (50 posts)": ("GET", f"/api/v1/threads/{w.thread(0)}?limit=50", None, {}),
+        "HTML thread page (50 posts)": ("GET", f"{ui}/threads/{w.thread(0)}", None, {}),
+        "thread list (20)": ("GET", f"/api/v1/courses/{w.course_id}/threads?limit=20", None, {}),
+        "HTML thread list (20)": ("GET", f"{ui}/threads", None, {}),
+        "reply from the page": (
+            "POST", f"{ui}/threads/{w.post_thread(0)}/posts", {"body": "counted reply"}, htmx,
+        ),
+        "vote from the page": (
+            "POST", f"{ui}/threads/{thread_id}/posts/{post_id}/vote", {"value": "1"}, htmx,
+        ),
+    }  # fmt: skip
+
+
+async def profile_split(database_url: str, redis, token: str, w) -> list[tuple[str, float]]:
+    from agora.app import create_app
+    from agora.db import Database, create_pool
+    from agora.settings import load_settings
+
+    from .profile import profile_page
+
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    app = create_app(
+        load_settings(environ={}, database_url=database_url, redis_url="redis://unused"),
+        database=Database(pool=pool),
+        redis=redis,
+    )
+    try:
+        url = f"/ui/courses/{w.course_id}/forum/threads/{w.thread(0)}"
+        return await profile_page(app, url, token)
+    finally:
+        await pool.close()
 
 
 def main(argv=None) -> None:

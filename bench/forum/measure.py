@@ -21,6 +21,7 @@ from forum.schemas import PostCreate
 from forum.service import posts as posts_service
 from forum.service import search as search_service
 from forum.service import threads as threads_service
+from forum.service import votes as votes_service
 
 from .generate import COMMON, RARE
 
@@ -75,6 +76,7 @@ class Workload:
     tokens: list[str]  # learner sessions
     big_threads: list[int]
     post_threads: list[int]
+    vote_posts: list[tuple[int, int]]  # (thread id, post id): replies in the big threads
     posts_made: itertools.count = dataclasses.field(default_factory=itertools.count)
 
     def poster(self) -> str:
@@ -90,6 +92,13 @@ class Workload:
 
     def post_thread(self, i: int) -> int:
         return self.post_threads[(i * 104729) % len(self.post_threads)]
+
+    def vote_post(self, i: int) -> tuple[int, int]:
+        return self.vote_posts[(i * 7919) % len(self.vote_posts)]
+
+    def vote_value(self, i: int) -> int:
+        # Up, then (the next time the same learner meets the same post) back: both paths.
+        return (i // len(self.tokens)) % 2 ^ 1
 
     def query(self, i: int) -> str:
         rng = random.Random(i)
@@ -122,12 +131,53 @@ def http_calls(client: httpx.AsyncClient, w: Workload) -> dict[str, Callable[[in
         )
         return r.status_code == 200
 
+    ui = f"/ui/courses/{w.course_id}/forum"
+    htmx = {"HX-Request": "true"}
+
+    async def html_thread_page(i):
+        r = await client.get(f"{ui}/threads/{w.thread(i)}", headers=auth(i))
+        return r.status_code == 200
+
+    async def html_thread_list(i):
+        r = await client.get(f"{ui}/threads", headers=auth(i))
+        return r.status_code == 200
+
+    async def page_reply(i):
+        r = await client.post(
+            f"{ui}/threads/{w.post_thread(i)}/posts",
+            data={"body": f"bench reply {i} about *{w.query(i)}*"},
+            headers={"Authorization": f"Bearer {w.poster()}"} | htmx,
+        )
+        return r.status_code == 200
+
+    async def page_vote(i):
+        thread_id, post_id = w.vote_post(i)
+        r = await client.post(
+            f"{ui}/threads/{thread_id}/posts/{post_id}/vote",
+            data={"value": str(w.vote_value(i))},
+            headers=auth(i) | htmx,
+        )
+        return r.status_code == 200
+
     return {
         "thread page (50 posts)": thread_page,
+        "HTML thread page (50 posts)": html_thread_page,
         "thread list (20)": thread_list,
+        "HTML thread list (20)": html_thread_list,
         "post create": post_create,
+        "reply from the page": page_reply,
+        "vote from the page": page_vote,
         "search": search,
     }
+
+
+# What each page scenario is measured beside: the JSON request of the same data in the same run
+# (the vote's baseline is its service call straight through asyncpg).
+HTML_BASELINES = {
+    "HTML thread page (50 posts)": "thread page (50 posts)",
+    "HTML thread list (20)": "thread list (20)",
+    "reply from the page": "post create",
+}
 
 
 def direct_calls(pool, redis, w: Workload) -> dict[str, Callable[[int], Awaitable]]:
@@ -164,12 +214,78 @@ def direct_calls(pool, redis, w: Workload) -> dict[str, Callable[[int], Awaitabl
             )
         return True
 
+    async def vote(i):
+        _, post_id = w.vote_post(i)
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                principal = await select_principal(conn, w.token(i))
+                await votes_service.vote(conn, principal, post_id, w.vote_value(i))
+        except DomainError:
+            return False
+        return True
+
     return {
         "thread page (50 posts)": thread_page,
         "thread list (20)": thread_list,
         "post create": post_create,
+        "vote from the page": vote,
         "search": search,
     }
+
+
+def is_transaction_control(query: str) -> bool:
+    return query.lstrip().split(" ", 1)[0].upper() in {
+        "BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK", "BEGIN;", "COMMIT;",
+    }  # fmt: skip
+
+
+async def count_statements(database_url: str, redis, token: str, requests: dict) -> dict:
+    """SQL statements one request issues (session lookup included; transaction control and the
+    pool's reset on release left out), counted on the connection by asyncpg's query logger.
+    `requests`: label → (method, url, form data or None, headers)."""
+    from agora.app import create_app
+    from agora.settings import load_settings
+
+    log: list[str] = []
+
+    async def init(conn):
+        from agora.db import init_connection
+
+        await init_connection(conn)
+        conn.add_query_logger(lambda record: log.append(record.query))
+
+    def handler_queries() -> list[str]:
+        # asyncpg's pool resets each connection on release (RESET ALL; UNLISTEN ...): pool
+        # housekeeping, not a query of the handler.
+        return [
+            q for q in log if "pg_advisory_unlock_all" not in q and not is_transaction_control(q)
+        ]
+
+    import asyncpg
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1, init=init)
+    app = create_app(
+        load_settings(environ={}, database_url=database_url, redis_url="redis://unused"),
+        database=Database(pool=pool),
+        redis=redis,
+    )
+    counts = {}
+    transport = httpx.ASGITransport(app=app)
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        # The first page a process serves reads the platforms for its framing policy (cached
+        # for minutes after): not a per-request cost.
+        method, url, data, headers = next(iter(requests.values()))
+        await client.request(method, url, data=data, headers=auth | headers)
+        for label, (method, url, data, headers) in requests.items():
+            await asyncio.sleep(0.05)
+            log.clear()
+            response = await client.request(method, url, data=data, headers=auth | headers)
+            await asyncio.sleep(0.05)  # loggers run just after each query
+            ok = response.status_code < 400
+            counts[label] = len(handler_queries()) if ok else f"error {response.status_code}"
+    await pool.close()
+    return counts
 
 
 async def count_thread_page_queries(database_url: str, redis, token: str, threads: dict) -> dict:
