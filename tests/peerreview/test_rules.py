@@ -167,3 +167,9 @@ def test_grades_and_regrades():
     assert rules.can_request_regrade("owner", assignment(phase="released"))
     assert not rules.can_request_regrade("owner", assignment(phase="grading"))
     assert not rules.can_request_regrade("staff", assignment(phase="released"))
+
+
+def test_whoever_may_override_a_grade_answers_regrade_requests():
+    for viewer in (INSTRUCTOR, TA, LEARNER):
+        assert rules.can_answer_regrade(viewer) == rules.can_override(viewer)
+    assert rules.can_answer_regrade(TA) and not rules.can_answer_regrade(LEARNER)
