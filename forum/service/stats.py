@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -11,6 +9,7 @@ import asyncpg
 from agora.db import Database
 from agora.pagination import decode_cursor, next_page, page_limit
 from agora.sessions import Principal
+from agora.spreadsheet import csv_text
 from forum.presenters import export_rows_view, learner_stats_view
 from forum.queries import stats as stats_sql
 from forum.schemas import LearnerStatsPage
@@ -53,9 +52,7 @@ async def participation_csv(
     database: Database, principal: Principal, course_id: int
 ) -> AsyncIterator[str]:
     """The export, streamed in batches, each batch on a connection held only while fetching."""
-    header = io.StringIO()
-    csv.writer(header).writerow(EXPORT_COLUMNS)
-    yield header.getvalue()
+    yield csv_text([EXPORT_COLUMNS])
     after = 0
     while True:
         async with database.acquire() as conn:
@@ -65,8 +62,6 @@ async def participation_csv(
         if not rows:
             return
         after = rows[-1]["post_id"]
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(export_rows_view(principal, rows))
-        yield buffer.getvalue()
+        yield csv_text(export_rows_view(principal, rows))
         if len(rows) < EXPORT_BATCH:
             return

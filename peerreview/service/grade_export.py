@@ -5,21 +5,19 @@ Encoding: UTF-8 with a byte-order mark. Staff open this file in Excel first, and
 CSV without a BOM in the machine's legacy code page, so 'Zoé' arrives as 'ZoÃ©'; LibreOffice,
 Numbers, pandas (encoding="utf-8-sig") and Python's csv module read the BOM correctly.
 
-Injection: a cell starting with = + - @ (or a tab or carriage return) is a formula to a
-spreadsheet; names, emails, LTI subs and reasons come from the LMS or from people, so such a
-cell gets a leading apostrophe (OWASP's advice) and is shown as text. Numbers are written as
-numbers (scores are never negative)."""
+Injection: every text cell goes through agora.spreadsheet (a leading apostrophe on anything a
+spreadsheet would run as a formula). Numbers are written as numbers (scores are never
+negative)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator
 
 import asyncpg
 
 from agora.db import Database
 from agora.sessions import Principal
+from agora.spreadsheet import csv_text
 from peerreview.queries import grade_export as queries
 from peerreview.service.common import load_assignment, require_staff
 
@@ -29,14 +27,6 @@ COLUMNS = [
     "name", "email", "lti_sub", "submission_id", "final_score", "peer_estimate", "uncertainty",
     "n_reviews", "overridden", "override_reason", "released",
 ]  # fmt: skip
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A text cell a spreadsheet will not run as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def number(value: float | None) -> str:
@@ -45,24 +35,18 @@ def number(value: float | None) -> str:
 
 def export_row(r: asyncpg.Record) -> list[object]:
     return [
-        safe_cell(r["name"]),
-        safe_cell(r["email"]),
-        safe_cell(r["sub"]),
+        r["name"],
+        r["email"],
+        r["sub"],
         r["submission_id"],
         number(r["final_score"]),
         number(r["estimate"]),
         number(r["confidence"]),
         r["n_reviews"],
         "yes" if r["overridden"] else "no",
-        safe_cell(r["override_reason"]),
+        r["override_reason"],
         "yes" if r["released"] else "no",
     ]
-
-
-def csv_text(rows: Iterable[Sequence[object]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue()
 
 
 async def check_export_allowed(

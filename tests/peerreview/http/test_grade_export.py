@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+from agora import spreadsheet
 from peerreview.service import grade_export
 from tests.peerreview.helpers import drain_jobs, set_phase
 from tests.peerreview.http.test_names import name_people
@@ -89,10 +90,10 @@ async def test_learners_and_other_courses_cannot_export(
 
 
 def test_safe_cell_prefixes_only_formula_text():
-    assert grade_export.safe_cell("=A1") == "'=A1"
-    assert grade_export.safe_cell("\tx") == "'\tx"
-    assert grade_export.safe_cell("Zoé") == "Zoé"
-    assert grade_export.safe_cell(5) == 5
+    assert spreadsheet.safe_cell("=A1") == "'=A1"
+    assert spreadsheet.safe_cell("\tx") == "'\tx"
+    assert spreadsheet.safe_cell("Zoé") == "Zoé"
+    assert spreadsheet.safe_cell(5) == 5
 
 
 async def test_each_team_member_gets_the_team_grade(client, conn, database, redis, run_jobs):
