@@ -213,9 +213,7 @@ async def similar(
     principal: CurrentPrincipal,
     title: FromQuery[str] = "",
 ) -> Response[Any]:
-    page = await search_service.similar_threads(
-        db, redis, principal, course_id, title[:300], None
-    )
+    page = await search_service.similar_threads(db, redis, principal, course_id, title[:300], None)
     return await web.render_fragment(
         request, db, principal, "forum/_similar.html", similar=page.items, section=SECTION
     )

@@ -109,21 +109,6 @@ async def insert_mod_action(
     )
 
 
-async def select_mod_actions(
-    conn: asyncpg.Connection, course_id: int, *, before_id: int, limit: int
-) -> list[asyncpg.Record]:
-    """The audit log, newest first."""
-    return await conn.fetch(
-        """SELECT a.id, a.actor_id, coalesce(u.name, 'system') AS actor_name, a.action,
-                  a.target_kind, a.target_id, a.reason, a.details, a.created_at
-             FROM forum_mod_actions a LEFT JOIN users u ON u.id = a.actor_id
-            WHERE a.course_id = $1 AND a.id < $2 ORDER BY a.id DESC LIMIT $3""",
-        course_id,
-        before_id,
-        limit,
-    )
-
-
 async def select_member_role(conn: asyncpg.Connection, course_id: int, user_id: int) -> str | None:
     role: str | None = await conn.fetchval(
         "SELECT role FROM memberships WHERE course_id = $1 AND user_id = $2", course_id, user_id

@@ -168,27 +168,6 @@ async def select_root_post_id(
     return post_id
 
 
-async def select_reply_parent(
-    conn: asyncpg.Connection, course_id: int, thread_id: int, parent_id: int | None
-) -> asyncpg.Record | None:
-    """id, path, depth, deleted of the post a reply goes under: `parent_id` if given (None when
-    it is not in this thread), else the thread's opening post."""
-    if parent_id is None:
-        return await conn.fetchrow(
-            """SELECT id, path, depth, deleted FROM forum_posts
-                WHERE course_id = $1 AND thread_id = $2 AND parent_id IS NULL""",
-            course_id,
-            thread_id,
-        )
-    return await conn.fetchrow(
-        """SELECT id, path, depth, deleted FROM forum_posts
-            WHERE course_id = $1 AND thread_id = $2 AND id = $3""",
-        course_id,
-        thread_id,
-        parent_id,
-    )
-
-
 async def insert_post(
     conn: asyncpg.Connection,
     course_id: int,

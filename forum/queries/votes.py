@@ -4,44 +4,6 @@ from __future__ import annotations
 
 import asyncpg
 
-
-async def insert_vote(conn: asyncpg.Connection, course_id: int, post_id: int, user_id: int) -> bool:
-    """True if the vote is new (voting twice counts once)."""
-    status = await conn.execute(
-        """INSERT INTO forum_votes (course_id, post_id, user_id, value) VALUES ($1, $2, $3, 1)
-           ON CONFLICT DO NOTHING""",
-        course_id,
-        post_id,
-        user_id,
-    )
-    return status.endswith(" 1")
-
-
-async def delete_vote(conn: asyncpg.Connection, course_id: int, post_id: int, user_id: int) -> bool:
-    """True if there was a vote to remove."""
-    status = await conn.execute(
-        "DELETE FROM forum_votes WHERE course_id = $1 AND post_id = $2 AND user_id = $3",
-        course_id,
-        post_id,
-        user_id,
-    )
-    return status.endswith(" 1")
-
-
-async def update_post_score(
-    conn: asyncpg.Connection, course_id: int, post_id: int, delta: int
-) -> int:
-    """Add `delta` to the post's score; the new score."""
-    score: int = await conn.fetchval(
-        """UPDATE forum_posts SET score = score + $3 WHERE course_id = $1 AND id = $2
-        RETURNING score""",
-        course_id,
-        post_id,
-        delta,
-    )
-    return score
-
-
 # A vote and its counters in one statement: the vote row (added, or taken back), then, only if
 # that changed anything, the post's score and, for an opening post, its thread's. The thread row
 # must already be locked by the caller (the forum's lock order: thread before post).

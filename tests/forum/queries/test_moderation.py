@@ -72,7 +72,7 @@ async def test_audit_log_is_newest_first_and_names_the_system(conn, course):
     await moderation.insert_mod_action(
         conn, course.id, 0, "post_hide", target_kind="post", target_id=2, reason="auto"
     )
-    rows = await moderation.select_mod_actions(conn, course.id, before_id=2**63 - 1, limit=10)
+    rows = await moderation.select_mod_log(conn, course.id, before_id=2**63 - 1, limit=10)
     assert [(r["action"], r["actor_name"]) for r in rows] == [
         ("post_hide", "system"),
         ("lock", "Ta"),

@@ -72,9 +72,54 @@ async def test_insert_reply_writes_nothing_under_a_missing_or_too_deep_parent(
     assert await posts.insert_reply(
         conn, course.id, thread_id, parent_id=999_999, max_depth=3, **args
     ) is None  # fmt: skip
+    elsewhere = await make_thread(author=course.alice)
+    theirs = await posts.insert_reply(
+        conn, course.id, elsewhere, parent_id=None, max_depth=3, **args
+    )
+    assert await posts.insert_reply(
+        conn, course.id, thread_id, parent_id=theirs["id"], max_depth=3, **args
+    ) is None  # a parent in another thread is no parent  # fmt: skip
     too_deep = await posts.insert_reply(
         conn, course.id, thread_id, parent_id=None, max_depth=0, **args
     )
     assert too_deep["id"] is None and too_deep["parent_depth"] == 0
     thread = await thread_sql.select_thread(conn, course.id, thread_id)
     assert thread.reply_count == 0 and thread.post_seq == 1
+
+
+async def read_seq(conn, course, user_id, thread_id):
+    return await conn.fetchval(
+        """SELECT read_seq FROM forum_reads WHERE course_id = $1 AND user_id = $2
+            AND thread_id = $3""",
+        course.id, user_id, thread_id,
+    )  # fmt: skip
+
+
+async def test_own_reply_marks_read_only_what_was_seen(conn, course, make_thread, make_reply):
+    """One's own reply is read; the posts before it stay unread unless they had been read."""
+    bob = course.bob.user_id
+    args = dict(
+        author_id=bob, anonymity="none", body="b", body_html="<p>b</p>",
+        search_config="english", max_depth=3,
+    )  # fmt: skip
+    behind = await make_thread(author=course.alice)
+    for _ in range(3):
+        await make_reply(behind, author=course.carol)
+    thread = await thread_sql.select_thread(conn, course.id, behind)
+    await reads.upsert_read(conn, course.id, bob, behind, 2)
+    await posts.insert_reply(
+        conn, course.id, behind, parent_id=None, prev_last=thread.last_seq, **args
+    )
+    assert await read_seq(conn, course, bob, behind) == 2  # posts 3.. stay unread
+
+    unvisited = await make_thread(author=course.alice)
+    await make_reply(unvisited, author=course.carol)
+    thread = await thread_sql.select_thread(conn, course.id, unvisited)
+    await posts.insert_reply(
+        conn, course.id, unvisited, parent_id=None, prev_last=thread.last_seq, **args
+    )
+    assert await read_seq(conn, course, bob, unvisited) == 0  # first visit by posting
+
+    empty = await make_thread(author=course.alice)  # nothing before the reply to leave unread
+    first = await posts.insert_reply(conn, course.id, empty, parent_id=None, prev_last=0, **args)
+    assert await read_seq(conn, course, bob, empty) == first["seq"]

@@ -48,15 +48,6 @@ async def test_select_post_brings_its_threads_facts(conn, course, other_course, 
     assert await posts.select_post(conn, other_course.id, root) is None
 
 
-async def test_reply_parent_must_be_in_the_thread(conn, course, make_thread, make_reply):
-    here, elsewhere = await make_thread(), await make_thread()
-    reply = await make_reply(elsewhere)
-    opening = await posts.select_reply_parent(conn, course.id, here, None)
-    assert opening is not None and opening["depth"] == 0
-    assert await posts.select_reply_parent(conn, course.id, here, reply) is None
-    assert (await posts.select_reply_parent(conn, course.id, elsewhere, reply))["depth"] == 1
-
-
 async def test_select_post_says_whether_the_viewer_replied_in_a_post_first_thread(
     conn, course, make_thread, make_reply
 ):

@@ -5,27 +5,9 @@ from __future__ import annotations
 from forum.queries import posts, votes
 
 
-async def test_vote_upsert_counts_once_and_undo_counts_once(conn, course, make_thread, make_reply):
-    post_id = await make_reply(await make_thread())
-    carol = course.carol.user_id
-    assert await votes.insert_vote(conn, course.id, post_id, carol)
-    assert not await votes.insert_vote(conn, course.id, post_id, carol)  # already voted
-    assert await votes.delete_vote(conn, course.id, post_id, carol)
-    assert not await votes.delete_vote(conn, course.id, post_id, carol)  # nothing to undo
-
-
-async def test_score_counter_follows_the_deltas(conn, course, make_thread, make_reply):
-    post_id = await make_reply(await make_thread())
-    assert await votes.update_post_score(conn, course.id, post_id, 1) == 1
-    assert await votes.update_post_score(conn, course.id, post_id, 1) == 2
-    assert await votes.update_post_score(conn, course.id, post_id, -1) == 1
-    row = await posts.select_post(conn, course.id, post_id)
-    assert row is not None and row.score == 1
-
-
 async def test_voted_flag_is_per_viewer(conn, course, make_thread, make_reply):
     post_id = await make_reply(await make_thread())
-    await votes.insert_vote(conn, course.id, post_id, course.carol.user_id)
+    await votes.set_vote(conn, course.id, post_id, course.carol.user_id, up=True)
     as_carol = await posts.select_post(conn, course.id, post_id, course.carol.user_id)
     as_alice = await posts.select_post(conn, course.id, post_id, course.alice.user_id)
     assert as_carol.voted and not as_alice.voted
