@@ -123,13 +123,14 @@ async def select_similar_trgm(
 async def select_similar_fts(
     conn: asyncpg.Connection, course_id: int, config: str, title: str, *, staff: bool, limit: int
 ) -> list[asyncpg.Record]:
-    """Without pg_trgm: any title word as a prefix (while typing), ranked by full-text rank."""
+    """Without pg_trgm: any title word as a prefix (while typing), ranked by full-text rank.
+    Single letters are noise, but single digits are not ("Week 3", "Exercise 5")."""
     return await conn.fetch(
         """WITH q AS (
                SELECT to_tsquery($2::regconfig, string_agg(quote_literal(w) || ':*', ' | '))
                       AS query
                  FROM regexp_split_to_table(lower($3), '[^[:alnum:]]+') AS w
-                WHERE length(w) > 1)
+                WHERE length(w) > 1 OR w ~ '^[0-9]$')
            SELECT t.id, t.title, t.kind, t.answered,
                   ts_rank(t.title_vector, q.query)::float8 AS similarity
              FROM forum_threads t CROSS JOIN q
