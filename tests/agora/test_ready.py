@@ -1,32 +1,12 @@
-import asyncpg
 import httpx
-import pytest
 
 from agora.app import create_app
-from agora.db import Database
-from agora.redis import create_redis
 
 
 async def get_ready(app) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         return await client.get("/ready")
-
-
-@pytest.fixture
-async def unreachable_database(unused_tcp_port):
-    pool = await asyncpg.create_pool(
-        f"postgresql://postgres@127.0.0.1:{unused_tcp_port}/none", min_size=0, timeout=1
-    )
-    yield Database(pool=pool)
-    await pool.close()
-
-
-@pytest.fixture
-async def unreachable_redis(tmp_path):
-    client = create_redis(f"unix://{tmp_path}/no-redis.sock")
-    yield client
-    await client.aclose()
 
 
 async def test_ready_is_503_naming_postgres_when_it_is_unreachable(

@@ -34,22 +34,6 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 @pytest.fixture
-async def unreachable_database(unused_tcp_port):
-    pool = await asyncpg.create_pool(
-        f"postgresql://postgres@127.0.0.1:{unused_tcp_port}/none", min_size=0, timeout=1
-    )
-    yield Database(pool=pool)
-    await pool.close()
-
-
-@pytest.fixture
-async def unreachable_redis(tmp_path):
-    client = create_redis(f"unix://{tmp_path}/no-redis.sock")
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def one_connection_pool(database_url):
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1, init=init_connection)
     yield pool
