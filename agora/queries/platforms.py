@@ -7,6 +7,8 @@ import asyncpg
 
 
 async def select_platform_page_urls(conn: asyncpg.Connection) -> list[str]:
-    """Every registered platform's issuer and OIDC login URL (an LMS serves its pages there)."""
-    rows = await conn.fetch("SELECT issuer, auth_login_url FROM platforms")
-    return [url for row in rows for url in (row["issuer"], row["auth_login_url"])]
+    """Every registered platform's issuer, OIDC login URL and the other origins it named with
+    `agora platform add --origin` (a Canvas school serves its course pages on its own host, not on
+    the issuer's): an LMS frames Agora from one of these."""
+    rows = await conn.fetch("SELECT issuer, auth_login_url, origins FROM platforms")
+    return [url for row in rows for url in (row["issuer"], row["auth_login_url"], *row["origins"])]

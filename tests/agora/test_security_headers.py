@@ -59,6 +59,21 @@ async def test_pages_may_be_framed_only_by_registered_platforms(client, conn, co
     assert "script-src *" not in response.headers["content-security-policy"]
 
 
+async def test_origins_a_platform_named_may_frame(client, conn, course):
+    # `agora platform add --origin`: a Canvas school serves its courses on its own host.
+    await conn.execute(
+        """INSERT INTO platforms (issuer, client_id, auth_login_url, auth_token_url, jwks_url,
+                                  origins)
+           VALUES ('https://canvas.instructure.com', 'c2', 'https://sso.canvaslms.com/auth',
+                   'https://x.test/t', 'https://x.test/j',
+                   '{https://school.instructure.com,javascript:alert(1)}')"""
+    )
+    response = await client.get(f"/ui/courses/{course.id}/forum", headers=course.alice.headers)
+    ancestors = directives(response)["frame-ancestors"]
+    assert "https://school.instructure.com" in ancestors
+    assert not any("javascript" in a for a in ancestors)
+
+
 async def test_error_pages_and_lti_pages_carry_the_page_policy(client, course):
     for response in (
         await client.get(f"/ui/courses/{course.id}/forum"),  # 401 as an HTML page
