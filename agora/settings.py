@@ -58,6 +58,20 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Email digests: smtp://[user:password@]host[:port] or smtps://...; empty: no email.
     smtp_url: Annotated[str, msgspec.Meta(pattern=r"^(smtps?://[^/?#\s]+/?)?$")] = ""
     smtp_from: str = "agora@localhost"
+    # Files (attachments, cached remote images): empty = the local filesystem under
+    # data_dir/objects; "file:///abs/dir"; or "s3://bucket[/prefix]" for S3 or an S3-compatible
+    # server (MinIO: storage_endpoint=http://minio:9000). Empty keys: the AWS_* environment.
+    storage_url: Annotated[str, msgspec.Meta(pattern=r"^((file|s3)://\S+)?$")] = ""
+    storage_endpoint: str = ""
+    storage_region: str = "us-east-1"
+    storage_access_key: str = ""
+    storage_secret_key: str = ""
+    # Attachments: bytes per file, bytes per member per course, files per post, and the types
+    # allowed (space-separated, as detected from the content; never SVG or HTML).
+    attachment_max_bytes: PositiveInt = 10_000_000
+    attachment_quota_bytes: PositiveInt = 200_000_000
+    attachment_max_per_post: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
+    attachment_types: str = "image/png image/jpeg image/gif image/webp application/pdf"
 
     @property
     def base_url(self) -> str:
