@@ -19,6 +19,7 @@ hits AS (
        AND p.search_vector @@ websearch_to_tsquery($2::regconfig, $3)
        AND NOT p.deleted AND NOT t.deleted
        AND ($4::bool OR (NOT p.hidden AND NOT t.hidden))
+       AND ($4::bool OR t.private_to IS NULL OR t.private_to = $5)  -- rules.can_see_private
        -- "Post before you see replies" (forum.rules.can_see_reply): the opening post, one's
        -- own replies, and others' once one has replied (or wrote the thread).
        AND ($4::bool OR NOT t.post_first OR p.parent_id IS NULL OR p.author_id = $5
@@ -112,6 +113,7 @@ async def select_similar_trgm(
         """SELECT id, title, kind, answered, similarity(title, $2)::float8 AS similarity
              FROM forum_threads
             WHERE course_id = $1 AND title % $2 AND NOT deleted AND ($3 OR NOT hidden)
+              AND ($3 OR private_to IS NULL)  -- no private titles among suggestions
             ORDER BY similarity DESC, id DESC LIMIT $4""",
         course_id,
         title,
@@ -136,6 +138,7 @@ async def select_similar_fts(
              FROM forum_threads t CROSS JOIN q
             WHERE t.course_id = $1 AND q.query IS NOT NULL AND t.title_vector @@ q.query
               AND NOT t.deleted AND ($4 OR NOT t.hidden)
+              AND ($4 OR t.private_to IS NULL)  -- no private titles among suggestions
             ORDER BY similarity DESC, t.id DESC LIMIT $5""",
         course_id,
         config,
