@@ -32,10 +32,13 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     database_url: str = ""
     redis_url: str = ""
     data_dir: str = ".agora"
+    # HTTP processes `agora serve` runs; 0: one per CPU (one in dev mode). The app's pool sizes
+    # and max_requests below are totals for the server, divided among its processes.
+    processes: Annotated[int, msgspec.Meta(ge=0, le=256)] = 0
     db_pool_min: PositiveInt = 2
     db_pool_max: PositiveInt = 10
-    # Load shedding: at most this many requests at once per process (health, readiness, metrics
-    # and live-event streams aside); a request waits at most queue_timeout seconds for a slot and
+    # Load shedding: at most this many requests at once (health, readiness, metrics and
+    # live-event streams aside); a request waits at most queue_timeout seconds for a slot and
     # as long again for a pool connection, then gets 503 with Retry-After instead of queueing.
     max_requests: PositiveInt = 100
     queue_timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
