@@ -97,6 +97,8 @@ def thread_view(viewer: Viewer, row: ThreadSummaryRow) -> ThreadSummary:
         last_activity_at=row.last_activity_at,
         created_at=row.created_at,
         open_flags=row.open_flags if rules.can_see_flags(viewer) else None,
+        private=row.private_to is not None,
+        announcement=row.announcement,
     )
 
 

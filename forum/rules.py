@@ -65,6 +65,9 @@ class ThreadFacts(Protocol):
     @property
     def post_first(self) -> bool: ...
 
+    @property
+    def private_to(self) -> int | None: ...
+
 
 class PostFacts(Protocol):
     """What the rules read of a post (PostRow, PostDetail)."""
@@ -116,12 +119,35 @@ def can_see_flags(viewer: Viewer) -> bool:
 
 
 def can_see_thread(viewer: Viewer, thread: ThreadFacts) -> bool:
-    """A hidden thread stays visible to its author; a deleted one only to staff."""
+    """A hidden thread stays visible to its author; a deleted one only to staff; a private one
+    to staff and its one learner (`private_to`)."""
     if viewer.is_staff:
         return True
-    if thread.deleted:
+    if thread.deleted or not can_see_private(viewer, thread.private_to):
         return False
     return not thread.hidden or thread.author_id == viewer.user_id
+
+
+def can_see_private(viewer: Viewer, private_to: int | None) -> bool:
+    """A private thread (Piazza's "private post") is seen by staff and `private_to` only: the
+    learner who asked, or the learner staff wrote to. SQL twin: `private_to IS NULL OR
+    private_to = viewer OR staff` in every query that lists threads or posts."""
+    return private_to is None or viewer.is_staff or private_to == viewer.user_id
+
+
+def can_write_privately(viewer: Viewer, recipient_id: int | None) -> bool:
+    """Learners ask staff privately (no recipient); only staff write to one learner."""
+    return recipient_id is None or viewer.is_staff
+
+
+def can_make_public(viewer: Viewer, thread: ThreadFacts) -> bool:
+    """Staff publish a private question to the course (optionally hiding who asked)."""
+    return viewer.is_staff and thread.private_to is not None
+
+
+def can_announce(viewer: Viewer) -> bool:
+    """Announcements (pinned, notify every member) are staff's."""
+    return viewer.is_staff
 
 
 def can_see_post(viewer: Viewer, thread: ThreadFacts) -> bool:
@@ -210,10 +236,14 @@ def can_see_live_reply(viewer: Viewer, *, post_first: bool, own: bool) -> bool:
 
 
 def can_see_live_event(viewer: Viewer, event_type: str, data: dict[str, object]) -> bool:
-    """Learners get no events of hidden threads, nor content events of hidden posts."""
+    """Learners get no events of hidden threads nor of others' private threads, nor content
+    events of hidden posts."""
     if sees_hidden(viewer):
         return True
     if data.get("thread_hidden"):
+        return False
+    private_to = data.get("private_to")
+    if private_to is not None and private_to != viewer.user_id:
         return False
     return not (
         data.get("hidden") and event_type in ("post_created", "post_edited", "vote_changed")

@@ -126,6 +126,19 @@ class ThreadCreate(Input):
     board_id: Id | None = None
     anonymity: Anonymity | None = None  # None: the course's first allowed mode
     post_first: bool | None = None  # None: the course's default for questions
+    # Private (staff and one learner see it): a learner's question to staff, or staff writing
+    # to the learner `recipient_id` (which makes it private).
+    private: bool = False
+    recipient_id: Id | None = None
+    # Staff: pinned, notifies every member; learners reply only if `allow_replies`.
+    announcement: bool = False
+    allow_replies: bool = False
+
+
+class ThreadPublish(Input):
+    """Make a private thread public; `anonymous`: the learner's posts become anonymous to peers."""
+
+    anonymous: bool = False
 
 
 class ThreadUpdate(Input):
@@ -175,6 +188,8 @@ class ThreadSummary(Output):
     last_activity_at: datetime
     created_at: datetime
     open_flags: int | None = None
+    private: bool = False  # seen by staff and one learner only
+    announcement: bool = False
 
 
 class PostRead(Output):
@@ -219,6 +234,7 @@ class ThreadRead(Output):
     # What the viewer may do with the thread (forum.rules).
     can_reply: bool = False
     can_moderate: bool = False
+    can_make_public: bool = False
 
 
 class ThreadPage(Page[ThreadSummary]):
@@ -417,7 +433,7 @@ class NotificationPage(Page[NotificationRead]):
 
 
 NotificationKind = Literal[
-    "reply", "thread_reply", "answer", "mention", "endorsement", "new_thread"
+    "reply", "thread_reply", "answer", "mention", "endorsement", "new_thread", "announcement"
 ]  # fmt: skip
 # email: in-app and in the email digest (the default); in_app: in-app only; off: not at all.
 Delivery = Literal["email", "in_app", "off"]

@@ -46,12 +46,14 @@ async def select_boards(
         """SELECT b.id, b.name, b.description, b.position, b.is_default, b.archived,
                   (SELECT count(*) FROM forum_threads t
                     WHERE t.course_id = b.course_id AND t.board_id = b.id AND NOT t.deleted
-                      AND ($3 OR NOT t.hidden)) AS thread_count,
+                      AND ($3 OR NOT t.hidden)
+                      AND ($3 OR t.private_to IS NULL OR t.private_to = $2)) AS thread_count,
                   (SELECT count(*) FROM forum_threads t
                      LEFT JOIN forum_reads r ON r.course_id = t.course_id AND r.user_id = $2
                                             AND r.thread_id = t.id
                     WHERE t.course_id = b.course_id AND t.board_id = b.id AND NOT t.deleted
                       AND ($3 OR NOT t.hidden)
+                      AND ($3 OR t.private_to IS NULL OR t.private_to = $2)
                       AND t.last_seq > coalesce(r.read_seq, 0)) AS unread_threads,
                   EXISTS (SELECT 1 FROM forum_follows f
                            WHERE f.course_id = b.course_id AND f.user_id = $2

@@ -7,7 +7,7 @@ import asyncpg
 EVENT_SQL = """
 SELECT t.id AS thread_id, t.board_id, t.pinned, t.locked, t.closed, t.hidden AS thread_hidden,
        t.deleted AS thread_deleted, t.answered, t.duplicate_of, t.reply_count, t.post_first,
-       t.score AS thread_score,
+       t.score AS thread_score, t.private_to,
        p.id AS post_id, p.parent_id, p.seq, p.author_id, p.anonymity, p.score, p.hidden,
        p.deleted, p.endorsed, p.accepted, p.edited_at, u.name AS author_name,
        m.role AS author_role

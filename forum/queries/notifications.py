@@ -15,7 +15,7 @@ async def insert_post_notifications(
     skipped."""
     status = await conn.execute(
         """WITH p AS (
-               SELECT p.*, t.kind AS thread_kind, t.board_id, t.post_first
+               SELECT p.*, t.kind AS thread_kind, t.board_id, t.post_first, t.private_to
                  FROM forum_posts p
                  JOIN forum_threads t ON t.course_id = p.course_id AND t.id = p.thread_id
                 WHERE p.course_id = $1 AND p.id = $2 AND NOT p.deleted AND NOT p.hidden),
@@ -41,12 +41,19 @@ async def insert_post_notifications(
                  FROM p JOIN forum_follows f ON f.course_id = p.course_id
                       AND ((f.target_kind = 'board' AND f.target_id = p.board_id)
                            OR f.target_kind = 'course')
-                WHERE p.parent_id IS NULL),
+                WHERE p.parent_id IS NULL
+               UNION ALL  -- a new private thread: staff, and the learner it is private to
+               SELECT m.user_id, 'new_thread', 4
+                 FROM p JOIN memberships m ON m.course_id = p.course_id AND m.active
+                WHERE p.parent_id IS NULL AND p.private_to IS NOT NULL
+                  AND (m.role <> 'learner' OR m.user_id = p.private_to)),
            chosen AS (
                SELECT DISTINCT ON (c.user_id) c.user_id, c.kind
                  FROM candidates c CROSS JOIN p
                  JOIN memberships m ON m.course_id = p.course_id AND m.user_id = c.user_id
                 WHERE c.user_id <> p.author_id
+                  -- rules.can_see_private: nobody else hears of a private thread
+                  AND (p.private_to IS NULL OR m.role <> 'learner' OR c.user_id = p.private_to)
                   AND NOT EXISTS (  -- turned off: the next kind that applies, if any, notifies
                         SELECT 1 FROM forum_notification_prefs np
                          WHERE np.course_id = p.course_id AND np.user_id = c.user_id

@@ -47,6 +47,7 @@ class ThreadRef(msgspec.Struct, kw_only=True):
     post_first: bool
     hidden: bool
     deleted: bool
+    private_to: int | None = None
 
 
 class PostDetail(PostRow, kw_only=True):
@@ -62,6 +63,7 @@ class PostDetail(PostRow, kw_only=True):
     thread_hidden: bool
     thread_deleted: bool
     thread_pinned: bool
+    thread_private_to: int | None
     viewer_replied: bool  # in a post-first thread: the viewer has a (not deleted) reply in it
 
     @property
@@ -76,6 +78,7 @@ class PostDetail(PostRow, kw_only=True):
             post_first=self.thread_post_first,
             hidden=self.thread_hidden,
             deleted=self.thread_deleted,
+            private_to=self.thread_private_to,
         )
 
 
@@ -125,6 +128,7 @@ SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.an
        t.author_id AS thread_author_id, t.kind AS thread_kind, t.title AS thread_title,
        t.locked AS thread_locked, t.closed AS thread_closed, t.post_first AS thread_post_first,
        t.hidden AS thread_hidden, t.deleted AS thread_deleted, t.pinned AS thread_pinned,
+       t.private_to AS thread_private_to,
        (t.post_first AND EXISTS (
             SELECT 1 FROM forum_posts q
              WHERE q.course_id = t.course_id AND q.author_id = $3 AND q.thread_id = t.id

@@ -34,6 +34,8 @@ class ThreadRow(msgspec.Struct, kw_only=True):
     last_seq: int
     last_activity_at: datetime
     created_at: datetime
+    private_to: int | None  # seen by staff and this learner only (None: the whole course)
+    announcement: bool
 
 
 class ThreadSummaryRow(ThreadRow, kw_only=True):
@@ -61,7 +63,7 @@ class ThreadHead(ThreadSummaryRow, kw_only=True):
 THREAD_SQL = """
 SELECT id, board_id, author_id, kind, anonymity, title, pinned, locked, closed, state_reason,
        hidden, deleted, post_first, duplicate_of, answered, reply_count, score, open_flags,
-       post_seq, last_seq, last_activity_at, created_at
+       post_seq, last_seq, last_activity_at, created_at, private_to, announcement
   FROM forum_threads WHERE course_id = $1 AND id = $2
 """
 # Every forum write locks its thread's row first, then post rows (one lock order: no deadlock).
@@ -70,7 +72,7 @@ SELECT id, board_id, author_id, kind, anonymity, title, pinned, locked, closed, 
 THREAD_FOR_UPDATE_SQL = """
 SELECT id, board_id, author_id, kind, anonymity, title, pinned, locked, closed, state_reason,
        hidden, deleted, post_first, duplicate_of, answered, reply_count, score, open_flags,
-       post_seq, last_seq, last_activity_at, created_at
+       post_seq, last_seq, last_activity_at, created_at, private_to, announcement
   FROM forum_threads WHERE course_id = $1 AND id = $2
    FOR NO KEY UPDATE
 """
@@ -105,7 +107,7 @@ THREAD_PAGE_SQL = """
 SELECT t.id, t.board_id, t.author_id, t.kind, t.anonymity, t.title, t.pinned, t.locked, t.closed,
        t.state_reason, t.hidden, t.deleted, t.post_first, t.duplicate_of, t.answered,
        t.reply_count, t.score, t.open_flags, t.post_seq, t.last_seq, t.last_activity_at,
-       t.created_at, u.name AS author_name, m.role AS author_role,
+       t.created_at, t.private_to, t.announcement, u.name AS author_name, m.role AS author_role,
        c.settings -> 'forum' AS forum_settings,
        coalesce(r.read_seq, 0) AS read_seq,
        EXISTS (SELECT 1 FROM forum_follows f
@@ -164,12 +166,17 @@ async def insert_thread(
     title: str,
     search_config: str,
     post_first: bool,
+    private_to: int | None = None,
+    announcement: bool = False,
+    locked: bool = False,
 ) -> int:
-    """A new thread whose opening post will take sequence number 1."""
+    """A new thread whose opening post will take sequence number 1 (announcements are pinned)."""
     thread_id: int = await conn.fetchval(
         """INSERT INTO forum_threads (course_id, board_id, author_id, kind, anonymity, title,
-                                      search_config, post_first, post_seq, last_seq)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::regconfig, $8, 1, 1) RETURNING id""",
+                                      search_config, post_first, post_seq, last_seq,
+                                      private_to, announcement, pinned, locked)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::regconfig, $8, 1, 1, $9, $10, $10, $11)
+           RETURNING id""",
         course_id,
         board_id,
         author_id,
@@ -178,8 +185,39 @@ async def insert_thread(
         title,
         search_config,
         post_first,
+        private_to,
+        announcement,
+        locked,
     )
     return thread_id
+
+
+async def update_thread_public(
+    conn: asyncpg.Connection, course_id: int, thread_id: int, *, anonymity: str | None
+) -> int | None:
+    """Make a private thread public; with `anonymity`, the posts of the learner it was private
+    to take it (and the thread, if theirs). The learner's id, or None if it was not private."""
+    learner: int | None = await conn.fetchval(
+        """WITH t AS (
+               SELECT private_to FROM forum_threads
+                WHERE course_id = $1 AND id = $2 AND private_to IS NOT NULL
+                  FOR NO KEY UPDATE),
+           u AS (
+               UPDATE forum_threads th
+                  SET private_to = NULL,
+                      anonymity = CASE WHEN $3::text IS NOT NULL AND th.author_id = t.private_to
+                                       THEN $3 ELSE th.anonymity END
+                 FROM t WHERE th.course_id = $1 AND th.id = $2),
+           p AS (
+               UPDATE forum_posts p SET anonymity = $3
+                 FROM t WHERE $3::text IS NOT NULL AND p.course_id = $1 AND p.thread_id = $2
+                  AND p.author_id = t.private_to AND p.anonymity = 'none')
+           SELECT private_to FROM t""",
+        course_id,
+        thread_id,
+        anonymity,
+    )
+    return learner
 
 
 async def update_thread_for_reply(conn: asyncpg.Connection, course_id: int, thread_id: int) -> int:
@@ -250,7 +288,7 @@ _LIST_TEMPLATE = """
 SELECT t.id, t.board_id, t.author_id, t.kind, t.anonymity, t.title, t.pinned, t.locked,
        t.closed, t.state_reason, t.hidden, t.deleted, t.post_first, t.duplicate_of, t.answered,
        t.reply_count, t.score, t.open_flags, t.post_seq, t.last_seq, t.last_activity_at,
-       t.created_at, u.name AS author_name, m.role AS author_role,
+       t.created_at, t.private_to, t.announcement, u.name AS author_name, m.role AS author_role,
        (f.user_id IS NOT NULL) AS following,
        -- Exact up to UNREAD_CAP (shown as "200+"): a page of huge unread threads costs at most
        -- 20 x 200 index entries.
@@ -271,6 +309,7 @@ SELECT t.id, t.board_id, t.author_id, t.kind, t.anonymity, t.title, t.pinned, t.
                            AND f.target_kind = 'thread' AND f.target_id = t.id
  WHERE t.course_id = $1 AND NOT t.deleted
    AND ($3::bool OR NOT t.hidden)
+   AND ($3::bool OR t.private_to IS NULL OR t.private_to = $2)  -- rules.can_see_private
    AND ($4::bigint IS NULL OR t.board_id = $4)
    AND ($5::text IS NULL OR t.kind = $5)
    AND (NOT $6::bool OR t.last_seq > coalesce(r.read_seq, 0))

@@ -58,6 +58,7 @@ async def build_event(
         "thread_hidden": row["thread_hidden"] or row["thread_deleted"],
         "post_first": row["post_first"],
         "reply_count": row["reply_count"],
+        "private_to": row["private_to"],  # rules.can_see_live_event: staff and this learner
     }
     if event_type == "thread_state":
         data |= {k: row[k] for k in ("pinned", "locked", "closed", "answered", "duplicate_of")}
