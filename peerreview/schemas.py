@@ -397,3 +397,100 @@ class PassbackStatus(Output, kw_only=True):
     resource_id: str
     items: list[PassbackRow]
     next_cursor: str | None = None
+
+
+# ---- deadlines, late work, extensions, reminders (peerreview.service.deadlines/extensions) ----
+
+Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
+ReminderKind = Literal["submission", "review"]
+
+
+class ScheduleWrite(Input, kw_only=True):
+    """When the worker opens the assignment and releases its grades (the submission and review
+    deadlines are the assignment's own), and the late-work policy."""
+
+    opens_at: datetime | None = None
+    release_at: datetime | None = None
+    grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=10_080)] = 0
+    accept_late: bool = False  # late work (past due + grace) accepted, with the penalty
+    penalty_per_day: Percent = 0  # percent of the grade per started day late
+    penalty_max: Percent = 100
+    remind_hours: Annotated[int, msgspec.Meta(ge=0, le=336)] = 24  # 0: no reminders
+
+
+class Switch(Output, kw_only=True):
+    phase: Phase  # the phase the assignment moves to
+    at: datetime | None  # when (None: no time set, moved by hand)
+    done: bool
+    waiting: str = ""  # why a due switch has not happened yet
+
+
+class ScheduleRead(Output, kw_only=True):
+    assignment_id: int
+    phase: Phase
+    opens_at: datetime | None
+    submission_deadline: datetime | None
+    review_deadline: datetime | None
+    release_at: datetime | None
+    grace_minutes: int
+    accept_late: bool
+    penalty_per_day: float
+    penalty_max: float
+    remind_hours: int
+    switches: list[Switch]
+    next_switch: Switch | None
+
+
+class DeadlineRun(Output, kw_only=True):
+    switched: list[str]  # "<assignment id>:<phase>" for each switch made
+    reminders: int
+
+
+class ExtensionWrite(Input, kw_only=True):
+    user_id: Id
+    due_at: datetime
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class ExtensionRead(Output, kw_only=True):
+    assignment_id: int
+    user_id: int
+    due_at: datetime
+    reason: str
+    granted_at: datetime
+    learner: Person | None = None
+
+
+class ExtensionList(Output, kw_only=True):
+    items: list[ExtensionRead]
+
+
+class LateStatus(Output, kw_only=True):
+    """A learner's own due date, whether they may still submit, and what lateness costs."""
+
+    assignment_id: int
+    due_at: datetime | None  # their extension, else the submission deadline
+    extended: bool
+    extension_reason: str
+    grace_minutes: int
+    closes_at: datetime | None  # the last moment they may submit (None: open while the phase is)
+    can_submit: bool
+    submitted_at: datetime | None
+    late_minutes: int  # past due, 0 if on time or within grace
+    penalty_percent: float  # what it costs (the penalty per day, capped)
+    penalty_per_day: float
+    penalty_max: float
+
+
+class ReminderRead(Output, kw_only=True):
+    id: int
+    assignment_id: int
+    title: str
+    kind: ReminderKind
+    due_at: datetime
+    created_at: datetime
+    read: bool
+
+
+class ReminderList(Output, kw_only=True):
+    items: list[ReminderRead]
