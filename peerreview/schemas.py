@@ -23,6 +23,7 @@ Phase = Literal["draft", "submission", "review", "grading", "released"]
 AllocationMode = Literal["batch", "dynamic"]
 Method = Literal["calibrated", "median", "mean"]
 TeamName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+StepWeight = Annotated[float, msgspec.Meta(ge=0, le=100)]
 PHASES: tuple[str, ...] = ("draft", "submission", "review", "grading", "released")
 
 
@@ -35,10 +36,16 @@ class Option(Input, kw_only=True):
 
 
 class Criterion(Input, kw_only=True):
+    """A scored criterion has 2 to 10 options; a comment-only one has none, no score, and never
+    counts in the grade. A criterion's points count `weight` times in the total."""
+
     name: Label
-    options: Annotated[list[Option], msgspec.Meta(min_length=2, max_length=10)]
+    options: Annotated[list[Option], msgspec.Meta(max_length=10)] = []
     description: Annotated[str, msgspec.Meta(max_length=2_000)] = ""
     comments: bool = False  # ask reviewers for a comment on this criterion
+    comment_only: bool = False
+    comment_required: bool = False  # a review (or self-assessment) must comment on it
+    weight: Annotated[float, msgspec.Meta(gt=0, le=100)] = 1.0
 
 
 Rubric = Annotated[list[Criterion], msgspec.Meta(min_length=1, max_length=20)]
@@ -58,6 +65,11 @@ class AssignmentCreate(Input, kw_only=True):
     team_submissions: bool = False
     lease_seconds: Annotated[int, msgspec.Meta(ge=60, le=604_800)] = 3600
     extra_reviews: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
+    # the steps (ORA2's): peer review and self-assessment, each weighted in the grade
+    peer_review: bool = True
+    self_assessment: bool = False
+    peer_weight: StepWeight = 1.0
+    self_weight: StepWeight = 0.0
 
 
 class AssignmentUpdate(Input, kw_only=True):
@@ -73,6 +85,10 @@ class AssignmentUpdate(Input, kw_only=True):
     grading_method: Method | None = None
     lease_seconds: Annotated[int, msgspec.Meta(ge=60, le=604_800)] | None = None
     extra_reviews: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
+    peer_review: bool | None = None
+    self_assessment: bool | None = None
+    peer_weight: StepWeight | None = None
+    self_weight: StepWeight | None = None
 
 
 class PhaseChange(Input, kw_only=True):
@@ -89,6 +105,9 @@ class CriterionRead(Output, kw_only=True):
     description: str
     comments: bool
     options: list[OptionRead]
+    comment_only: bool = False
+    comment_required: bool = False
+    weight: float = 1.0
 
 
 class AssignmentRead(Output, kw_only=True):
@@ -125,6 +144,11 @@ class AssignmentRead(Output, kw_only=True):
     can_allocate: bool  # ask for batch allocation now
     can_run_grading: bool  # ask for a grading run now
     next_phase: str | None  # the phase an instructor may move to now (None: none)
+    peer_review: bool = True
+    self_assessment: bool = False
+    peer_weight: float = 1.0
+    self_weight: float = 0.0
+    can_self_assess: bool = False
 
 
 class AssignmentList(Page[AssignmentRead]):
@@ -335,6 +359,10 @@ class GradeRead(Output, kw_only=True):
     computed_at: datetime
     can_request_regrade: bool
     author: Person | None = None  # staff only: who submitted it
+    # the steps' parts of `estimate` (peerreview.steps): the peer model's estimate and the
+    # learner's self-assessed total (None: that step gave nothing)
+    peer_estimate: float | None = None
+    self_score: float | None = None
 
 
 class GradeList(Page[GradeRead]):
@@ -494,3 +522,29 @@ class ReminderRead(Output, kw_only=True):
 
 class ReminderList(Output, kw_only=True):
     items: list[ReminderRead]
+
+
+# ---- self-assessment ----------------------------------------------------------------------------
+
+
+class SelfAssessmentWrite(Input, kw_only=True):
+    """The learner scores their own submission on the rubric (one choice per criterion; a
+    comment-only criterion takes 0)."""
+
+    choices: Choices
+    criterion_comments: Annotated[list[Comment], msgspec.Meta(max_length=20)] = []
+    comment: Comment = ""
+
+
+class SelfAssessmentRead(Output, kw_only=True):
+    submission_id: int
+    assignment_id: int
+    choices: list[int]
+    scores: list[float]
+    total: float
+    criterion_comments: list[str]
+    comment: str
+    comment_html: str
+    created_at: datetime
+    updated_at: datetime
+    can_edit: bool  # the owner, while self-assessment is open
