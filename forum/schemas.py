@@ -192,6 +192,19 @@ class ThreadSummary(Output):
     announcement: bool = False
 
 
+class AttachmentRead(Output):
+    """A file on a post. No uploader: an anonymous post's files must not name its author."""
+
+    id: int
+    post_id: int
+    filename: str
+    content_type: str  # as detected from the content, never as the uploader declared it
+    size_bytes: int
+    is_image: bool  # shown inline; anything else is a download
+    url: str  # a signed link, valid for hours, that needs no session (an <img> sends none)
+    created_at: datetime
+
+
 class PostRead(Output):
     id: int
     thread_id: int
@@ -222,6 +235,7 @@ class PostRead(Output):
     can_moderate: bool = False
     can_vote: bool = False
     edit_needs_reason: bool = False  # a staff edit of someone else's post: a reason code
+    attachments: list[AttachmentRead] = []  # when the viewer may see the body
 
 
 class ThreadRead(Output):
