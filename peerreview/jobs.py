@@ -40,7 +40,7 @@ async def peerreview_passback(ctx: dict[str, Any], course_id: int, assignment_id
 
 
 # Allocation and grading work on a whole assignment: long. Passback only records the scores to
-# send (lti_publish_score sends each): minutes.
+# send (lti_publish_scores jobs send them, a batch each): minutes.
 FUNCTIONS: list[Any] = [
     func(peerreview_allocate, name="peerreview_allocate", timeout=1800),
     func(peerreview_grade, name="peerreview_grade", timeout=1800),

@@ -12,7 +12,9 @@ is agora.devlms.
 
 Other contexts use exactly one thing from here, agora.lti.ags:
 `request_score_passback(conn, course_id=, resource_id=, label=, score_maximum=, user_id=,
-score_given=, comment=, timestamp=)` inside their transaction, and `select_passback_status(conn,
+score_given=, comment=, timestamp=)` inside their transaction (or, for a whole line item at
+once, `request_score_passbacks(conn, course_id=, resource_id=, label=, score_maximum=, users=,
+scores=, timestamps=)`, set-based), and `select_passback_status(conn,
 course_id=, resource_id=)` to show instructors what happened. `assignment_resource_id(id)` is the
 resourceId deep linking gives an assignment's line item.
 """

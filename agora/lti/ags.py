@@ -4,6 +4,10 @@ Peer review calls `request_score_passback` inside its own transaction; the score
 pending and an outbox job (`lti_publish_score`) publishes it: token (cached), line item found or
 created by resourceId, score posted with a timestamp. Failures are retried with backoff and stay
 visible through `select_passback_status` (status 'failed' with last_error).
+
+A whole line item's scores (a released assignment of a MOOC: 160,000 learners) go through
+`request_score_passbacks`: one statement records them and enqueues one `lti_publish_scores` job
+per batch, which sends that batch's scores (AGS has no batch endpoint: one POST each).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from redis.asyncio import Redis
 from agora.lti import claims as c
 from agora.lti import outbound, tokens
 from agora.lti.queries import passbacks
-from agora.outbox import enqueue
+from agora.outbox import CHANNEL, enqueue
 
 LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
@@ -79,6 +83,50 @@ async def request_score_passback(
         await enqueue(
             conn, "lti_publish_score", course_id, resource_id, user_id, course_id=course_id
         )
+
+
+# Scores one `lti_publish_scores` job sends: 160,000 learners are 640 jobs, each of a size a
+# worker sends within its timeout even from a slow platform.
+PUBLISH_BATCH = 250
+
+
+async def request_score_passbacks(
+    conn: asyncpg.Connection,
+    *,
+    course_id: int,
+    resource_id: str,
+    label: str,
+    score_maximum: float,
+    users: list[int],
+    scores: list[float],
+    timestamps: list[datetime],
+    batch: int = PUBLISH_BATCH,
+) -> tuple[int, int]:
+    """`request_score_passback` for a whole line item at once, set-based: one statement records
+    every score (distinct `users`, parallel lists) and enqueues one `lti_publish_scores` job per
+    `batch` of changed scores; unchanged scores enqueue nothing, so a rerun is idempotent.
+    Returns (changed scores, jobs). Call it inside the caller's transaction."""
+    if not resource_id or len(resource_id) > 255:
+        raise ValueError("resource_id must be 1..255 characters")
+    if not len(users) == len(scores) == len(timestamps):
+        raise ValueError("users, scores and timestamps must be parallel lists")
+    if not score_maximum > 0 or (scores and not min(scores) >= 0):
+        raise ValueError("scores must satisfy 0 <= score_given and score_maximum > 0")
+    if not users:
+        return 0, 0
+    return await passbacks.upsert_score_passbacks(
+        conn,
+        course_id,
+        resource_id,
+        label=label[:255],
+        score_maximum=float(score_maximum),
+        users=users,
+        scores=[round(float(score), SCORE_DECIMALS) for score in scores],
+        timestamps=timestamps,
+        batch=max(1, batch),
+        job="lti_publish_scores",
+        notify_channel=CHANNEL,
+    )
 
 
 async def select_passback_status(

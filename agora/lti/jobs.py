@@ -1,4 +1,5 @@
-"""arq jobs of the LTI context (collected by agora.worker): score passback and roster sync.
+"""arq jobs of the LTI context (collected by agora.worker): score passback (one score, or a
+batch of a line item's scores) and roster sync.
 
 Both take ids, hold no database connection while talking to the platform, and are safe to run
 twice: a score row carries a version, so a job never marks a newer score as sent.
@@ -6,6 +7,7 @@ twice: a score row carries a version, so a job never marks a newer score as sent
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -203,6 +205,102 @@ async def _publish(ctx: dict[str, Any], course_id: int, resource_id: str, user_i
     return "sent"
 
 
+# POSTs of one batch in flight at once (AGS takes one score per request).
+SEND_CONCURRENCY = 8
+# Users one `lti_publish_scores` job may name (ags.PUBLISH_BATCH, with room to spare).
+MAX_BATCH = 1000
+
+
+async def lti_publish_scores(
+    ctx: dict[str, Any], course_id: int, resource_id: str, user_ids: list[int]
+) -> dict[str, int]:
+    """Publish a batch of recorded scores of one line item (ags.request_score_passbacks).
+
+    One read of the batch's unsent rows, a few POSTs at a time, one write of the outcomes. Safe
+    to run twice: sent rows are skipped, each outcome is written for the version that was sent
+    (a newer score stays pending for its own job), and an AGS score is PUT-like (the platform
+    keeps the one with the latest timestamp), so a score sent twice changes nothing. After a
+    retriable failure the rest of the batch waits, and arq retries the job with backoff."""
+    db: Database = ctx["db"]
+    users = [int(u) for u in user_ids[:MAX_BATCH]]
+    async with db.acquire() as connection:
+        rows = await passbacks.select_passbacks(connection, course_id, resource_id, users)
+        if not rows:
+            return {"sent": 0, "failed": 0, "waiting": 0}
+        platform = await platforms.select_course_platform(connection, course_id)
+        if platform is None:
+            return {"sent": 0, "failed": 0, "waiting": len(rows)}
+        endpoint = await passbacks.select_ags_endpoint(connection, course_id)
+        lineitem_url = await passbacks.select_line_item_url(connection, course_id, resource_id)
+        key = await keys.signing_key(connection)
+    outcome: dict[int, tuple[str, str | None]] = {}
+    retriable = False
+    if endpoint is None:
+        outcome = {
+            r["user_id"]: ("no_endpoint", "no launch of this course carried an AGS endpoint")
+            for r in rows
+        }
+    else:
+        try:
+            async with outbound.client(outbound.Policy.of(ctx["settings"])) as http:
+                client = ags.AgsClient(
+                    http, ctx["redis"], dict(platform), key,
+                    scopes_for(list(endpoint["ags_scopes"])),
+                )  # fmt: skip
+                if lineitem_url is None:
+                    lineitem_url = await _line_item(
+                        ctx, client, course_id, resource_id, endpoint["lineitems_url"], rows[0]
+                    )
+                url: str = lineitem_url
+                gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+                async def send(row: asyncpg.Record) -> None:
+                    nonlocal retriable
+                    async with gate:
+                        if retriable:  # the platform is failing: the rest waits for the retry
+                            return
+                        body = ags.score_body(
+                            sub=row["sub"], score_given=row["score_given"],
+                            score_maximum=row["score_maximum"], comment=row["comment"],
+                            timestamp=row["score_timestamp"],
+                        )  # fmt: skip
+                        try:
+                            await client.post_score(url, body)
+                        except outbound.PlatformHTTPError as error:
+                            outcome[row["user_id"]] = ("failed", str(error)[:1000])
+                            retriable = retriable or error.retriable
+                            return
+                        outcome[row["user_id"]] = ("sent", None)
+
+                await asyncio.gather(*(send(r) for r in rows))
+        except outbound.PlatformHTTPError as error:  # the token or the line item
+            message = str(error)[:1000]
+            outcome = {r["user_id"]: ("failed", message) for r in rows}
+            retriable = error.retriable
+    done = [r for r in rows if r["user_id"] in outcome]
+    async with db.acquire() as connection:
+        await passbacks.update_passback_statuses(
+            connection,
+            course_id,
+            resource_id,
+            users=[r["user_id"] for r in done],
+            versions=[r["version"] for r in done],
+            statuses=[outcome[r["user_id"]][0] for r in done],
+            errors=[outcome[r["user_id"]][1] for r in done],
+        )
+    counts = {
+        "sent": sum(1 for s, _ in outcome.values() if s == "sent"),
+        "failed": sum(1 for s, _ in outcome.values() if s != "sent"),
+        "waiting": len(rows) - len(done),
+    }
+    if counts["failed"]:
+        log.warning("score passback (course %s, %s): %s", course_id, resource_id, counts)
+    job_try = ctx.get("job_try", 1)
+    if retriable and job_try < MAX_TRIES:
+        raise Retry(defer=backoff(job_try))
+    return counts
+
+
 async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
     """Upsert the course roster from NRPS; returns how many members were seen."""
     db: Database = ctx["db"]
@@ -240,5 +338,7 @@ async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
 FUNCTIONS: list[Function] = [
     # No longer than LOCK_SECONDS, so `alone`'s lock outlives the job holding it.
     func(lti_publish_score, name="lti_publish_score", max_tries=MAX_TRIES, timeout=LOCK_SECONDS),
+    # A batch: SEND_CONCURRENCY POSTs at a time, each bounded by the outbound guard's timeout.
+    func(lti_publish_scores, name="lti_publish_scores", max_tries=MAX_TRIES, timeout=300),
     func(lti_sync_roster, name="lti_sync_roster", max_tries=3, timeout=300),
 ]

@@ -1,11 +1,11 @@
 """Grade passback: released final scores go to the LMS through the LTI context's AGS contract
-(agora.lti.ags), one idempotent request per learner; staff read the status per learner."""
+(agora.lti.ags), recorded set-based and sent in batches; staff read the status per learner."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from agora.lti.ags import request_score_passback
+from agora.lti.ags import request_score_passbacks
 from agora.names import like_prefix
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
@@ -14,8 +14,6 @@ from peerreview.queries import assignments as assignment_queries
 from peerreview.queries import passback as queries
 from peerreview.service.common import list_limit, load_assignment, require_staff
 
-PASSBACK_PAGE = 1000
-
 
 def resource_id(assignment_id: int) -> str:
     """The LTI line item this assignment's scores go to."""
@@ -23,36 +21,29 @@ def resource_id(assignment_id: int) -> str:
 
 
 async def passback(conn: asyncpg.Connection, course_id: int, assignment_id: int) -> int:
-    """Send every released final score to the LMS through the LTI context's AGS job.
+    """Request every released final score of the assignment from the LMS; returns how many
+    learners have one. Set-based whatever the size of the course: one read of the scores, one
+    statement that records them and enqueues one AGS job per batch (agora.lti.ags).
 
-    `request_score_passback` is idempotent, so a retry of this job (or a later override) simply
-    requests the same scores again."""
+    The request is idempotent (a score is sent again only when it changed), so a retry of this
+    job, or a rerun after a later override, sends only what changed."""
     assignment = await assignment_queries.select_assignment(conn, course_id, assignment_id)
     if assignment is None or assignment.phase != "released":
         return 0
-    sent, after = 0, 0
-    while True:
-        rows = await queries.select_release_scores(
-            conn, course_id, assignment_id, after_user=after, limit=PASSBACK_PAGE
-        )
-        for r in rows:
-            await request_score_passback(
-                conn,
-                course_id=course_id,
-                resource_id=resource_id(assignment_id),
-                label=assignment.title,
-                score_maximum=assignment.points_possible,
-                user_id=r["user_id"],
-                score_given=float(r["final_score"]),
-                comment="",
-                # the grade's own time: a rerun sends the same score with the same timestamp,
-                # and a later override always carries a newer one
-                timestamp=r["score_time"],
-            )
-        sent += len(rows)
-        if len(rows) < PASSBACK_PAGE:
-            return sent
-        after = rows[-1]["user_id"]
+    scores = await queries.select_release_scores(conn, course_id, assignment_id)
+    await request_score_passbacks(
+        conn,
+        course_id=course_id,
+        resource_id=resource_id(assignment_id),
+        label=assignment.title,
+        score_maximum=assignment.points_possible,
+        users=list(scores["users"]),
+        scores=list(scores["scores"]),
+        # the grade's own time: a rerun sends the same score with the same timestamp, and a
+        # later override always carries a newer one
+        timestamps=list(scores["times"]),
+    )
+    return len(scores["users"])
 
 
 async def passback_status(

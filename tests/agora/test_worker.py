@@ -39,6 +39,7 @@ CLASSES = {
     "forum_notify_endorsement": SECONDS,
     "forum_email_digest": SECONDS,
     "lti_publish_score": MINUTES,
+    "lti_publish_scores": MINUTES,
     "lti_sync_roster": MINUTES,
     "peerreview_passback": MINUTES,
     "prune_outbox": MINUTES,
