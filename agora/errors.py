@@ -69,6 +69,14 @@ class Unprocessable(DomainError):
     status, slug, title = 422, "unprocessable", "Cannot process this request"
 
 
+class TooLarge(DomainError):
+    status, slug, title = 413, "too-large", "Too large"
+
+
+class UnsupportedType(DomainError):
+    status, slug, title = 415, "unsupported-type", "Unsupported file type"
+
+
 class RateLimited(DomainError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
