@@ -35,6 +35,15 @@ async def forum_notify_post(
         return await notifications.notify_post(conn, course_id, post_id, mentions)
 
 
+async def forum_announce_batch(
+    ctx: dict[str, Any], course_id: int, post_id: int, after_user_id: int
+) -> int:
+    """One batch of an announcement's fan-out; it queues the next (see
+    notifications.announce_batch: a batch run twice notifies nobody twice)."""
+    async with ctx["db"].acquire() as conn:
+        return await notifications.announce_batch(conn, course_id, post_id, after_user_id)
+
+
 async def forum_notify_endorsement(
     ctx: dict[str, Any], course_id: int, post_id: int, actor_id: int
 ) -> int:
@@ -63,6 +72,7 @@ FUNCTIONS: list[Any] = [
     func(forum_publish, name="forum_publish", timeout=30),
     func(forum_notify_post, name="forum_notify_post", timeout=60),
     func(forum_notify_endorsement, name="forum_notify_endorsement", timeout=60),
+    func(forum_announce_batch, name="forum_announce_batch", timeout=120),
     func(forum_email_digest, name="forum_email_digest", timeout=60),
 ]
 CRON_JOBS: list[Any] = [

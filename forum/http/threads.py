@@ -12,7 +12,14 @@ from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import BadRequest
 from agora.idempotency import IdempotencyKey
 from agora.params import Cursor, Limit, PathId, QueryId
-from forum.schemas import ReadMark, ThreadCreate, ThreadPage, ThreadRead, ThreadUpdate
+from forum.schemas import (
+    ReadMark,
+    ThreadCreate,
+    ThreadPage,
+    ThreadPublish,
+    ThreadRead,
+    ThreadUpdate,
+)
 from forum.service import reads as reads_service
 from forum.service import threads as threads_service
 
@@ -108,6 +115,20 @@ class ThreadRoutes(Controller):
     ) -> ThreadRead:
         """Edit the title and/or opening post (a revision is kept)."""
         return await threads_service.update_thread(db, redis, principal, thread_id, data)
+
+    @post("/publish", status_code=200)
+    async def publish(
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        thread_id: PathId,
+        data: JSONBody[ThreadPublish | None] = None,
+    ) -> ThreadRead:
+        """Staff: make a private thread public (`anonymous`: its learner's posts become
+        anonymous to peers). 409 if it is public already."""
+        return await threads_service.make_public(
+            db, principal, thread_id, data or ThreadPublish()
+        )
 
     @put("/read")
     async def read_mark(

@@ -74,6 +74,91 @@ async def insert_post_notifications(
     return int(status.split()[-1])
 
 
+# ---- announcements: a fan-out to every member, in keyset batches ----------------------------
+
+
+async def insert_fanout(conn: asyncpg.Connection, course_id: int, post_id: int) -> None:
+    await conn.execute(
+        """INSERT INTO forum_fanouts (course_id, post_id) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING""",
+        course_id,
+        post_id,
+    )
+
+
+async def select_fanout_position(
+    conn: asyncpg.Connection, course_id: int, post_id: int
+) -> int | None:
+    """The user id the next batch starts after, the row locked; None when finished or unknown."""
+    position: int | None = await conn.fetchval(
+        """SELECT after_user_id FROM forum_fanouts
+            WHERE course_id = $1 AND post_id = $2 AND finished_at IS NULL
+              FOR UPDATE""",
+        course_id,
+        post_id,
+    )
+    return position
+
+
+async def insert_announcement_batch(
+    conn: asyncpg.Connection, course_id: int, post_id: int, after_user_id: int, batch: int
+) -> tuple[int, int | None, int]:
+    """Notify up to `batch` active members after `after_user_id` (by user id) of the
+    announcement, except its author and members who turned announcements off; (notified, last
+    user id of the batch, members scanned). One statement; a member already notified is skipped."""
+    row = await conn.fetchrow(
+        """WITH batch AS (
+               SELECT m.user_id FROM memberships m
+                WHERE m.course_id = $1 AND m.user_id > $3 AND m.active
+                ORDER BY m.user_id LIMIT $4),
+           p AS (
+               SELECT thread_id, author_id FROM forum_posts
+                WHERE course_id = $1 AND id = $2 AND NOT deleted AND NOT hidden),
+           ins AS (
+               INSERT INTO forum_notifications
+                      (course_id, user_id, kind, thread_id, post_id, actor_id)
+               SELECT $1, b.user_id, 'announcement', p.thread_id, $2, p.author_id
+                 FROM batch b CROSS JOIN p
+                WHERE b.user_id <> p.author_id
+                  AND NOT EXISTS (SELECT 1 FROM forum_notification_prefs np
+                                   WHERE np.course_id = $1 AND np.user_id = b.user_id
+                                     AND np.kind = 'announcement' AND np.delivery = 'off')
+               ON CONFLICT DO NOTHING
+               RETURNING 1)
+           SELECT (SELECT count(*) FROM ins) AS notified,
+                  (SELECT max(user_id) FROM batch) AS last_user_id,
+                  (SELECT count(*) FROM batch) AS scanned""",
+        course_id,
+        post_id,
+        after_user_id,
+        batch,
+    )
+    assert row is not None  # an aggregate: always one row
+    return int(row["notified"]), row["last_user_id"], int(row["scanned"])
+
+
+async def update_fanout(
+    conn: asyncpg.Connection,
+    course_id: int,
+    post_id: int,
+    *,
+    after_user_id: int,
+    notified: int,
+    done: bool,
+) -> None:
+    await conn.execute(
+        """UPDATE forum_fanouts
+              SET after_user_id = $3, notified = notified + $4, batches = batches + 1,
+                  finished_at = CASE WHEN $5 THEN clock_timestamp() END
+            WHERE course_id = $1 AND post_id = $2""",
+        course_id,
+        post_id,
+        after_user_id,
+        notified,
+        done,
+    )
+
+
 async def insert_notification(
     conn: asyncpg.Connection,
     course_id: int,

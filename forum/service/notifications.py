@@ -50,6 +50,49 @@ async def notify_post_later(
     )
 
 
+# Members notified per announcement batch job: one INSERT ... SELECT over a keyset range of
+# memberships, so 160,000 learners are 32 jobs, each a short transaction.
+ANNOUNCE_BATCH = 5000
+
+
+async def announce_later(conn: asyncpg.Connection, course_id: int, post_id: int) -> None:
+    """Start the announcement's fan-out (forum.jobs.forum_announce_batch) after commit."""
+    await notification_sql.insert_fanout(conn, course_id, post_id)
+    await enqueue(conn, "forum_announce_batch", course_id, post_id, 0, course_id=course_id)
+
+
+async def announce_batch(
+    conn: asyncpg.Connection,
+    course_id: int,
+    post_id: int,
+    after_user_id: int,
+    *,
+    batch: int = ANNOUNCE_BATCH,
+) -> int:
+    """Notify the next `batch` members after `after_user_id` (in-app, and by the email digest
+    unless they chose otherwise) and queue the batch after them, in one transaction; how many
+    were notified. A batch that already ran (a retry, a duplicate job) finds the fan-out's
+    position moved on and does nothing; a notification is unique per member and post anyway."""
+    async with conn.transaction():
+        position = await notification_sql.select_fanout_position(conn, course_id, post_id)
+        if position != after_user_id:
+            return 0
+        notified, last_user_id, scanned = await notification_sql.insert_announcement_batch(
+            conn, course_id, post_id, after_user_id, batch
+        )
+        done = scanned < batch
+        await notification_sql.update_fanout(
+            conn, course_id, post_id, after_user_id=last_user_id or after_user_id,
+            notified=notified, done=done,
+        )  # fmt: skip
+        if not done:
+            await enqueue(
+                conn, "forum_announce_batch", course_id, post_id, last_user_id,
+                course_id=course_id,
+            )  # fmt: skip
+    return notified
+
+
 async def notify_endorsement_later(
     conn: asyncpg.Connection, course_id: int, post_id: int, actor_id: int
 ) -> None:

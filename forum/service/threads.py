@@ -16,13 +16,21 @@ from forum import rules
 from forum.presenters import post_view, thread_view
 from forum.queries import boards as board_sql
 from forum.queries import follows as follow_sql
+from forum.queries import moderation as moderation_sql
 from forum.queries import posts as post_sql
 from forum.queries import reads as read_sql
 from forum.queries import threads as thread_sql
-from forum.schemas import PostPage, ThreadCreate, ThreadPage, ThreadRead, ThreadUpdate
+from forum.schemas import (
+    PostPage,
+    ThreadCreate,
+    ThreadPage,
+    ThreadPublish,
+    ThreadRead,
+    ThreadUpdate,
+)
 from forum.service.context import forum_settings, load_context, rate_limit_post, require_read
 from forum.service.live import emit
-from forum.service.notifications import notify_post_later
+from forum.service.notifications import announce_later, notify_post_later
 from forum.service.posts import clean_title, edit_post_text, require_anonymity_allowed
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -36,10 +44,16 @@ async def create_thread(
     course_id: int,
     data: ThreadCreate,
 ) -> ThreadRead:
-    """A thread and its opening post; the author follows it and has read it."""
+    """A thread and its opening post; the author follows it and has read it. Private threads
+    are seen by staff and one learner; announcements are pinned and notify every member."""
     ctx = await load_context(conn, principal, course_id)
     ctx.require_write()
     anonymity = require_anonymity_allowed(ctx, data.anonymity)
+    private_to = await _private_to(conn, principal, course_id, data)
+    if data.announcement and not rules.can_announce(principal):
+        raise Forbidden("only instructors and teaching assistants post announcements")
+    if data.announcement and private_to is not None:
+        raise BadRequest("an announcement is for the whole course: it cannot be private")
     post_first = (
         rules.default_post_first(ctx.settings, data.kind)
         if data.post_first is None
@@ -57,7 +71,8 @@ async def create_thread(
     thread_id = await thread_sql.insert_thread(
         conn, course_id, board_id=board["id"], author_id=principal.user_id, kind=data.kind,
         anonymity=anonymity, title=title, search_config=ctx.search_config,
-        post_first=post_first,
+        post_first=post_first, private_to=private_to, announcement=data.announcement,
+        locked=data.announcement and not data.allow_replies,
     )  # fmt: skip
     post_id = await post_sql.insert_post(
         conn, course_id, thread_id, parent_id=None, seq=1, path=f"{1:08x}", depth=0,
@@ -66,8 +81,49 @@ async def create_thread(
     )  # fmt: skip
     await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
     await read_sql.upsert_read(conn, course_id, principal.user_id, thread_id, 1)
-    await notify_post_later(conn, course_id, post_id, data.body)
+    if data.announcement:
+        await announce_later(conn, course_id, post_id)
+    else:
+        await notify_post_later(conn, course_id, post_id, data.body)
     await emit(conn, course_id, "post_created", thread_id, post_id)
+    return await read_thread(conn, principal, thread_id)
+
+
+async def _private_to(
+    conn: asyncpg.Connection, principal: Principal, course_id: int, data: ThreadCreate
+) -> int | None:
+    """Who besides staff sees the new thread: None (everyone), the asking learner, or the
+    learner staff write to."""
+    if data.recipient_id is not None:
+        if not rules.can_write_privately(principal, data.recipient_id):
+            raise Forbidden("only instructors and teaching assistants write to one learner")
+        role = await moderation_sql.select_member_role(conn, course_id, data.recipient_id)
+        if role != "learner":
+            raise BadRequest("recipient_id must be a learner of this course")
+        return data.recipient_id
+    if not data.private:
+        return None
+    if principal.is_staff:
+        raise BadRequest("staff write privately to one learner: send recipient_id")
+    return principal.user_id
+
+
+async def make_public(
+    conn: asyncpg.Connection, principal: Principal, thread_id: int, data: ThreadPublish
+) -> ThreadRead:
+    """Staff publish a private thread to the course; `anonymous`: the learner's posts in it
+    become anonymous to peers (staff still see who asked)."""
+    course_id = principal.course_id
+    thread = await thread_sql.select_thread(conn, course_id, thread_id, for_update=True)
+    if thread is None or not rules.can_see_thread(principal, thread):
+        raise NotFound("no such thread")
+    if not principal.is_staff:
+        raise Forbidden("only instructors and teaching assistants can do this")
+    if not rules.can_make_public(principal, thread):
+        raise Conflict("this thread is already public")
+    anonymity = "peers" if data.anonymous else None
+    await thread_sql.update_thread_public(conn, course_id, thread_id, anonymity=anonymity)
+    await emit(conn, course_id, "thread_state", thread_id)
     return await read_thread(conn, principal, thread_id)
 
 
@@ -165,6 +221,7 @@ async def read_thread(
         next_cursor=next_cursor,
         can_reply=rules.can_reply(principal, head, restrictions=restrictions),
         can_moderate=rules.can_moderate(principal),
+        can_make_public=rules.can_make_public(principal, head),
     )
 
 
