@@ -548,3 +548,7 @@ class SelfAssessmentRead(Output, kw_only=True):
     created_at: datetime
     updated_at: datetime
     can_edit: bool  # the owner, while self-assessment is open
+
+
+class RemindersRead(Input, kw_only=True):
+    ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)]
