@@ -552,3 +552,39 @@ class SelfAssessmentRead(Output, kw_only=True):
 
 class RemindersRead(Input, kw_only=True):
     ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)]
+
+
+# ---- review quality (grading the graders) ------------------------------------------------------
+
+
+class ReviewFeedbackRead(Output, kw_only=True):
+    """One of the reviewer's reviews with what its author said of it (never who the author is)."""
+
+    review_id: int
+    total: float
+    helpfulness: int | None  # the author's rating, 1-5 (None: not rated)
+    flagged: bool  # reported as abusive (it counts in no grade)
+    created_at: datetime
+
+
+class ReviewQualityRead(Output, kw_only=True):
+    """A reviewer's review-quality score and its parts (peerreview.review_quality): each part
+    0-1 after shrinkage towards the course mean (None: left out of this assignment), with the
+    observations it rests on and their raw mean."""
+
+    assignment_id: int
+    user_id: int
+    score: float | None  # 0-100; None: nothing to score (no review, no calibration answer)
+    weight: float  # the score's share of the grade, in percent (0: it does not count)
+    points: float | None  # what it adds to the grade: weight × score × points possible
+    agreement: float | None
+    n_reviews: int
+    mean_deviation: float | None  # points off the fitted grades, on average
+    calibration: float | None
+    n_calibration: int
+    calibration_deviation: float | None  # points off the reference scores, on average
+    helpfulness: float | None
+    n_rated: int
+    mean_rating: float | None  # 1-5
+    tolerance_points: float  # a review this many points off the grade or more agrees 0
+    feedback: list[ReviewFeedbackRead]  # the reviewer's reviews and the ratings they received
