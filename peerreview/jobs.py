@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+from email.message import EmailMessage
 from typing import Any
 
+from arq.cron import cron
 from arq.worker import func
 
+from agora import mail
+from agora.settings import Settings
+from peerreview.service import deadlines
 from peerreview.service.allocations import allocate_batch
+from peerreview.service.extensions import apply_late_penalties
 from peerreview.service.grades import run_grading
 from peerreview.service.passback import passback
 
@@ -30,6 +36,7 @@ async def peerreview_grade(
     """A grading run: recomputes every estimate (overrides and release state are kept)."""
     async with ctx["db"].acquire() as conn, conn.transaction():
         run = await run_grading(conn, course_id, assignment_id)
+        await apply_late_penalties(conn, course_id, assignment_id)
     return {"graded": run.graded, "doubtful": run.doubtful}
 
 
@@ -39,10 +46,39 @@ async def peerreview_passback(ctx: dict[str, Any], course_id: int, assignment_id
         return await passback(conn, course_id, assignment_id)
 
 
+async def peerreview_deadlines(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Every minute: the phase switches whose time has come, and the reminders due (safe to run
+    twice or concurrently: see peerreview.service.deadlines)."""
+    async with ctx["db"].acquire() as conn:
+        run = await deadlines.run_deadlines(conn)
+    return {"switched": run.switched, "reminders": run.reminders}
+
+
+async def peerreview_email_reminders(
+    ctx: dict[str, Any], course_id: int, assignment_id: int
+) -> int:
+    """Email the assignment's new deadline reminders (when AGORA_SMTP_URL is set), once each."""
+    settings: Settings = ctx["settings"]
+    if not settings.smtp_url:
+        return 0
+    server = mail.SmtpServer.from_url(settings.smtp_url)
+
+    async def send(message: EmailMessage) -> None:
+        await mail.send(server, message)
+
+    async with ctx["db"].acquire() as conn:
+        return await deadlines.send_reminder_emails(conn, settings, course_id, assignment_id, send)
+
+
 # Allocation and grading work on a whole assignment: long. Passback only records the scores to
 # send (lti_publish_scores jobs send them, a batch each): minutes.
 FUNCTIONS: list[Any] = [
     func(peerreview_allocate, name="peerreview_allocate", timeout=1800),
     func(peerreview_grade, name="peerreview_grade", timeout=1800),
     func(peerreview_passback, name="peerreview_passback", timeout=300, max_tries=5),
+    func(peerreview_deadlines, name="peerreview_deadlines", timeout=120),
+    func(peerreview_email_reminders, name="peerreview_email_reminders", timeout=300),
+]
+CRON_JOBS: list[Any] = [
+    cron(peerreview_deadlines, second={0}, run_at_startup=True, timeout=120, unique=True),
 ]

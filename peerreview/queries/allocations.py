@@ -237,6 +237,21 @@ async def pick_submission(
     return picked
 
 
+async def pick_starving(
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    *,
+    reviewer_id: int,
+    excluded_owners: list[str],
+    k: int,
+) -> int | None:
+    """Like pick_submission's first pass only: a submission with fewer than k completed+live
+    reviews (late work), for a reviewer who has done the reviews required."""
+    args = (course_id, assignment_id, excluded_owners, reviewer_id)
+    return await _pick_pass(conn, args, below=k, uncertain=False)
+
+
 async def insert_lease(
     conn: asyncpg.Connection,
     course_id: int,

@@ -159,6 +159,20 @@ async def next_review(
     current = await queries.select_open_allocation(
         conn, course_id, assignment_id, principal.user_id
     )
+    excluded: list[str] | None = None
+    if current is None and done >= required:
+        # Done, but late work waits with fewer than k reviews: it is offered first (issue 13.3,
+        # late submitters never starve once the on-time pool is reviewed).
+        excluded = await _excluded_owners(conn, principal, assignment, key, team)
+        starving = await queries.pick_starving(
+            conn, course_id, assignment_id, reviewer_id=principal.user_id,
+            excluded_owners=excluded, k=assignment.reviews_per_submission,
+        )  # fmt: skip
+        if starving is not None:
+            current = await queries.insert_lease(
+                conn, course_id, assignment_id, submission_id=starving,
+                reviewer_id=principal.user_id, lease_seconds=assignment.lease_seconds,
+            )  # fmt: skip
     if current is None and done >= required:
         return s.ReviewTask(
             available=False,
@@ -172,7 +186,8 @@ async def next_review(
             course_id,
             assignment_id,
             reviewer_id=principal.user_id,
-            excluded_owners=await _excluded_owners(conn, principal, assignment, key, team),
+            excluded_owners=excluded
+            or await _excluded_owners(conn, principal, assignment, key, team),
             k=assignment.reviews_per_submission,
             extra=assignment.extra_reviews,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from agora.errors import Conflict, Forbidden, NotFound
+from agora.errors import Forbidden, NotFound
 from agora.markup import render_markdown
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
@@ -15,7 +15,8 @@ from peerreview.queries import allocations as allocation_queries
 from peerreview.queries import assignments as assignment_queries
 from peerreview.queries import submissions as queries
 from peerreview.rules import SubmissionAccess
-from peerreview.service.common import list_limit, load_assignment, my_owner_key, now
+from peerreview.service import extensions
+from peerreview.service.common import list_limit, load_assignment, my_owner_key
 
 
 def submission_read(
@@ -51,11 +52,9 @@ async def submit(
     assignment = await load_assignment(conn, principal, assignment_id)
     if principal.is_staff:
         raise Forbidden("staff do not submit; add calibration examples instead")
-    if not rules.submissions_open(assignment, now()):
-        raise Conflict("submissions are closed for this assignment")
+    # The learner's due date (an extension), the grace period and late work (issue 13.3).
+    await extensions.check_can_submit(conn, principal, assignment)
     key, team = await my_owner_key(conn, principal, assignment)
-    if rules.batch_allocated(assignment):
-        raise Conflict("reviews are already allocated; submissions are closed")
     saved = await queries.upsert_submission(
         conn,
         principal.course_id,
