@@ -16,9 +16,9 @@ from agora.errors import NotFound
 from agora.params import Cursor, PathId, QueryId
 from agora.sessions import Principal
 from forum import rules
-from forum.pages.thread import anonymity_options, thread_view
+from forum.pages.thread import anonymity_options, live_fragment, thread_view
 from forum.pages.urls import COURSE, SECTION, base_url, thread_url
-from forum.schemas import NotificationsMark, ThreadCreate
+from forum.schemas import NotificationsMark, ThreadCreate, ThreadPublish
 from forum.service import boards as boards_service
 from forum.service import context as context_service
 from forum.service import notifications as notifications_service
@@ -169,8 +169,15 @@ async def new_thread_page(
     principal: CurrentPrincipal,
     board: QueryId = None,
     kind: FromQuery[str] = "question",
+    to: QueryId = None,
 ) -> Response[Any]:
+    """The new-thread form; `to`: staff write privately to this learner."""
     boards = await boards_service.list_boards(db, principal, course_id)
+    recipient = (
+        None
+        if to is None
+        else {"id": to, "name": await threads_service.recipient_name(db, principal, to)}
+    )
     ctx = await context_service.load_context(db, principal)
     return await web.render_page(
         request,
@@ -185,6 +192,8 @@ async def new_thread_page(
         post_first_default=rules.default_post_first(
             ctx.settings, kind if kind in KINDS else "question"
         ),
+        recipient=recipient,
+        can_announce=rules.can_announce(principal),
     )
 
 
@@ -202,6 +211,20 @@ async def create_thread(
     view = await thread_view(db, principal, created.thread.id)
     response = await web.render_view(request, db, principal, view, section=SECTION, fragment=False)
     return web.push_url(response, thread_url(course_id, created.thread.id))
+
+
+@post(COURSE + "/forum/threads/{thread_id:int}/publish", status_code=200)
+async def publish_thread(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    thread_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
+    """Staff make a private thread public; answer with the thread's live part."""
+    data = await web.form_struct(request, ThreadPublish)
+    await threads_service.make_public(db, principal, thread_id, data)
+    return await live_fragment(request, db, principal, thread_id)
 
 
 @get(COURSE + "/forum/similar")
@@ -279,6 +302,7 @@ HANDLERS = [
     board_page,
     new_thread_page,
     create_thread,
+    publish_thread,
     similar,
     search_page,
     notifications_page,

@@ -108,6 +108,16 @@ async def _private_to(
     return principal.user_id
 
 
+async def recipient_name(conn: asyncpg.Connection, principal: Principal, user_id: int) -> str:
+    """The name of the learner staff are about to write to privately (the new-thread form)."""
+    if not principal.is_staff:
+        raise Forbidden("only instructors and teaching assistants write to one learner")
+    name = await thread_sql.select_learner_name(conn, principal.course_id, user_id)
+    if name is None:
+        raise NotFound("no such learner in this course")
+    return name
+
+
 async def make_public(
     conn: asyncpg.Connection, principal: Principal, thread_id: int, data: ThreadPublish
 ) -> ThreadRead:
