@@ -1,6 +1,6 @@
 """Peer-review benchmark: allocation, dynamic `reviews/next`, grading time, grading accuracy.
 
-    python -m bench.peerreview [--n 160000] [--clients 64] [--quick]
+    python -m bench.peerreview [--n 160000] [--clients 64] [--quick] [--scale-only]
 
 Runs against a fresh database on the embedded PostgreSQL (or on the server at
 AGORA_BENCH_DATABASE_URL, where it creates and drops its own database). Accuracy is measured on
@@ -25,6 +25,7 @@ import asyncpg
 import numpy as np
 
 from agora.db import create_pool, migrate
+from agora.lti.ags import PUBLISH_BATCH, request_score_passback
 from agora.sessions import Principal
 from peerreview import schemas as s
 from peerreview.allocation import allocate_individual
@@ -32,6 +33,7 @@ from peerreview.grading import Z90, accuracy, grade
 from peerreview.service import allocations as allocations_service
 from peerreview.service import assignments as assignments_service
 from peerreview.service import grades as grades_service
+from peerreview.service import passback as passback_service
 from peerreview.service import reviews as reviews_service
 from peerreview.synthetic import pg1_course
 
@@ -278,8 +280,112 @@ async def bench_db_allocation_and_grading(url: str, n: int, k: int) -> None:
             f"{time.perf_counter() - t:6.2f} s, {graded.graded:,} grades, "
             f"{graded.doubtful:,} doubtful",
         )
+        await bench_release(conn, course, aid, first, n)
     finally:
         await conn.close()
+
+
+async def bench_release(conn, course: int, aid: int, first: int, n: int) -> None:
+    """Release and passback of every grade (issue 13.9), beside the same work in raw SQL and
+    the per-learner path it replaced, in the same run."""
+    teacher = Principal(user_id=first - 1, course_id=course, role="instructor")
+    statements: list[str] = []
+
+    def log(record) -> None:
+        statements.append(record.query)
+
+    conn.add_query_logger(log)
+    t = time.perf_counter()
+    async with conn.transaction():
+        await assignments_service.change_phase(conn, teacher, aid, "released")
+    release = time.perf_counter() - t
+    t = time.perf_counter()
+    async with conn.transaction():
+        requested = await passback_service.passback(conn, course, aid)
+    send = time.perf_counter() - t
+    await asyncio.sleep(0)  # asyncpg calls loggers soon after the query
+    conn.remove_query_logger(log)
+    counted = [q for q in statements if not q.lstrip().upper().startswith(("BEGIN", "COMMIT"))]
+    jobs = await conn.fetchval(
+        "SELECT count(*) FROM outbox WHERE course_id = $1 AND job = 'lti_publish_scores'", course
+    )
+    line("release: phase change (one UPDATE of every grade)", f"{release:6.2f} s")
+    line(
+        "passback job: read scores, record them, enqueue batch jobs",
+        f"{send:6.2f} s, {requested:,} scores, {jobs:,} jobs of <= {PUBLISH_BATCH}",
+    )
+    line("SQL statements, release + passback job", f"{len(counted)}")
+    # The same work in raw SQL (a lower bound: no Python, no arrays through the driver), rolled
+    # back: grades back to unreleased, then released, recorded and batched in two statements.
+    tr = conn.transaction()
+    await tr.start()
+    try:
+        await conn.execute(
+            "UPDATE pr_grades SET released_at = NULL WHERE course_id = $1 AND assignment_id = $2",
+            course,
+            aid,
+        )
+        t = time.perf_counter()
+        await conn.execute(
+            """UPDATE pr_grades SET released_at = now()
+                WHERE course_id = $1 AND assignment_id = $2 AND released_at IS NULL""",
+            course,
+            aid,
+        )
+        await conn.execute(
+            """WITH changed AS (
+                   INSERT INTO lti_score_passbacks (course_id, resource_id, user_id, label,
+                          score_maximum, score_given, score_timestamp)
+                   SELECT g.course_id, 'baseline', s.author_id, 'Bench essay', 20,
+                          round(g.final_score::numeric, 2), g.released_at
+                     FROM pr_grades g JOIN pr_submissions s
+                          ON s.course_id = g.course_id AND s.id = g.submission_id
+                    WHERE g.course_id = $1 AND g.assignment_id = $2
+                   RETURNING user_id),
+               batches AS (
+                   SELECT array_agg(user_id) AS users FROM (
+                       SELECT user_id, (row_number() OVER (ORDER BY user_id) - 1) / $3 AS b
+                         FROM changed) c GROUP BY b)
+               INSERT INTO outbox (course_id, job, args)
+               SELECT $1, 'baseline', jsonb_build_array($1::bigint, 'baseline', to_jsonb(users))
+                 FROM batches""",
+            course,
+            aid,
+            PUBLISH_BATCH,
+        )
+        line(
+            "baseline: raw SQL release + INSERT ... SELECT of the scores and jobs",
+            f"{time.perf_counter() - t:6.2f} s",
+        )
+    finally:
+        await tr.rollback()
+    # The per-learner path it replaced (one upsert and one outbox row per learner), on a sample.
+    sample = min(n, 5_000)
+    rows = await conn.fetch(
+        """SELECT s.author_id, g.final_score, g.released_at FROM pr_grades g
+             JOIN pr_submissions s ON s.course_id = g.course_id AND s.id = g.submission_id
+            WHERE g.course_id = $1 AND g.assignment_id = $2 ORDER BY s.author_id LIMIT $3""",
+        course,
+        aid,
+        sample,
+    )
+    tr = conn.transaction()
+    await tr.start()
+    try:
+        t = time.perf_counter()
+        for r in rows:
+            await request_score_passback(
+                conn, course_id=course, resource_id="per-learner", label="Bench essay",
+                score_maximum=20, user_id=r["author_id"], score_given=r["final_score"],
+                timestamp=r["released_at"],
+            )  # fmt: skip
+        per = (time.perf_counter() - t) / max(len(rows), 1)
+    finally:
+        await tr.rollback()
+    line(
+        f"before: per-learner upsert + outbox row ({sample:,} measured)",
+        f"{per * 1000:6.3f} ms each, {per * n:6.1f} s for {n:,} (extrapolated)",
+    )
 
 
 async def bench_dynamic(url: str, n: int, clients: int, k: int) -> None:
@@ -375,7 +481,8 @@ async def database_parts(args) -> None:
         print(f"\n(embedded PostgreSQL under {data_dir})")
     url, name = await fresh_database(admin_url)
     try:
-        await bench_dynamic(url, args.dynamic_learners, args.clients, 4)
+        if not args.scale_only:
+            await bench_dynamic(url, args.dynamic_learners, args.clients, 4)
         await bench_db_allocation_and_grading(url, args.n, 4)
     finally:
         await drop_database(admin_url, name)
@@ -392,14 +499,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--no-db", action="store_true", help="skip the PostgreSQL parts")
+    parser.add_argument(
+        "--scale-only",
+        action="store_true",
+        help="only the end-to-end PostgreSQL run at --n (allocation, grading, release, passback)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.dynamic_learners, args.accuracy_n, args.seeds = 5_000, 300, 2_000, 1
         args.clients = min(args.clients, 16)
     print("Agora peer-review benchmark")
-    bench_allocation(args.n, 4)
-    bench_grading_time(args.n, 4)
-    bench_accuracy(args.accuracy_n, args.seeds)
+    if not args.scale_only:
+        bench_allocation(args.n, 4)
+        bench_grading_time(args.n, 4)
+        bench_accuracy(args.accuracy_n, args.seeds)
     if not args.no_db:
         asyncio.run(database_parts(args))
 
