@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 
-from agora import health, web
+from agora import health, remote_images, storage, web
 from agora.contexts import collect
 from agora.db import Database, create_pool
 from agora.errors import EXCEPTION_HANDLERS
@@ -57,10 +57,23 @@ def provide_settings(request: Request[Any, Any, Any]) -> Settings:
     return settings
 
 
+def provide_store(request: Request[Any, Any, Any]) -> storage.Store:
+    state = request.app.state
+    if state.store is None:  # opened on first use: most requests touch no file
+        state.store = storage.open_store(state.settings)
+    store: storage.Store = state.store
+    return store
+
+
 def create_app(
-    settings: Settings, *, database: Database | None = None, redis: ArqRedis | None = None
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    redis: ArqRedis | None = None,
+    store: storage.Store | None = None,
 ) -> Litestar:
-    """Build the app. Tests hand in their own Database (one connection) and Redis client."""
+    """Build the app. Tests hand in their own Database (one connection), Redis client and,
+    when they test files, object store (else the one the settings name, opened on first use)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -85,7 +98,7 @@ def create_app(
             if database is None:
                 await app.state.database.close()
 
-    state = State({"settings": settings})
+    state = State({"settings": settings, "store": store})
     if database is not None:
         state.database = database
     if redis is not None:
@@ -95,6 +108,7 @@ def create_app(
         *health.ROUTES,
         *collect("http", "ROUTES"),
         *web.ROUTES,
+        *remote_images.ROUTES,
         *collect("pages", "ROUTES"),
     ]
 
@@ -110,6 +124,7 @@ def create_app(
             "principal": Provide(provide_principal),
             "redis": Provide(provide_redis, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "store": Provide(provide_store, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[prometheus.middleware, load_shedding(settings), RejectNulBytes()],

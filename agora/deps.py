@@ -2,7 +2,7 @@
 
     async def list_boards(course: int, db: Db, principal: CurrentPrincipal) -> BoardList: ...
 
-The parameter name picks the dependency (db, principal, redis, settings), as Litestar's
+The parameter name picks the dependency (db, principal, redis, settings, store), as Litestar's
 NamedDependency requires.
 """
 
@@ -16,8 +16,10 @@ from litestar.di import NamedDependency
 
 from agora.sessions import Principal
 from agora.settings import Settings
+from agora.storage import Store
 
 Db: TypeAlias = NamedDependency[asyncpg.Connection]
 CurrentPrincipal: TypeAlias = NamedDependency[Principal]
 Redis: TypeAlias = NamedDependency[ArqRedis]
 AppSettings: TypeAlias = NamedDependency[Settings]
+Files: TypeAlias = NamedDependency[Store]  # the object store (parameter name: store)

@@ -20,6 +20,7 @@ Rendering is pure Python and a crafted body can make it expensive, so two rules 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import multiprocessing
 import os
@@ -28,9 +29,11 @@ from collections.abc import MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
+from urllib.parse import quote
 
 import bleach
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from agora.errors import Unprocessable
@@ -64,6 +67,11 @@ MAX_NESTING = 20  # blockquotes, lists and inline nesting (markdown-it's own lim
 MAX_HTML_CHARS = 250_000  # what bleach parses
 MAX_HTML_MARKUP = 15_000  # its tags and entities ("<", "&"): bleach's cost is ~25 µs each
 RENDER_PROCESSES = min(2, os.cpu_count() or 1)
+# Remote images are never hot-linked (a reader's browser would tell the image's host who reads
+# what, and when): their src becomes Agora's proxy, keyed by the SHA-256 of the URL. The URL
+# rides along in `u` only so the writing service can record it (agora.remote_images.remember):
+# the proxy fetches what was recorded, never what a request asks for.
+REMOTE_IMAGE_PATH = "/media/remote/"
 
 
 class MarkupTooComplex(ValueError):
@@ -101,6 +109,24 @@ _cleaner = bleach.sanitizer.Cleaner(
 )
 
 
+def remote_image_src(url: str) -> str:
+    """The proxy path an <img> of this remote URL is served from."""
+    digest = hashlib.sha256(url.encode()).hexdigest()
+    return f"{REMOTE_IMAGE_PATH}{digest}?u={quote(url, safe='')}"
+
+
+def _proxy_images(tokens: list[Token]) -> None:
+    for token in tokens:
+        for child in token.children or ():
+            if child.type != "image":
+                continue
+            src = str(child.attrGet("src") or "")
+            if src.startswith("//"):  # protocol-relative: the browser would use https
+                src = "https:" + src
+            if src.lower().startswith(("http://", "https://")):
+                child.attrSet("src", remote_image_src(src))
+
+
 def _refuse(what: str, count: int, limit: int) -> MarkupTooComplex:
     return MarkupTooComplex(
         f"the text is too complex to render: {count:,} {what} (at most {limit:,})"
@@ -124,6 +150,7 @@ def render_markdown_now(text: str) -> str:
     cells = sum(1 for token in tokens if token.type in ("td_open", "th_open"))
     if cells > MAX_TABLE_CELLS:
         raise _refuse("table cells", cells, MAX_TABLE_CELLS)
+    _proxy_images(tokens)
     rendered = parser.renderer.render(tokens, parser.options, {})
     if len(rendered) > MAX_HTML_CHARS:
         raise _refuse("characters of HTML", len(rendered), MAX_HTML_CHARS)

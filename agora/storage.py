@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import obstore
@@ -28,11 +28,9 @@ from obstore.store import LocalStore, S3Store
 from agora.settings import Settings
 
 if TYPE_CHECKING:
-    from obstore.store import ObjectStore
+    from obstore.store import ObjectStore as Store
 else:
-    ObjectStore = object
-
-Store: TypeAlias = "LocalStore | S3Store | ObjectStore"
+    Store = object  # obstore's union of store classes exists for type checkers only
 ORPHAN_AGE = timedelta(hours=1)  # far longer than any request that writes a file
 
 

@@ -187,9 +187,10 @@ async def request(
     url: str,
     *,
     deadline: float = TOTAL_SECONDS,
+    max_bytes: int = MAX_RESPONSE_BYTES,
     **kwargs: Any,
 ) -> tuple[httpx.Response, bytes]:
-    """Send a request, reading at most MAX_RESPONSE_BYTES within `deadline` seconds; raise
+    """Send a request, reading at most `max_bytes` within `deadline` seconds; raise
     PlatformHTTPError (UnsafeURL for a URL the client's policy refuses) on failure."""
     where = _for_people(url)
     try:
@@ -198,7 +199,7 @@ async def request(
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
-                    if len(body) > MAX_RESPONSE_BYTES:
+                    if len(body) > max_bytes:
                         raise PlatformHTTPError(
                             f"{method} {where}: the answer is larger than allowed", retriable=False
                         )

@@ -8,7 +8,7 @@ CREATE TABLE forum_attachments (
     course_id       bigint NOT NULL REFERENCES courses (id),
     id              bigint GENERATED ALWAYS AS IDENTITY,
     post_id         bigint NOT NULL,
-    uploader_id     bigint NOT NULL REFERENCES users (id),
+    uploader_id     bigint NOT NULL,
     object_key      text COLLATE "C" NOT NULL,
     filename        text NOT NULL CHECK (length(filename) BETWEEN 1 AND 200),
     content_type    text NOT NULL,
