@@ -328,6 +328,25 @@ def can_edit(
     )
 
 
+def can_attach(
+    viewer: Viewer,
+    post: PostFacts,
+    *,
+    settings: ForumSettings,
+    restrictions: Collection[str],
+    now: datetime,
+) -> bool:
+    """Files are part of a post: whoever may edit it may attach to it (its author within the
+    edit window, staff always)."""
+    return can_edit(viewer, post, settings=settings, restrictions=restrictions, now=now)
+
+
+def can_see_attachments(viewer: Viewer, post: PostFacts) -> bool:
+    """A post's files go with its body: not of a deleted post, nor of a hidden one (but to its
+    author and staff)."""
+    return can_see_body(viewer, post)
+
+
 def can_edit_title(post: PostFacts) -> bool:
     """Only a thread's opening post has a title."""
     return post.parent_id is None
