@@ -12,9 +12,7 @@ from tests.forum.http.test_events import Listener, server, subscribers  # noqa: 
 
 
 async def _private_question(forum, course, title="Private: my grade on week 2"):
-    return (await forum.thread(course.alice, title=title, body="Why 7/10?", private=True))[
-        "thread"
-    ]
+    return (await forum.thread(course.alice, title=title, body="Why 7/10?", private=True))["thread"]
 
 
 async def test_a_private_question_is_seen_by_its_asker_and_staff_only(forum, course, client):
