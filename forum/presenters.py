@@ -13,6 +13,7 @@ body is blanked for learners; staff see everything, authors see their own hidden
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -144,7 +145,112 @@ def post_view(
         can_moderate=rules.can_moderate(viewer),
         can_vote=rules.can_vote(viewer, row, restrictions=restrictions),
         edit_needs_reason=rules.staff_edit_needs_reason(viewer, row),
+        path=row.path,
+        reply_to=reply_to_view(viewer, row, settings.max_depth),
     )
+
+
+def reply_to_view(viewer: Viewer, row: PostRow, max_depth: int) -> Author | None:
+    """The author a reply nested deeper than the course shows answers ("in reply to NAME"),
+    through the anonymity rule; None for a reply shown under its parent."""
+    if row.depth <= max_depth or row.parent_author_id is None:
+        return None
+    return author_view(
+        viewer, row.parent_author_id, row.parent_author_name or "", row.parent_anonymity or "none"
+    )
+
+
+def answer_view(viewer: Viewer, row: PostRow, *, max_depth: int) -> PostRead:
+    """An accepted or endorsed answer as a question's page shows it first: a copy to read, with
+    a link to its place; no actions (they are on the post in the tree)."""
+    return PostRead(
+        id=row.id,
+        thread_id=row.thread_id,
+        parent_id=row.parent_id,
+        seq=row.seq,
+        depth=row.depth,
+        display_depth=min(row.depth, max_depth),
+        author=author_view(viewer, row.author_id, row.author_name, row.anonymity, row.author_role),
+        body_html=row.body_html if rules.can_see_body(viewer, row) else "",
+        score=row.score,
+        reply_count=row.reply_count,
+        endorsed=row.endorsed,
+        accepted=row.accepted,
+        deleted=row.deleted,
+        hidden=row.hidden,
+        voted=row.voted,
+        unread=False,
+        edited_at=row.edited_at,
+        created_at=row.created_at,
+        path=row.path,
+    )
+
+
+# ---- the thread tree ---------------------------------------------------------------------------
+
+PATH_DIGITS = 8  # hex digits per level of a post's path (forum.queries.posts.INSERT_REPLY_SQL)
+ROOT_PATH = f"{1:08x}"  # the opening post's path: its replies' container is the page's top list
+
+
+@dataclass(frozen=True, slots=True)
+class TreeItem:
+    """One reply in a rendering of the tree: first close `close` open subtrees (and the open
+    run, if `end_run`), start a run into container `run` if set, then the post; `owns`: it
+    opens its own container of replies, closed by a later item's `close` or the layout's."""
+
+    post: PostRead
+    close: int
+    end_run: bool
+    run: str | None
+    owns: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TreeLayout:
+    items: list[TreeItem]
+    close: int
+    run_open: bool
+
+
+def display_home(post: PostRead, max_depth: int) -> str:
+    """The path of the post whose container shows `post`: its parent down to the course's
+    display depth; past it, the ancestor at that depth (deeper replies are flattened there)."""
+    return post.path[: PATH_DIGITS * (min(post.depth - 1, max_depth) + 1)]
+
+
+def thread_tree(posts: Sequence[PostRead], max_depth: int, *, base: str | None) -> TreeLayout:
+    """Replies in path (depth-first) order laid out as nested containers, in one pass and
+    without recursion, so a page of 50 posts costs 50 flat template steps.
+
+    `base`: the container the page itself opens (the opening post's), for a whole page; a
+    reply whose ancestors are not on the page (hidden until one posts) goes in the nearest
+    shown one. Without it (more posts, a new reply), each reply whose container is not in the
+    list starts a "run": a wrapper saying which container (`data-into`) its posts belong in,
+    which agora.js moves them into, in path order."""
+    items: list[TreeItem] = []
+    stack: list[str] = []
+    run_open = False
+    for post in posts:
+        if post.depth == 0:
+            continue  # the opening post is the page's own
+        home = display_home(post, max_depth)
+        close, end_run, run = 0, False, None
+        if home in stack or (base is not None and home == base):
+            while stack and stack[-1] != home:
+                stack.pop()
+                close += 1
+        elif base is not None:
+            while stack and not home.startswith(stack[-1]):
+                stack.pop()
+                close += 1
+        else:
+            close, end_run, run, run_open = len(stack), run_open, home, True
+            stack.clear()
+        owns = post.depth <= max_depth
+        if owns:
+            stack.append(post.path)
+        items.append(TreeItem(post, close, end_run, run, owns))
+    return TreeLayout(items, len(stack), run_open)
 
 
 def revision_view(viewer: Viewer, post: PostRow, r: asyncpg.Record) -> RevisionRead:

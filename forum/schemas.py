@@ -236,6 +236,10 @@ class PostRead(Output):
     can_vote: bool = False
     edit_needs_reason: bool = False  # a staff edit of someone else's post: a reason code
     attachments: list[AttachmentRead] = []  # when the viewer may see the body
+    # Its place in the tree (the seq of each ancestor and its own, 8 hex digits each), and, for
+    # a reply nested deeper than the course shows (flattened), the author it answers.
+    path: str = ""
+    reply_to: Author | None = None
 
 
 class ThreadRead(Output):

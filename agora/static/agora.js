@@ -255,7 +255,47 @@
     window.htmx.trigger(live, "agora:refresh");
   }
 
+  // The thread tree (forum/_tree.html). Replies that arrive in a "run" (more posts, a new
+  // reply) move into the container they belong in, in path order (the nearest shown ancestor's
+  // if theirs is not on the page); subtrees a reader collapsed stay so when the thread is
+  // refreshed live.
+  function placeRuns(root) {
+    var runs = root.matches && root.matches(".run[data-into]") ? [root]
+      : (root.querySelectorAll ? root.querySelectorAll(".run[data-into]") : []);
+    Array.prototype.forEach.call(runs, function (run) {
+      var into = run.getAttribute("data-into") || "", box = null;
+      while (into && !(box = document.getElementById("replies-" + into))) into = into.slice(0, -8);
+      if (!box) return;  // stays where it was swapped in
+      Array.prototype.slice.call(run.children).forEach(function (node) {
+        var path = node.getAttribute("data-path") || "", next = box.firstElementChild;
+        while (next && !(next.classList.contains("node") && next.getAttribute("data-path") > path)) {
+          next = next.nextElementSibling;
+        }
+        box.insertBefore(node, next);
+      });
+      run.remove();
+    });
+  }
+  var collapsedPaths = [];
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    if (!target || target.id !== "thread-live") return;
+    collapsedPaths = Array.prototype.map.call(
+      target.querySelectorAll(".node > details.subtree:not([open])"),
+      function (details) { return details.parentElement.getAttribute("data-path"); });
+  });
+  function keepCollapsed(root) {
+    if (root.id !== "thread-live" || !collapsedPaths.length) return;
+    root.querySelectorAll(".node > details.subtree").forEach(function (details) {
+      if (collapsedPaths.indexOf(details.parentElement.getAttribute("data-path")) >= 0) {
+        details.removeAttribute("open");
+      }
+    });
+  }
+
   function enhance(root) {
+    placeRuns(root);
+    keepCollapsed(root);
     renderMath(root);
     highlight(root);
   }

@@ -33,6 +33,11 @@ class PostRow(msgspec.Struct, kw_only=True):
     author_name: str
     author_role: str | None
     voted: bool
+    # The parent's author (replies only), for "in reply to NAME" under a flattened reply; shown
+    # only through the anonymity rule (forum.presenters).
+    parent_author_id: int | None = None
+    parent_author_name: str | None = None
+    parent_anonymity: str | None = None
 
 
 class ThreadRef(msgspec.Struct, kw_only=True):
@@ -83,21 +88,29 @@ class PostDetail(PostRow, kw_only=True):
 
 
 # One page of a thread's tree: one range scan of (course_id, thread_id, path), with the viewer's
-# votes joined in.
-POSTS_PAGE_SQL = """
+# votes and each reply's parent author (a primary-key lookup) joined in.
+_POSTS_COLUMNS = """
 SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.anonymity,
        p.body, p.body_html, p.score, p.reply_count, p.endorsed, p.accepted, p.deleted,
        p.hidden, p.hidden_reason, p.edited_at, p.created_at,
-       u.name AS author_name, m.role AS author_role, (v.user_id IS NOT NULL) AS voted
+       u.name AS author_name, m.role AS author_role, (v.user_id IS NOT NULL) AS voted,
+       pp.author_id AS parent_author_id, pu.name AS parent_author_name,
+       pp.anonymity AS parent_anonymity
   FROM forum_posts p
   JOIN users u ON u.id = p.author_id
   LEFT JOIN memberships m ON m.course_id = p.course_id AND m.user_id = p.author_id
   LEFT JOIN forum_votes v ON v.course_id = p.course_id AND v.post_id = p.id AND v.user_id = $4
- WHERE p.course_id = $1 AND p.thread_id = $2 AND p.path > $3
+  LEFT JOIN forum_posts pp ON pp.course_id = p.course_id AND pp.id = p.parent_id
+  LEFT JOIN users pu ON pu.id = pp.author_id
+"""
+POSTS_PAGE_SQL = (
+    _POSTS_COLUMNS
+    + """ WHERE p.course_id = $1 AND p.thread_id = $2 AND p.path > $3
    AND ($5::bool OR p.parent_id IS NULL OR p.author_id = $4)
  ORDER BY p.path
  LIMIT $6
 """
+)
 
 
 async def select_posts_page(
@@ -118,6 +131,26 @@ async def select_posts_page(
     return [PostRow(**row) for row in rows]
 
 
+# A question's accepted and staff-endorsed answers, wherever they are in the tree (the thread
+# page shows them first): accepted before endorsed, then in tree order.
+ANSWER_POSTS_SQL = (
+    _POSTS_COLUMNS
+    + """ WHERE p.course_id = $1 AND p.thread_id = $2 AND p.parent_id IS NOT NULL
+   AND (p.accepted OR p.endorsed) AND NOT p.deleted AND NOT p.hidden
+ ORDER BY p.accepted DESC, p.path
+ LIMIT $3
+"""
+)
+
+
+async def select_answer_posts(
+    conn: asyncpg.Connection, course_id: int, thread_id: int, user_id: int, *, limit: int
+) -> list[PostRow]:
+    """The accepted and endorsed replies of a thread (visible ones only), accepted first."""
+    rows = await conn.fetch(ANSWER_POSTS_SQL, course_id, thread_id, limit, user_id)
+    return [PostRow(**row) for row in rows]
+
+
 POST_SQL = """
 SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.anonymity,
        p.title, p.body, p.body_html, p.score, p.reply_count, p.endorsed, p.accepted, p.deleted,
@@ -132,11 +165,15 @@ SELECT p.id, p.thread_id, p.parent_id, p.seq, p.path, p.depth, p.author_id, p.an
        (t.post_first AND EXISTS (
             SELECT 1 FROM forum_posts q
              WHERE q.course_id = t.course_id AND q.author_id = $3 AND q.thread_id = t.id
-               AND q.parent_id IS NOT NULL AND NOT q.deleted)) AS viewer_replied
+               AND q.parent_id IS NOT NULL AND NOT q.deleted)) AS viewer_replied,
+       pp.author_id AS parent_author_id, pu.name AS parent_author_name,
+       pp.anonymity AS parent_anonymity
   FROM forum_posts p
   JOIN forum_threads t ON t.course_id = p.course_id AND t.id = p.thread_id
   JOIN users u ON u.id = p.author_id
   LEFT JOIN memberships m ON m.course_id = p.course_id AND m.user_id = p.author_id
+  LEFT JOIN forum_posts pp ON pp.course_id = p.course_id AND pp.id = p.parent_id
+  LEFT JOIN users pu ON pu.id = pp.author_id
  WHERE p.course_id = $1 AND p.id = $2
 """
 
@@ -219,7 +256,7 @@ async def insert_post(
 # the caller can say which. The caller holds the thread's row lock (thread before post).
 INSERT_REPLY_SQL = """
 WITH parent AS (
-    SELECT id, path, depth FROM forum_posts
+    SELECT id, path, depth, author_id, anonymity FROM forum_posts
      WHERE course_id = $1 AND thread_id = $2
        AND CASE WHEN $3::bigint IS NULL THEN parent_id IS NULL ELSE id = $3 END),
 thread AS (
@@ -253,7 +290,9 @@ seen AS (
            read_at = now())
 SELECT parent.depth AS parent_depth, post.*,
        (SELECT name FROM users WHERE id = $4) AS author_name,
-       (SELECT role FROM memberships WHERE course_id = $1 AND user_id = $4) AS author_role
+       (SELECT role FROM memberships WHERE course_id = $1 AND user_id = $4) AS author_role,
+       parent.author_id AS parent_author_id, parent.anonymity AS parent_anonymity,
+       (SELECT name FROM users WHERE id = parent.author_id) AS parent_author_name
   FROM parent LEFT JOIN post ON true
 """
 

@@ -14,14 +14,14 @@ from agora.pagination import decode_cursor, next_page, page_limit
 from agora.sessions import Principal
 from agora.transactions import retry_on_conflict
 from forum import rules
-from forum.presenters import post_view, revision_view
+from forum.presenters import answer_view, post_view, revision_view
 from forum.queries import moderation as mod_sql
 from forum.queries import posts as post_sql
 from forum.queries import revisions as revision_sql
 from forum.queries import threads as thread_sql
 from forum.queries.posts import PostDetail, PostRow
 from forum.queries.threads import ThreadRow
-from forum.schemas import PostCreate, PostRead, PostUpdate, RevisionPage
+from forum.schemas import PostCreate, PostRead, PostUpdate, RevisionPage, ThreadRead
 from forum.service.context import Context, load_context, rate_limit_post
 from forum.service.live import emit
 from forum.service.notifications import notify_post_later
@@ -120,7 +120,8 @@ async def insert_reply(
         body=data.body, body_html=body_html, score=0, reply_count=0, endorsed=False,
         accepted=False, deleted=False, hidden=False, hidden_reason="", edited_at=None,
         created_at=row["created_at"], author_name=row["author_name"],
-        author_role=row["author_role"], voted=False,
+        author_role=row["author_role"], voted=False, parent_author_id=row["parent_author_id"],
+        parent_author_name=row["parent_author_name"], parent_anonymity=row["parent_anonymity"],
     )  # fmt: skip
     await notify_post_later(conn, course_id, post.id, data.body)
     await emit(conn, course_id, "post_created", thread_id, post.id)
@@ -315,3 +316,27 @@ async def revisions(
     return RevisionPage(
         items=[revision_view(principal, row, r) for r in page], next_cursor=next_cursor
     )
+
+
+ANSWERS_FIRST = 10  # accepted and endorsed answers a question's page shows first, at most
+
+
+async def list_answers_first(
+    conn: asyncpg.Connection, principal: Principal, view: ThreadRead, *, max_depth: int
+) -> list[PostRead]:
+    """A question's accepted answer and staff-endorsed answers, which its page shows first:
+    taken from the page when it holds the whole thread, else one statement."""
+    thread = view.thread
+    if thread.kind != "question" or not thread.answered or view.replies_hidden_until_you_post:
+        return []
+    if view.next_cursor is None:
+        answers = [
+            p
+            for p in view.posts
+            if p.depth > 0 and (p.accepted or p.endorsed) and not p.deleted and not p.hidden
+        ]
+        return sorted(answers, key=lambda p: not p.accepted)[:ANSWERS_FIRST]
+    rows = await post_sql.select_answer_posts(
+        conn, principal.course_id, thread.id, principal.user_id, limit=ANSWERS_FIRST
+    )
+    return [answer_view(principal, r, max_depth=max_depth) for r in rows]

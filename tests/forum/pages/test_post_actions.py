@@ -27,9 +27,11 @@ async def test_reply_endorse_and_accept_through_the_page(client, course, questio
         thread + "/posts", data={"body": "Yes, per unit mass."}, headers=course.bob.headers | htmx
     )
     assert response.status_code == 200
-    # The answer is the new post alone, which the reply form puts in place.
+    # The answer is the new post alone, in a run naming the container it belongs in (the
+    # opening post's replies), where the page puts it.
     assert "<html" not in response.text and 'id="thread-live"' not in response.text
-    assert response.text.lstrip().startswith("<article") and response.text.count("<article") == 1
+    assert response.text.lstrip().startswith('<div class="run" data-into="00000001">')
+    assert response.text.count("<article") == 1
     assert "Yes, per unit mass." in response.text
     post_id = int(re.findall(r'data-post-id="(\d+)"', response.text)[-1])
 
