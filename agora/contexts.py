@@ -12,7 +12,8 @@ from types import ModuleType
 from typing import Any
 
 # agora.devlms (the dev LMS) is collected like a context; its routes answer 404 unless dev mode.
-CONTEXTS = ("agora.lti", "agora.devlms", "forum", "peerreview")
+# agora.evidence spans forum and peer review through their `participation` modules.
+CONTEXTS = ("agora.lti", "agora.devlms", "agora.evidence", "forum", "peerreview")
 
 
 def context_modules(name: str) -> list[ModuleType]:
