@@ -26,6 +26,15 @@ RARE = [f"{a}{b}" for a in ("thermo", "cryo", "hydro", "geo", "bio", "strato", "
               "graph", "stat", "zone", "front", "layer", "proxy", "core", "plume",
               "band", "drift", "vortex", "ridge", "basin", "shelf", "sink", "pump",
               "jet")]  # fmt: skip
+# French words, accents included, in every post (searched for typed without accents): a few
+# common ones (each in about 1 post in 10) and rare ones (each in about 1 in 50).
+FRENCH_COMMON = (
+    "réchauffement été énergie modèle données température océan forêt sécheresse écart "
+    "matière fenêtre côte pôle lumière élève réponse théorie équation cœur"
+).split()
+FRENCH_RARE = [f"{a}{b}" for a in ("éco", "géo", "paléo", "hydro", "cryo")
+               for b in ("système", "sphère", "région", "métrie", "chimie", "graphie", "île",
+                     "thèque", "dépôt", "vallée")]  # fmt: skip
 STAFF = (("bench-instructor", "instructor"), ("bench-ta-1", "ta"), ("bench-ta-2", "ta"))
 CHUNK_THREADS = 5_000
 MAX_DEPTH = 8
@@ -55,7 +64,9 @@ class Generated:
 def _words(rng, count: int, per: int) -> list[str]:
     common = np.array(COMMON)[rng.integers(0, len(COMMON), (count, per))]
     rare = np.array(RARE)[rng.integers(0, len(RARE), (count, 3))]
-    rows = np.concatenate([common, rare], axis=1)
+    french = np.array(FRENCH_COMMON)[rng.integers(0, len(FRENCH_COMMON), (count, 2))]
+    french_rare = np.array(FRENCH_RARE)[rng.integers(0, len(FRENCH_RARE), (count, 1))]
+    rows = np.concatenate([common, rare, french, french_rare], axis=1)
     return [" ".join(row) for row in rows]
 
 

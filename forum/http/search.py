@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from litestar import Controller, get
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from agora.deps import CurrentPrincipal, Db, Redis
-from agora.params import Cursor, Limit, PathId
+from agora.names import NameSearch
+from agora.params import Cursor, Limit, PathId, QueryId
 from forum.schemas import SearchPage, SimilarPage
 from forum.service import search as search_service
+from forum.service.search import SearchFilters
 
 
 class SearchRoutes(Controller):
@@ -40,7 +43,18 @@ class SearchRoutes(Controller):
         q: Annotated[str, QueryParameter(max_length=200)],
         cursor: Cursor = None,
         limit: Limit = None,
+        board: QueryId = None,
+        kind: FromQuery[Literal["discussion", "question", "notes"] | None] = None,
+        answered: FromQuery[bool | None] = None,
+        author: NameSearch = None,
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
     ) -> SearchPage:
-        """Full-text search (web-search syntax, at most 16 words), ranked, with <mark>ed
-        snippets; 30 searches a minute per user."""
-        return await search_service.search_posts(db, redis, principal, course_id, q, cursor, limit)
+        """Full-text search (web-search syntax, at most 16 words, accents and case ignored),
+        ranked, with <mark>ed snippets of the rendered text; 30 searches a minute per user.
+        Filters: board, thread kind, answered (false: unanswered questions), author (the start
+        of a name; staff only), since/until (days, inclusive, UTC)."""
+        filters = SearchFilters(board, kind, answered, author, since, until)
+        return await search_service.search_posts(
+            db, redis, principal, course_id, q, cursor, limit, filters
+        )

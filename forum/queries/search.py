@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
-# Rank first on the index-matched rows, then build snippets for the page only. \x02/\x03 mark
-# the highlights so the text can be HTML-escaped before they become <mark>.
+# A bounded ranking window: only the newest `window` posts the viewer may see that match are
+# ranked. The planner walks the primary key backwards when the words are common (a few hundred
+# rows read) and takes the GIN index's matches when they are rare, so no search reads more than
+# some thousands of rows (measured at 1,000,000 posts, bench/forum; splitting the walk into id
+# ranges was measured too, and was slower). Documents and query are both accent-folded
+# (agora_fold, migration 0012). \x02/\x03 mark the highlights so the text can be HTML-escaped
+# before they become <mark>; \x04 separates fragments.
 SEARCH_SQL = """
-WITH q AS (SELECT websearch_to_tsquery($2::regconfig, $3) AS query),
-hits AS (
-    SELECT p.id, p.thread_id, p.author_id, p.anonymity, p.created_at, p.title, p.body,
-           ts_rank(p.search_vector, q.query)::float8 AS rank
+WITH q AS (SELECT websearch_to_tsquery($2::regconfig, agora_fold($3)) AS query),
+candidates AS (
+    SELECT p.id, p.search_vector
       FROM forum_posts p
-      CROSS JOIN q
       JOIN forum_threads t ON t.course_id = p.course_id AND t.id = p.thread_id
      WHERE p.course_id = $1
        -- The query inline (not q.query) so the planner estimates matches from the statistics.
-       AND p.search_vector @@ websearch_to_tsquery($2::regconfig, $3)
+       AND p.search_vector @@ websearch_to_tsquery($2::regconfig, agora_fold($3))
        AND NOT p.deleted AND NOT t.deleted
        AND ($4::bool OR (NOT p.hidden AND NOT t.hidden))
        AND ($4::bool OR t.private_to IS NULL OR t.private_to = $5)  -- rules.can_see_private
@@ -28,23 +33,46 @@ hits AS (
                         WHERE mine.course_id = p.course_id AND mine.thread_id = p.thread_id
                           AND mine.author_id = $5 AND mine.parent_id IS NOT NULL
                           AND NOT mine.deleted))
+       AND ($10::bigint IS NULL OR t.board_id = $10)
+       AND ($11::text IS NULL OR t.kind = $11)
+       -- Answered: threads marked answered; unanswered: questions not (yet) answered.
+       AND ($12::bool IS NULL OR (t.answered = $12 AND ($12 OR t.kind = 'question')))
+       -- By author (a name prefix, staff only): never a post anonymous to all.
+       AND ($13::text IS NULL
+            OR (p.anonymity <> 'all'
+                AND p.author_id IN (SELECT u.id FROM users u WHERE lower(u.name) LIKE $13)))
+       AND ($14::timestamptz IS NULL OR p.created_at >= $14)
+       AND ($15::timestamptz IS NULL OR p.created_at < $15)
+     ORDER BY p.id DESC
+     LIMIT $16
 ),
 page AS (
-    SELECT * FROM hits
-     WHERE (rank, id) < ($6::float8, $7::bigint)
+    SELECT c.id, ts_rank(c.search_vector, q.query)::float8 AS rank
+      FROM candidates c CROSS JOIN q
+     WHERE (ts_rank(c.search_vector, q.query)::float8, c.id) < ($6::float8, $7::bigint)
      ORDER BY rank DESC, id DESC
      LIMIT $8
 )
-SELECT page.*, t.title AS thread_title, u.name AS author_name, m.role AS author_role,
+SELECT p.id, p.thread_id, p.author_id, p.anonymity, p.created_at, page.rank,
+       t.title AS thread_title, u.name AS author_name, m.role AS author_role,
+       d.text AS snippet_text,
        -- ts_headline re-parses the text it is given: a bounded prefix, not a 50,000-char body.
-       ts_headline($2::regconfig, left(coalesce(page.title || E'\n', '') || page.body, $9),
-                   q.query,
+       ts_headline($2::regconfig, agora_fold(d.text), q.query,
                    'StartSel=' || chr(2) || ', StopSel=' || chr(3)
+                   || ', FragmentDelimiter=' || chr(4)
                    || ', MaxWords=35, MinWords=12, MaxFragments=2') AS snippet
-  FROM page CROSS JOIN q
-  JOIN forum_threads t ON t.course_id = $1 AND t.id = page.thread_id
-  JOIN users u ON u.id = page.author_id
-  LEFT JOIN memberships m ON m.course_id = $1 AND m.user_id = page.author_id
+  FROM page
+  JOIN forum_posts p ON p.course_id = $1 AND p.id = page.id
+  JOIN forum_threads t ON t.course_id = $1 AND t.id = p.thread_id
+  JOIN users u ON u.id = p.author_id
+  LEFT JOIN memberships m ON m.course_id = $1 AND m.user_id = p.author_id
+  CROSS JOIN q
+  -- The rendered text (no Markdown, no TeX) of a bounded prefix of the HTML, a tag cut at the
+  -- end dropped, and the marker characters taken out of it.
+  CROSS JOIN LATERAL (
+      SELECT translate(left(coalesce(p.title || E'\n', '') || agora_html_text(
+                 regexp_replace(left(p.body_html, $9 * 2), '<[^>]*$', '')), $9),
+             chr(2) || chr(3) || chr(4), '   ') AS text) d
  ORDER BY page.rank DESC, page.id DESC
 """
 
@@ -54,8 +82,10 @@ async def set_local_search_planning(
 ) -> str:
     """Planner settings for this transaction's search (measured at 1M posts, see the service):
     enough work_mem for an exact bitmap; a custom plan per query, so match counts are estimated
-    from the statistics of the actual words; random_page_cost for a cached/SSD database. And a
-    statement timeout, so no search holds a pooled connection for longer than `timeout_ms`.
+    from the statistics of the actual words; random_page_cost for a cached/SSD database; no
+    parallel workers (searches run side by side: a worker is a process start for a few ms of
+    work). And a statement timeout, so no search holds a pooled connection for longer than
+    `timeout_ms`.
     Returns the timeout it replaced, for set_local_timeout to put back when this transaction is
     a savepoint inside a longer one (SET LOCAL lasts until the outermost transaction ends)."""
     previous: str = await conn.fetchval("SELECT current_setting('statement_timeout')")
@@ -63,6 +93,7 @@ async def set_local_search_planning(
         """SELECT set_config('work_mem', $1, true),
                   set_config('plan_cache_mode', 'force_custom_plan', true),
                   set_config('random_page_cost', '1.1', true),
+                  set_config('max_parallel_workers_per_gather', '0', true),
                   set_config('statement_timeout', $2, true)""",
         work_mem,
         str(timeout_ms),
@@ -88,14 +119,24 @@ async def select_search(
     user_id: int,
     after: tuple[float, int],
     limit: int,
+    window: int,
     snippet_source_chars: int,
+    board_id: int | None = None,
+    kind: str | None = None,
+    answered: bool | None = None,
+    author_like: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
 ) -> list[asyncpg.Record]:
-    """Posts matching `text`, by rank then id descending, after `after` = (rank, id). Without
-    `staff`: no hidden posts or threads, and no replies the viewer may not see yet. Snippets
-    come from the first `snippet_source_chars` of the title and body."""
+    """Posts matching `text` among the newest `window` matches, by rank then id descending,
+    after `after` = (rank, id). Without `staff`: no hidden posts or threads, no private threads
+    of others, and no replies the viewer may not see yet. Filters: the thread's board, kind and
+    answered state, the author's name (a LIKE pattern; never a post anonymous to all), and
+    `since` <= created_at < `before`. `snippet_text` is the rendered text of the first
+    `snippet_source_chars` of title and body; `snippet` its accent-folded headline."""
     return await conn.fetch(
         SEARCH_SQL, course_id, config, text, staff, user_id, after[0], after[1], limit,
-        snippet_source_chars,
+        snippet_source_chars, board_id, kind, answered, author_like, since, before, window,
     )  # fmt: skip
 
 
@@ -131,7 +172,7 @@ async def select_similar_fts(
         """WITH q AS (
                SELECT to_tsquery($2::regconfig, string_agg(quote_literal(w) || ':*', ' | '))
                       AS query
-                 FROM regexp_split_to_table(lower($3), '[^[:alnum:]]+') AS w
+                 FROM regexp_split_to_table(lower(agora_fold($3)), '[^[:alnum:]]+') AS w
                 WHERE length(w) > 1 OR w ~ '^[0-9]$')
            SELECT t.id, t.title, t.kind, t.answered,
                   ts_rank(t.title_vector, q.query)::float8 AS similarity
