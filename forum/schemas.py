@@ -491,3 +491,61 @@ class LearnerStats(Output):
 
 class LearnerStatsPage(Page[LearnerStats]):
     pass
+
+
+# ---- graded boards (issue 12.10) ------------------------------------------------------------
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=1000)]
+Points = Annotated[float, msgspec.Meta(gt=0, le=1000)]
+
+
+class BoardGradingUpdate(Input):
+    """'count': full points for min_threads threads and min_replies replies in the window, in
+    proportion below; 'staff': staff give each learner a score out of `points`."""
+
+    mode: Literal["count", "staff"]
+    points: Points
+    min_threads: Count = 0
+    min_replies: Count = 0
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+class BoardGradingRead(Output):
+    board_id: int
+    board_name: str
+    mode: str
+    points: float
+    min_threads: int
+    min_replies: int
+    opens_at: datetime | None
+    closes_at: datetime | None
+    resource_id: str
+
+
+class BoardScoreUpdate(Input):
+    score: Annotated[float, msgspec.Meta(ge=0, le=1000)]
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class BoardLearnerGrade(Output):
+    user_id: int
+    name: str
+    email: str
+    threads: int
+    replies: int
+    score: float | None
+    comment: str = ""
+
+
+class BoardLearnerGradePage(Page[BoardLearnerGrade]):
+    pass
+
+
+class BoardProgress(Output):
+    """What a learner sees of a graded board: the rule and where they stand."""
+
+    grading: BoardGradingRead
+    threads: int
+    replies: int
+    score: float | None
