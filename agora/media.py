@@ -18,15 +18,22 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from typing import Any
 from urllib.parse import quote
 
 import filetype
 import msgspec
-from litestar import Response
+from litestar import Request, Response
+from litestar.datastructures import UploadFile
 
 from agora import mail
+from agora.errors import BadRequest, TooLarge, Unprocessable
 
 LINK_HOURS = 12  # a page's links stay valid this long (stable for an hour: browsers cache)
+# The largest request body an upload route takes (Litestar refuses more with 413 before any
+# parsing): one form's files together; AGORA_ATTACHMENT_MAX_BYTES bounds each file below it.
+UPLOAD_BODY_BYTES = 64 * 1024 * 1024
+MAX_FILES_PER_REQUEST = 20
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 MAX_FILENAME = 200
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|]+')
@@ -40,6 +47,35 @@ class MediaLink(msgspec.Struct, array_like=True, frozen=True):
     item_id: int
     user_id: int
     expires: int
+
+
+class Upload(msgspec.Struct, frozen=True):
+    """A file as received: the name the uploader gave and its bytes (size-bounded)."""
+
+    filename: str
+    data: bytes
+
+
+async def read_uploads(
+    request: Request[Any, Any, Any], field: str, *, max_bytes: int
+) -> list[Upload]:
+    """The files posted in a multipart form's `field` (none: an empty list), each read up to
+    one byte past `max_bytes` so a larger one is refused (413) without reading it all."""
+    form = await request.form()
+    files = [f for f in form.getall(field) if isinstance(f, UploadFile)] if field in form else []
+    if len(files) > MAX_FILES_PER_REQUEST:
+        raise Unprocessable(f"at most {MAX_FILES_PER_REQUEST} files at once")
+    uploads = []
+    for file in files:
+        if not file.filename and not file.content_type:
+            continue  # an empty file input
+        data = await file.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise TooLarge(f"{safe_filename(file.filename)} is larger than {max_bytes:,} bytes")
+        uploads.append(Upload(safe_filename(file.filename), data))
+    if not uploads and field in form and not files:
+        raise BadRequest(f"{field} must be a file (multipart/form-data)")
+    return uploads
 
 
 def detect_type(data: bytes) -> str | None:

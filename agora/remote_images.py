@@ -25,10 +25,12 @@ import html
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from urllib.parse import unquote
 
 import asyncpg
 from litestar import Response, get
+from litestar.params import PathParameter
 
 from agora import media, storage
 from agora.deps import AppSettings, Db, Files
@@ -46,6 +48,7 @@ MAX_PER_TEXT = 50  # images recorded per stored text (more are shown broken)
 CACHE = "public, max-age=604800"
 _SRC = re.compile(re.escape(REMOTE_IMAGE_PATH) + r"([0-9a-f]{64})\?u=([^\"'\s<>]{1,6000})")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+Digest = Annotated[str, PathParameter(max_length=64)]
 
 
 def object_key(digest: str) -> str:
@@ -93,7 +96,7 @@ async def fetch_image(settings: Settings, url: str) -> tuple[bytes, str]:
 
 
 @get(REMOTE_IMAGE_PATH + "{digest:str}", include_in_schema=False)
-async def remote_image(digest: str, db: Db, settings: AppSettings, store: Files) -> Response[bytes]:
+async def remote_image(digest: Digest, db: Db, settings: AppSettings, store: Files) -> Response[bytes]:
     """A remote image shown in a post, from the store (fetched first if it never was)."""
     if not _DIGEST.match(digest):
         raise NotFound("no such image")

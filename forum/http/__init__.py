@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from forum.http import (
+    attachments,
     boards,
     events,
     follows,
@@ -42,4 +43,7 @@ ROUTES: list[Any] = [
     notifications.unsubscribe,
     stats.StatsRoutes,
     events.EventRoutes,
+    attachments.PostAttachmentRoutes,
+    attachments.AttachmentRoutes,
+    attachments.download,
 ]

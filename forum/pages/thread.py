@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response, get, post
 
-from agora import web
-from agora.deps import CurrentPrincipal, Db, Redis
+from agora import media, web
+from agora.deps import AppSettings, CurrentPrincipal, Db, Files, Redis
 from agora.errors import NotFound
 from agora.params import Cursor, PathId
 from agora.sessions import Principal
@@ -21,6 +22,7 @@ from forum import rules
 from forum.pages.urls import POST, SECTION, THREAD, events_url, thread_url
 from forum.presenters import ROOT_PATH, thread_tree
 from forum.schemas import ForumSettings, PostCreate
+from forum.service import attachments as attachments_service
 from forum.service import boards as boards_service
 from forum.service import context as context_service
 from forum.service import posts as posts_service
@@ -134,7 +136,7 @@ async def more_posts(
     )
 
 
-@post(THREAD + "/posts", status_code=200)
+@post(THREAD + "/posts", status_code=200, request_max_body_size=media.UPLOAD_BODY_BYTES)
 async def create_reply(
     request: Request[Any, Any, Any],
     course_id: PathId,
@@ -142,12 +144,20 @@ async def create_reply(
     db: Db,
     redis: Redis,
     principal: CurrentPrincipal,
+    store: Files,
+    settings: AppSettings,
 ) -> Response[Any]:
     """Answers with the new post alone, in a run saying which container it belongs in (agora.js
     puts it in its place in the tree); the header's count and everyone else's page follow
     through the live event."""
     data = await form_struct(request, PostCreate)
+    uploads = await media.read_uploads(request, "files", max_bytes=settings.attachment_max_bytes)
     ctx, created = await posts_service.create_post_in_context(db, redis, principal, thread_id, data)
+    if uploads:  # in the reply's transaction: a refused file leaves no reply either
+        attached = await attachments_service.attach_files(
+            db, store, settings, principal, created.id, uploads, ctx=ctx
+        )
+        created = msgspec.structs.replace(created, attachments=attached)
     max_depth = ctx.settings.max_depth
     return await web.render_fragment(
         request, db, principal, "forum/_tree.html", section=SECTION, course=ctx.course,

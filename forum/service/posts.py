@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import asyncpg
 from redis.asyncio import Redis
 
-from agora import ratelimit
+from agora import ratelimit, remote_images
 from agora.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from agora.markup import clean_text, render_markdown
 from agora.pagination import decode_cursor, next_page, page_limit
@@ -124,6 +124,7 @@ async def insert_reply(
         parent_author_name=row["parent_author_name"], parent_anonymity=row["parent_anonymity"],
     )  # fmt: skip
     await notify_post_later(conn, course_id, post.id, data.body)
+    await remote_images.remember(conn, body_html)
     await emit(conn, course_id, "post_created", thread_id, post.id)
     return post, thread
 
@@ -245,6 +246,8 @@ async def write_post_text(
             conn, course_id, principal.user_id, "post_edit", target_kind="post",
             target_id=post_id, reason=clean_text(reason), details={"reason_code": reason_code},
         )  # fmt: skip
+    if body_html is not None:
+        await remote_images.remember(conn, body_html)
     await emit(conn, course_id, "post_edited", row.thread_id, post_id)
 
 

@@ -8,6 +8,7 @@ import asyncpg
 from redis.asyncio import Redis
 
 from agora.errors import BadRequest, Conflict, Forbidden, NotFound
+from agora import remote_images
 from agora.markup import render_markdown
 from agora.pagination import decode_cursor, next_page, page_limit
 from agora.schemas import MAX_ID
@@ -28,6 +29,7 @@ from forum.schemas import (
     ThreadRead,
     ThreadUpdate,
 )
+from forum.service.attachments import with_attachments
 from forum.service.context import forum_settings, load_context, rate_limit_post, require_read
 from forum.service.live import emit
 from forum.service.notifications import announce_later, notify_post_later
@@ -74,11 +76,13 @@ async def create_thread(
         post_first=post_first, private_to=private_to, announcement=data.announcement,
         locked=data.announcement and not data.allow_replies,
     )  # fmt: skip
+    body_html = await render_markdown(data.body)
     post_id = await post_sql.insert_post(
         conn, course_id, thread_id, parent_id=None, seq=1, path=f"{1:08x}", depth=0,
         author_id=principal.user_id, anonymity=anonymity, title=title, body=data.body,
-        body_html=await render_markdown(data.body), search_config=ctx.search_config,
+        body_html=body_html, search_config=ctx.search_config,
     )  # fmt: skip
+    await remote_images.remember(conn, body_html)
     await follow_sql.insert_follow(conn, course_id, principal.user_id, "thread", thread_id)
     await read_sql.upsert_read(conn, course_id, principal.user_id, thread_id, 1)
     if data.announcement:
@@ -216,18 +220,23 @@ async def read_thread(
         state_reason=head.state_reason,
         read_seq=head.read_seq,
         replies_hidden_until_you_post=not all_replies,
-        posts=[
-            post_view(
-                principal,
-                r,
-                head,
-                settings=settings,
-                restrictions=restrictions,
-                read_seq=head.read_seq,
-                now=now,
-            )  # fmt: skip
-            for r in page
-        ],
+        posts=await with_attachments(
+            conn,
+            principal,
+            page,
+            [
+                post_view(
+                    principal,
+                    r,
+                    head,
+                    settings=settings,
+                    restrictions=restrictions,
+                    read_seq=head.read_seq,
+                    now=now,
+                )  # fmt: skip
+                for r in page
+            ],
+        ),
         next_cursor=next_cursor,
         can_reply=rules.can_reply(principal, head, restrictions=restrictions),
         can_moderate=rules.can_moderate(principal),

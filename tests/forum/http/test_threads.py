@@ -62,7 +62,7 @@ async def test_thread_page_issues_the_same_number_of_queries_whatever_its_size(
             conn.remove_query_logger(log)
         assert response.status_code == 200
         counts.append(len(queries))
-    assert counts[0] == counts[1] == 3  # session, thread head, one page of posts
+    assert counts[0] == counts[1] == 4  # session, thread head, one page of posts, its files
 
 
 async def test_bad_input_is_a_clear_4xx(forum, course, client):
