@@ -229,13 +229,13 @@ def thread_tree(posts: Sequence[PostRead], max_depth: int, *, base: str | None) 
     which agora.js moves them into, in path order."""
     items: list[TreeItem] = []
     stack: list[str] = []
-    run_open = False
+    run_open, run_home = False, None
     for post in posts:
         if post.depth == 0:
             continue  # the opening post is the page's own
         home = display_home(post, max_depth)
         close, end_run, run = 0, False, None
-        if home in stack or (base is not None and home == base):
+        if home in stack or home == (base if base is not None else run_home):
             while stack and stack[-1] != home:
                 stack.pop()
                 close += 1
@@ -244,7 +244,7 @@ def thread_tree(posts: Sequence[PostRead], max_depth: int, *, base: str | None) 
                 stack.pop()
                 close += 1
         else:
-            close, end_run, run, run_open = len(stack), run_open, home, True
+            close, end_run, run, run_open, run_home = len(stack), run_open, home, True, home
             stack.clear()
         owns = post.depth <= max_depth
         if owns:
