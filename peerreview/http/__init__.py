@@ -14,6 +14,7 @@ from peerreview.http import (
     allocations,
     assignments,
     calibration,
+    deadlines,
     grades,
     passback,
     regrades,
@@ -30,4 +31,5 @@ ROUTES: list[HTTPRouteHandler] = [
     *grades.ROUTES,
     *regrades.ROUTES,
     *passback.ROUTES,
+    *deadlines.ROUTES,
 ]
