@@ -175,8 +175,9 @@ def reviewing_open(assignment: Assignment, at: datetime) -> bool:
 
 
 def can_review(viewer: Principal, assignment: Assignment, at: datetime) -> bool:
-    """Staff score submissions directly; peer reviews are for learners."""
-    return not viewer.is_staff and reviewing_open(assignment, at)
+    """Staff score submissions directly; peer reviews are for learners, where the assignment
+    has a peer-review step."""
+    return not viewer.is_staff and assignment.peer_review and reviewing_open(assignment, at)
 
 
 def batch_pending(assignment: Assignment) -> bool:
@@ -192,6 +193,7 @@ def allocation_phase(assignment: Assignment) -> bool:
 def can_allocate(viewer: Principal, assignment: Assignment) -> bool:
     return (
         can_manage_assignment(viewer)
+        and assignment.peer_review
         and assignment.allocation_mode == "batch"
         and allocation_phase(assignment)
     )
@@ -232,6 +234,31 @@ def can_rate_review(access: ReviewAccess | None) -> bool:
 
 def can_edit_review(viewer: Principal, reviewer_id: int) -> bool:
     return viewer.user_id == reviewer_id
+
+
+# ---- self-assessment ----------------------------------------------------------------------------
+
+
+def self_assessment_open(assignment: Assignment, at: datetime) -> bool:
+    """A learner assesses their own submission once it is in, while submitting or reviewing is
+    on (until the review deadline, or the submission deadline when there is none): the grading
+    run then reads it."""
+    if not assignment.self_assessment or assignment.phase not in ("submission", "review"):
+        return False
+    deadline = assignment.review_deadline or (
+        assignment.submission_deadline if assignment.phase == "submission" else None
+    )
+    return not past(deadline, at)
+
+
+def can_self_assess(viewer: Principal, assignment: Assignment, at: datetime) -> bool:
+    """Learners (and their teammates, for team work) self-assess; staff never do."""
+    return not viewer.is_staff and self_assessment_open(assignment, at)
+
+
+def can_see_self_assessment(access: SubmissionAccess | None) -> bool:
+    """A self-assessment is for its submission's owner and staff; reviewers never see it."""
+    return access in ("staff", "owner")
 
 
 # ---- grades -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from peerreview.http import (
     passback,
     regrades,
     reviews,
+    self_assessments,
     submissions,
 )
 
@@ -31,5 +32,6 @@ ROUTES: list[HTTPRouteHandler] = [
     *grades.ROUTES,
     *regrades.ROUTES,
     *passback.ROUTES,
+    *self_assessments.ROUTES,
     *deadlines.ROUTES,
 ]

@@ -16,13 +16,20 @@ from peerreview import schemas as s
 
 MAX_CRITERIA = 20
 MAX_OPTIONS = 10
-EMPTY_CRITERION = {"name": "", "description": "", "comments": False, "options": ""}
+EMPTY_CRITERION = {
+    "name": "", "description": "", "comments": False, "options": "", "weight": 1.0,
+    "comment_only": False, "comment_required": False,
+}  # fmt: skip
 
 
 def rubric_choices(form: dict[str, str], a: s.AssignmentRead) -> list[int]:
-    """The option chosen for each criterion of the assignment's rubric (fields c0, c1, …)."""
+    """The option chosen for each criterion of the assignment's rubric (fields c0, c1, …); 0 for
+    a comment-only criterion, which has no options."""
     choices = []
     for i, criterion in enumerate(a.rubric):
+        if criterion.comment_only:
+            choices.append(0)
+            continue
         value = form.get(f"c{i}")
         if value is None or not value.isdigit() or int(value) >= len(criterion.options):
             raise BadRequest(f"choose an option for “{criterion.name}”")
@@ -43,21 +50,27 @@ def _option(line: str) -> dict[str, Any]:
 
 def rubric_from_form(form: dict[str, str]) -> list[dict[str, Any]]:
     """Criteria from the builder: crit-N-name, crit-N-description, crit-N-options (one option per
-    line, "label = points"), crit-N-comments."""
+    line, "label = points"), crit-N-comments, crit-N-weight, crit-N-comment-only (its options are
+    ignored) and crit-N-comment-required."""
     criteria = []
     for i in range(MAX_CRITERIA):
         name = form.get(f"crit-{i}-name", "").strip()
         if not name:
             continue
-        lines = form.get(f"crit-{i}-options", "").splitlines()[:MAX_OPTIONS]
-        criteria.append(
-            {
-                "name": name,
-                "description": form.get(f"crit-{i}-description", "").strip(),
-                "options": [_option(line) for line in lines if line.strip()],
-                "comments": web.form_checked(form.get(f"crit-{i}-comments")),
-            }
-        )
+        comment_only = web.form_checked(form.get(f"crit-{i}-comment-only"))
+        lines = [] if comment_only else form.get(f"crit-{i}-options", "").splitlines()
+        criterion: dict[str, Any] = {
+            "name": name,
+            "description": form.get(f"crit-{i}-description", "").strip(),
+            "options": [_option(line) for line in lines[:MAX_OPTIONS] if line.strip()],
+            "comments": web.form_checked(form.get(f"crit-{i}-comments")),
+            "comment_only": comment_only,
+            "comment_required": web.form_checked(form.get(f"crit-{i}-comment-required")),
+        }
+        weight = form.get(f"crit-{i}-weight", "").strip().replace(",", ".")
+        if weight:
+            criterion["weight"] = weight
+        criteria.append(criterion)
     return criteria
 
 
@@ -87,6 +100,12 @@ def assignment_fields(form: dict[str, str]) -> dict[str, Any]:
     for field in ("allocation_mode", "grading_method"):
         if form.get(field):
             raw[field] = form[field]
+    if form.get("steps"):  # the editor's steps fieldset (unticked boxes post nothing)
+        raw["peer_review"] = web.form_checked(form.get("peer_review"))
+        raw["self_assessment"] = web.form_checked(form.get("self_assessment"))
+        for field in ("peer_weight", "self_weight"):
+            if form.get(field, "").strip():
+                raw[field] = form[field].strip().replace(",", ".")
     return raw
 
 
@@ -100,6 +119,9 @@ def editor_rows(a: s.AssignmentRead | None) -> list[dict[str, Any]]:
             "description": c.description,
             "comments": c.comments,
             "options": "\n".join(f"{o.label} = {o.points:g}" for o in c.options),
+            "weight": c.weight,
+            "comment_only": c.comment_only,
+            "comment_required": c.comment_required,
         }
         for c in rubric
     ]

@@ -13,6 +13,7 @@ from agora.deps import CurrentPrincipal, Db
 from agora.errors import NotFound
 from agora.params import PathId
 from peerreview import schemas as s
+from peerreview import steps
 from peerreview.pages.forms import rubric_choices
 from peerreview.pages.overview import assignment_page_after
 from peerreview.pages.urls import ASSIGNMENT, REVIEW, SECTION, SUBMISSION, assignment_url
@@ -22,6 +23,7 @@ from peerreview.service import calibration as calibration_service
 from peerreview.service import grades as grades_service
 from peerreview.service import regrades as regrades_service
 from peerreview.service import reviews as reviews_service
+from peerreview.service import self_assessments as self_assessments_service
 from peerreview.service import submissions as submissions_service
 
 
@@ -100,6 +102,28 @@ async def create_review(
     return await assignment_page_after(request, db, principal, assignment_id, reviewed=True)
 
 
+@post(ASSIGNMENT + "/self-assessment", status_code=200)
+async def self_assess(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
+    a = await assignments_service.get_assignment(db, principal, assignment_id)
+    form = await web.form_fields(request)
+    data = web.convert_form(
+        {
+            "choices": rubric_choices(form, a),
+            "criterion_comments": [form.get(f"comment{i}", "") for i in range(len(a.rubric))],
+            "comment": form.get("comment", ""),
+        },
+        s.SelfAssessmentWrite,
+    )
+    await self_assessments_service.self_assess(db, principal, assignment_id, data)
+    return await assignment_page_after(request, db, principal, assignment_id, self_assessed=True)
+
+
 @get(ASSIGNMENT + "/grade")
 async def grade_page(
     request: Request[Any, Any, Any],
@@ -118,9 +142,11 @@ async def grade_page(
         raise NotFound("your grade is not released yet")
     reviews = await reviews_service.reviews_of_submission(db, principal, submission.id, None, 50)
     regrade = await regrades_service.latest_regrade(db, principal, submission.id)
+    own = await self_assessments_service.of_own_submission(db, principal, submission)
     return await web.render_page(
         request, db, principal, "peerreview/grade.html", section=SECTION, a=a,
-        grade=grades.items[0], criteria=grades_service.criteria_shown(grades.items[0]),
+        grade=grades.items[0], criteria=grades_service.criteria_shown(grades.items[0], a.rubric),
+        self_assessment=own, shares=steps.shares(a),
         reviews=reviews, submission=submission, regrade=regrade,
         url=assignment_url(course_id, assignment_id),
     )  # fmt: skip
@@ -163,6 +189,7 @@ ROUTES: list[HTTPRouteHandler] = [
     calibrate,
     review_next,
     create_review,
+    self_assess,
     grade_page,
     rate_review,
     regrade,

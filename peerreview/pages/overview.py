@@ -32,6 +32,7 @@ from peerreview.service import calibration as calibration_service
 from peerreview.service import common as common_service
 from peerreview.service import grades as grades_service
 from peerreview.service import passback as passback_service
+from peerreview.service import self_assessments as self_assessments_service
 from peerreview.service import submissions as submissions_service
 
 
@@ -56,10 +57,14 @@ async def learner_context(
     mine = await submissions_service.list_submissions(db, principal, assignment_id, None, 1)
     calibration = await calibration_service.calibration_state(db, principal, assignment_id)
     grades = await grades_service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
+    submission = mine.items[0] if mine.items else None
     return {
-        "submission": mine.items[0] if mine.items else None,
+        "submission": submission,
         "calibration": calibration,
         "grade": grades.items[0] if grades.items else None,
+        "self_assessment": await self_assessments_service.of_own_submission(
+            db, principal, submission
+        ),
     }
 
 

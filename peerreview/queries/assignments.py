@@ -38,6 +38,11 @@ class Assignment(msgspec.Struct, frozen=True, kw_only=True):
     created_by: int
     created_at: datetime
     updated_at: datetime
+    # the assessment steps and their weights in the grade (peerreview.steps)
+    peer_review: bool = True
+    self_assessment: bool = False
+    peer_weight: float = 1.0
+    self_weight: float = 0.0
 
 
 def _assignment(row: asyncpg.Record | None) -> Assignment | None:
@@ -64,18 +69,25 @@ async def insert_assignment(
     lease_seconds: int,
     extra_reviews: int,
     created_by: int,
+    peer_review: bool = True,
+    self_assessment: bool = False,
+    peer_weight: float = 1.0,
+    self_weight: float = 0.0,
 ) -> Assignment:
     row = await conn.fetchrow(
         """INSERT INTO pr_assignments (course_id, title, prompt, prompt_html, rubric,
                 points_possible, reviews_per_submission, reviews_required, calibration_required,
                 submission_deadline, review_deadline, allocation_mode, grading_method,
-                team_submissions, lease_seconds, extra_reviews, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                team_submissions, lease_seconds, extra_reviews, created_by, peer_review,
+                self_assessment, peer_weight, self_weight)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                    $18, $19, $20, $21)
             RETURNING id, course_id, title, prompt, prompt_html, rubric, points_possible,
                   reviews_per_submission, reviews_required, calibration_required, phase,
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
-                  graded_at, released_at, created_by, created_at, updated_at""",
+                  graded_at, released_at, created_by, created_at, updated_at,
+                  peer_review, self_assessment, peer_weight, self_weight""",
         course_id,
         title,
         prompt,
@@ -93,6 +105,10 @@ async def insert_assignment(
         lease_seconds,
         extra_reviews,
         created_by,
+        peer_review,
+        self_assessment,
+        peer_weight,
+        self_weight,
     )
     assignment = _assignment(row)
     assert assignment is not None  # INSERT … RETURNING always returns the row
@@ -104,7 +120,8 @@ SELECT_ASSIGNMENT = """
            reviews_per_submission, reviews_required, calibration_required, phase,
            submission_deadline, review_deadline, allocation_mode, grading_method,
            team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
-           graded_at, released_at, created_by, created_at, updated_at
+           graded_at, released_at, created_by, created_at, updated_at,
+                  peer_review, self_assessment, peer_weight, self_weight
       FROM pr_assignments WHERE course_id = $1 AND id = $2"""
 # The same row, locked: phase changes, allocation and grading serialise on it.
 SELECT_ASSIGNMENT_FOR_UPDATE = """
@@ -112,7 +129,8 @@ SELECT_ASSIGNMENT_FOR_UPDATE = """
            reviews_per_submission, reviews_required, calibration_required, phase,
            submission_deadline, review_deadline, allocation_mode, grading_method,
            team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
-           graded_at, released_at, created_by, created_at, updated_at
+           graded_at, released_at, created_by, created_at, updated_at,
+                  peer_review, self_assessment, peer_weight, self_weight
       FROM pr_assignments WHERE course_id = $1 AND id = $2
        FOR UPDATE"""
 
@@ -132,7 +150,8 @@ async def select_assignments(
                   reviews_per_submission, reviews_required, calibration_required, phase,
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
-                  graded_at, released_at, created_by, created_at, updated_at
+                  graded_at, released_at, created_by, created_at, updated_at,
+                  peer_review, self_assessment, peer_weight, self_weight
              FROM pr_assignments
             WHERE course_id = $1 AND id > $2 AND ($4 OR phase <> 'draft')
             ORDER BY id LIMIT $3""",
@@ -158,13 +177,15 @@ async def update_assignment(
                 calibration_required = $10, submission_deadline = $11, review_deadline = $12,
                 allocation_mode = $13, grading_method = $14, lease_seconds = $15,
                 extra_reviews = $16, phase = $17, allocation_seed = $18, allocated_at = $19,
-                graded_at = $20, released_at = $21, updated_at = now()
+                graded_at = $20, released_at = $21, peer_review = $22, self_assessment = $23,
+                peer_weight = $24, self_weight = $25, updated_at = now()
              WHERE course_id = $1 AND id = $2
          RETURNING id, course_id, title, prompt, prompt_html, rubric, points_possible,
                   reviews_per_submission, reviews_required, calibration_required, phase,
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
-                  graded_at, released_at, created_by, created_at, updated_at""",
+                  graded_at, released_at, created_by, created_at, updated_at,
+                  peer_review, self_assessment, peer_weight, self_weight""",
         course_id,
         assignment_id,
         merged["title"],
@@ -186,6 +207,10 @@ async def update_assignment(
         merged["allocated_at"],
         merged["graded_at"],
         merged["released_at"],
+        merged["peer_review"],
+        merged["self_assessment"],
+        merged["peer_weight"],
+        merged["self_weight"],
     )
     updated = _assignment(row)
     assert updated is not None  # the row was just read in this transaction
@@ -200,7 +225,8 @@ async def select_assignment_by_title(
                   reviews_per_submission, reviews_required, calibration_required, phase,
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
-                  graded_at, released_at, created_by, created_at, updated_at
+                  graded_at, released_at, created_by, created_at, updated_at,
+                  peer_review, self_assessment, peer_weight, self_weight
              FROM pr_assignments WHERE course_id = $1 AND title = $2
             ORDER BY id LIMIT 1""",
         course_id,

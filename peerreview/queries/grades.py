@@ -28,6 +28,8 @@ class Grade(msgspec.Struct, frozen=True, kw_only=True):
     final_score: float | None
     computed_at: datetime
     released_at: datetime | None
+    peer_estimate: float | None = None  # the peer model's; `estimate` combines the steps
+    self_score: float | None = None
     # Who submitted it, for staff lists (select_grades, select_doubtful); None elsewhere.
     author_id: int | None = None
     author_name: str = ""
@@ -37,7 +39,8 @@ class Grade(msgspec.Struct, frozen=True, kw_only=True):
 # The grade columns with the submitter, for the staff lists (constant SQL, joined not formatted).
 STAFF_LIST = """SELECT g.submission_id, g.assignment_id, g.estimate, g.criteria, g.confidence,
                   g.method, g.n_reviews, g.spread, g.doubt, g.doubtful, g.override_score,
-                  g.override_reason, g.final_score, g.computed_at, g.released_at,
+                  g.override_reason, g.final_score, g.computed_at, g.released_at, g.peer_estimate,
+                  g.self_score,
                   s.author_id, u.name AS author_name, u.email AS author_email
              FROM pr_grades g
              JOIN pr_submissions s ON s.course_id = g.course_id AND s.id = g.submission_id
@@ -68,8 +71,8 @@ async def upsert_grades(
     """Store a grading run in one statement; overrides and release state are kept."""
     await conn.execute(
         """INSERT INTO pr_grades (course_id, assignment_id, submission_id, estimate, criteria,
-               confidence, method, n_reviews, spread, doubt, doubtful, computed_at)
-           SELECT $1, $2, x.s, x.e, x.c::float8[], x.conf, $3, x.n, x.sp, x.d, x.dbt, now()
+               confidence, method, n_reviews, spread, doubt, doubtful, computed_at, peer_estimate)
+           SELECT $1, $2, x.s, x.e, x.c::float8[], x.conf, $3, x.n, x.sp, x.d, x.dbt, now(), x.e
              FROM unnest($4::bigint[], $5::float8[], $6::text[], $7::float8[], $8::int[],
                          $9::float8[], $10::float8[], $11::bool[])
                   AS x(s, e, c, conf, n, sp, d, dbt)
@@ -78,7 +81,7 @@ async def upsert_grades(
                   confidence = EXCLUDED.confidence, method = EXCLUDED.method,
                   n_reviews = EXCLUDED.n_reviews, spread = EXCLUDED.spread,
                   doubt = EXCLUDED.doubt, doubtful = EXCLUDED.doubtful,
-                  computed_at = EXCLUDED.computed_at""",
+                  computed_at = EXCLUDED.computed_at, peer_estimate = EXCLUDED.peer_estimate""",
         course_id,
         assignment_id,
         result.method,
@@ -136,7 +139,7 @@ async def select_grade(
     row = await conn.fetchrow(
         """SELECT submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
                   spread, doubt, doubtful, override_score, override_reason, final_score,
-                  computed_at, released_at
+                  computed_at, released_at, peer_estimate, self_score
              FROM pr_grades WHERE course_id = $1 AND submission_id = $2""",
         course_id,
         submission_id,
@@ -213,7 +216,7 @@ async def set_override(
              WHERE course_id = $1 AND submission_id = $2
          RETURNING submission_id, assignment_id, estimate, criteria, confidence, method,
                   n_reviews, spread, doubt, doubtful, override_score, override_reason,
-                  final_score, computed_at, released_at""",
+                  final_score, computed_at, released_at, peer_estimate, self_score""",
         course_id,
         submission_id,
         score,
@@ -240,7 +243,7 @@ async def insert_override_grade(
             VALUES ($1, $2, $3, 'override', $4, $5, $6, now())
             RETURNING submission_id, assignment_id, estimate, criteria, confidence, method,
                   n_reviews, spread, doubt, doubtful, override_score, override_reason,
-                  final_score, computed_at, released_at""",
+                  final_score, computed_at, released_at, peer_estimate, self_score""",
         course_id,
         assignment_id,
         submission_id,

@@ -14,10 +14,11 @@ from agora.markup import clean_text, render_markdown
 from agora.outbox import enqueue
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
-from peerreview import rules
+from peerreview import rules, steps
 from peerreview import schemas as s
 from peerreview.queries import assignments as queries
 from peerreview.queries import grades as grade_queries
+from peerreview.queries import self_assessments as self_assessment_queries
 from peerreview.queries import submissions as submission_queries
 from peerreview.queries.assignments import Assignment
 from peerreview.service.common import (
@@ -43,6 +44,7 @@ def assignment_read(assignment: Assignment, viewer: Principal) -> s.AssignmentRe
             "can_allocate": rules.can_allocate(viewer, assignment),
             "can_run_grading": rules.can_run_grading(viewer, assignment),
             "next_phase": rules.next_phase(viewer, assignment),
+            "can_self_assess": rules.can_self_assess(viewer, assignment, at),
             # The seed replays the whole batch allocation, i.e. who reviews whom: staff only.
             "allocation_seed": assignment.allocation_seed if rules.can_supervise(viewer) else None,
         },
@@ -51,12 +53,22 @@ def assignment_read(assignment: Assignment, viewer: Principal) -> s.AssignmentRe
 
 
 def _rubric(data: list[s.Criterion]) -> tuple[list[dict[str, Any]], float]:
+    """The stored rubric and the points possible (the weighted total's maximum). A scored
+    criterion needs 2 to 10 options; a comment-only one none (it asks for a comment instead)."""
+    for i, c in enumerate(data, start=1):
+        if c.comment_only and c.options:
+            raise BadRequest(f"criterion {i} is comment-only: it has no options")
+        if not c.comment_only and len(c.options) < 2:
+            raise BadRequest(f"criterion {i} needs at least 2 options (or make it comment-only)")
     rubric = [
         {
             "name": clean_text(c.name),
             "description": clean_text(c.description),
-            "comments": c.comments,
+            "comments": c.comments or c.comment_only,
             "options": [{"label": clean_text(o.label), "points": o.points} for o in c.options],
+            "weight": c.weight,
+            "comment_only": c.comment_only,
+            "comment_required": c.comment_required,
         }
         for c in data
     ]
@@ -80,6 +92,8 @@ async def create_assignment(
     if points <= 0:
         raise Unprocessable("the rubric must be worth more than 0 points")
     _check_deadlines(data.submission_deadline, data.review_deadline)
+    if problem := steps.steps_error(data):
+        raise Unprocessable(problem)
     assignment = await queries.insert_assignment(
         conn,
         course_id,
@@ -101,6 +115,10 @@ async def create_assignment(
         lease_seconds=data.lease_seconds,
         extra_reviews=data.extra_reviews,
         created_by=principal.user_id,
+        peer_review=data.peer_review,
+        self_assessment=data.self_assessment,
+        peer_weight=data.peer_weight,
+        self_weight=data.self_weight,
     )
     return assignment_read(assignment, principal)
 
@@ -144,16 +162,30 @@ async def update_assignment(
         values["title"] = clean_text(values["title"]) or assignment.title
     if "prompt" in values:
         values["prompt_html"] = await render_markdown(values["prompt"])
-    if "rubric" in values or "reviews_per_submission" in values or "allocation_mode" in values:
+    fixed = "rubric" in values or "reviews_per_submission" in values or "allocation_mode" in values
+    if fixed or values.get("peer_review", assignment.peer_review) != assignment.peer_review:
         if rules.settings_fixed(assignment):
-            raise Conflict("the rubric, k and allocation mode are fixed once reviewing starts")
+            raise Conflict(
+                "the rubric, k, allocation mode and peer review are fixed once reviewing starts"
+            )
     if data.rubric is not None:
         values["rubric"], values["points_possible"] = _rubric(data.rubric)
     _check_deadlines(
         values.get("submission_deadline", assignment.submission_deadline),
         values.get("review_deadline", assignment.review_deadline),
     )
+    step_fields = ("peer_review", "self_assessment", "peer_weight", "self_weight")
+    if any(f in values for f in step_fields):
+        merged = msgspec.structs.replace(
+            assignment, **{f: values[f] for f in step_fields if f in values}
+        )
+        if problem := steps.steps_error(merged):
+            raise Unprocessable(problem)
     updated = await queries.update_assignment(conn, principal.course_id, assignment_id, values)
+    if any(f in values for f in step_fields):  # grades already computed follow the new weights
+        await self_assessment_queries.update_step_grades(
+            conn, principal.course_id, assignment_id, steps.shares(updated)
+        )
     return assignment_read(updated, principal)
 
 
@@ -180,7 +212,7 @@ async def change_phase(
         await enqueue(conn, "peerreview_passback", course_id, assignment_id, course_id=course_id)
     elif phase == "grading":
         await enqueue(conn, "peerreview_grade", course_id, assignment_id, course_id=course_id)
-    elif phase == "review" and assignment.allocation_mode == "batch":
+    elif phase == "review" and assignment.allocation_mode == "batch" and assignment.peer_review:
         # Refuse now rather than let the job fail: batch needs k+1 submissions at least.
         k = assignment.reviews_per_submission
         count = await submission_queries.count_submissions(conn, course_id, assignment_id)

@@ -34,30 +34,59 @@ def owner_key(user_id: int, team: str | None, team_submissions: bool) -> str:
     return f"t:{team}" if team_submissions and team else f"u:{user_id}"
 
 
+def scored(criterion: dict[str, Any]) -> bool:
+    """A comment-only criterion has no options and no score (rubrics stored before weights and
+    comment-only criteria read as scored, weight 1)."""
+    return not criterion.get("comment_only", False)
+
+
+def weight(criterion: dict[str, Any]) -> float:
+    return float(criterion.get("weight", 1.0))
+
+
 def rubric_points(rubric: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
-    """Lowest and highest points per criterion."""
-    lows = [min(o["points"] for o in c["options"]) for c in rubric]
-    highs = [max(o["points"] for o in c["options"]) for c in rubric]
+    """Lowest and highest weighted points per criterion (0 and 0 for a comment-only one): what
+    a criterion can add to the total."""
+    lows = [
+        weight(c) * min(o["points"] for o in c["options"]) if scored(c) else 0.0 for c in rubric
+    ]
+    highs = [
+        weight(c) * max(o["points"] for o in c["options"]) if scored(c) else 0.0 for c in rubric
+    ]
     return lows, highs
 
 
 def score_choices(rubric: list[dict[str, Any]], choices: list[int]) -> tuple[list[float], float]:
-    """The points of one option chosen per criterion, and their total."""
+    """The weighted points of the option chosen per criterion, and their total (the weighted
+    total). A comment-only criterion takes choice 0 and scores 0: it never counts."""
     if len(choices) != len(rubric):
         raise Unprocessable(f"choose one option for each of the {len(rubric)} criteria")
     scores = []
     for i, (criterion, choice) in enumerate(zip(rubric, choices, strict=True)):
+        if not scored(criterion):
+            if choice != 0:
+                raise Unprocessable(f"criterion {i + 1} is comment-only: its choice is 0")
+            scores.append(0.0)
+            continue
         if choice >= len(criterion["options"]):
             raise Unprocessable(f"criterion {i + 1} has only {len(criterion['options'])} options")
-        scores.append(float(criterion["options"][choice]["points"]))
+        scores.append(weight(criterion) * float(criterion["options"][choice]["points"]))
     return scores, float(sum(scores))
 
 
-async def check_comments(rubric: list[dict[str, Any]], comments: list[str]) -> list[str]:
-    """One cleaned comment per criterion (missing ones empty)."""
+async def check_comments(
+    rubric: list[dict[str, Any]], comments: list[str], *, required: bool = False
+) -> list[str]:
+    """One cleaned comment per criterion (missing ones empty). With `required` (a learner's
+    review or self-assessment), a criterion whose comment is required must have one."""
     if len(comments) > len(rubric):
         raise Unprocessable("more criterion comments than criteria")
-    return await clean_texts(comments) + [""] * (len(rubric) - len(comments))
+    cleaned = await clean_texts(comments) + [""] * (len(rubric) - len(comments))
+    if required:
+        for criterion, comment in zip(rubric, cleaned, strict=True):
+            if criterion.get("comment_required") and not comment.strip():
+                raise Unprocessable(f"write a comment on “{criterion['name']}”")
+    return cleaned
 
 
 def require_instructor(principal: Principal) -> None:

@@ -12,7 +12,7 @@ from agora.names import like_prefix
 from agora.outbox import enqueue
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
-from peerreview import rules
+from peerreview import rules, steps
 from peerreview import schemas as s
 from peerreview.grading import Calibration, Grades, Reviews, grade, reconcile_parts, round_parts
 from peerreview.queries import assignments as assignment_queries
@@ -20,6 +20,7 @@ from peerreview.queries import calibration as calibration_queries
 from peerreview.queries import grades as queries
 from peerreview.queries import regrades as regrade_queries
 from peerreview.queries import reviews as review_queries
+from peerreview.queries import self_assessments as self_assessment_queries
 from peerreview.queries import submissions as submission_queries
 from peerreview.queries.assignments import Assignment
 from peerreview.queries.grades import Grade, GradingResult
@@ -44,6 +45,8 @@ async def run_grading(conn: asyncpg.Connection, course_id: int, assignment_id: i
     if assignment is None:
         raise NotFound("no such assignment")
     method = assignment.grading_method
+    if not assignment.peer_review:
+        return await _grade_without_peers(conn, assignment)
     lows, highs = rubric_points(assignment.rubric)
     n_criteria = len(lows)
     matrix = await review_queries.select_review_matrix(conn, course_id, assignment_id)
@@ -90,6 +93,8 @@ async def run_grading(conn: asyncpg.Connection, course_id: int, assignment_id: i
     total_fit = fit(totals, sum(lows), sum(highs), c_total, c_truth)
     criterion_fits = [
         fit(scores[:, c], lows[c], highs[c], c_scores[:, c], c_truth_scores[:, c])
+        if highs[c] > lows[c]
+        else _constant(lows[c], sub_ids.size)  # comment-only (or one score): nothing to fit
         for c in range(n_criteria)
     ]
     # Fitted one by one, the criteria would not add up to the total the learner reads.
@@ -116,6 +121,9 @@ async def run_grading(conn: asyncpg.Connection, course_id: int, assignment_id: i
         doubtful=total_fit.doubtful[keep].tolist(),
     )
     await queries.upsert_grades(conn, course_id, assignment_id, result)
+    share = steps.shares(assignment)
+    if not share.peer_only:  # estimate = the peer estimate otherwise, as stored
+        await self_assessment_queries.update_step_grades(conn, course_id, assignment_id, share)
     if method == "calibrated" and grader_ids.size:
         await queries.upsert_grader_stats(
             conn,
@@ -133,6 +141,28 @@ async def run_grading(conn: asyncpg.Connection, course_id: int, assignment_id: i
         graded=int(keep.sum()),
         doubtful=int(total_fit.doubtful[keep].sum()),
     )
+
+
+def _constant(value: float, n: int) -> Grades:
+    """A criterion whose score cannot vary: known exactly."""
+    return Grades(
+        grade=np.full(n, value), confidence=np.zeros(n), n_reviews=np.zeros(n, dtype=np.int64),
+        spread=np.zeros(n), suspect_share=np.zeros(n), doubt=np.zeros(n),
+        doubtful=np.zeros(n, dtype=bool), bias=np.zeros(0), reliability=np.zeros(0),
+        suspect=np.zeros(0, dtype=bool),
+    )  # fmt: skip
+
+
+async def _grade_without_peers(conn: asyncpg.Connection, assignment: Assignment) -> s.GradingRun:
+    """No peer-review step: every submission's grade is its steps' grade (the self-assessment,
+    0 without one), unless staff override it."""
+    course_id = assignment.course_id
+    graded = await self_assessment_queries.insert_self_only_grades(conn, course_id, assignment.id)
+    await self_assessment_queries.update_step_grades(
+        conn, course_id, assignment.id, steps.shares(assignment)
+    )
+    await assignment_queries.update_assignment(conn, course_id, assignment.id, {"graded_at": now()})
+    return s.GradingRun(assignment_id=assignment.id, method="self", graded=graded, doubtful=0)
 
 
 async def request_grading(
@@ -173,15 +203,28 @@ def grade_read(
         computed_at=row.computed_at,
         can_request_regrade=rules.can_request_regrade(access, assignment),
         author=author_of(row) if access == "staff" else None,
+        peer_estimate=row.peer_estimate,
+        self_score=row.self_score,
     )
 
 
-def criteria_shown(grade: s.GradeRead, decimals: int = 1) -> list[float]:
-    """The per-criterion scores as the grade page prints them: rounded like the total and adding
-    up to it (none once staff overrode the total)."""
-    if grade.final_score is None or not grade.criteria:
+def criteria_shown(
+    grade: s.GradeRead, rubric: list[s.CriterionRead] | None = None, decimals: int = 1
+) -> list[float | None]:
+    """The per-criterion peer scores as the grade page prints them: rounded like the peer
+    estimate and adding up to it (none once staff overrode the grade); None for a comment-only
+    criterion, which has no score."""
+    if grade.peer_estimate is None or not grade.criteria:
         return []
-    return round_parts(grade.final_score, grade.criteria, decimals)
+    parts = list(grade.criteria)
+    counted = [
+        i for i in range(len(parts)) if not (rubric and i < len(rubric) and rubric[i].comment_only)
+    ]
+    rounded = round_parts(grade.peer_estimate, [parts[i] for i in counted], decimals)
+    shown: list[float | None] = [None] * len(parts)
+    for i, value in zip(counted, rounded, strict=True):
+        shown[i] = value
+    return shown
 
 
 def author_of(row: Grade) -> s.Person | None:

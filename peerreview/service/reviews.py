@@ -83,6 +83,7 @@ async def create_review(
     if not rules.reviewing_open(assignment, now()):
         raise Conflict("reviewing is not open")
     scores, total = score_choices(assignment.rubric, data.choices)
+    comments = await check_comments(assignment.rubric, data.criterion_comments, required=True)
     allocation = await allocation_queries.complete_allocation(
         conn, course_id, assignment_id, data.allocation_id, reviewer_id=principal.user_id
     )
@@ -97,7 +98,6 @@ async def create_review(
         if found["state"] == "completed":
             raise Conflict("this review is already submitted; edit it instead")
         raise Gone("this lease expired and went back to the pool; ask for the next submission")
-    comments = await check_comments(assignment.rubric, data.criterion_comments)
     review = await queries.insert_review(
         conn,
         course_id,
@@ -191,7 +191,7 @@ async def update_review(
     choices = data.choices if data.choices is not None else list(review["choices"])
     scores, total = score_choices(assignment.rubric, choices)
     comments = (
-        await check_comments(assignment.rubric, data.criterion_comments)
+        await check_comments(assignment.rubric, data.criterion_comments, required=True)
         if data.criterion_comments is not None
         else list(review["criterion_comments"])
     )

@@ -36,12 +36,16 @@ def test_rubric_lines_become_options_with_decimal_commas_and_blank_lines_skipped
                 {"label": "A = B", "points": 4.0},
             ],
             "comments": True,
+            "comment_only": False,
+            "comment_required": False,
         },
         {
             "name": "Clarity",
             "description": "",
             "options": [{"label": "Unclear", "points": 0.0}, {"label": "Clear", "points": 2.0}],
             "comments": False,
+            "comment_only": False,
+            "comment_required": False,
         },
     ]
 
@@ -75,7 +79,10 @@ def test_empty_numbers_and_modes_are_left_to_the_defaults():
 
 def _assignment(*criteria: tuple[str, int]) -> SimpleNamespace:
     return SimpleNamespace(
-        rubric=[SimpleNamespace(name=name, options=[None] * n) for name, n in criteria]
+        rubric=[
+            SimpleNamespace(name=name, options=[None] * n, comment_only=n == 0)
+            for name, n in criteria
+        ]
     )
 
 
@@ -93,11 +100,17 @@ def test_a_missing_or_impossible_choice_is_a_400_naming_the_criterion(form):
 
 
 def test_a_new_assignment_starts_the_builder_with_one_empty_row():
-    assert editor_rows(None) == [{"name": "", "description": "", "comments": False, "options": ""}]
+    assert editor_rows(None) == [
+        {"name": "", "description": "", "comments": False, "options": "", "weight": 1.0,
+         "comment_only": False, "comment_required": False}
+    ]  # fmt: skip
     row = SimpleNamespace(
         name="Accuracy",
         description="Facts",
         comments=True,
+        weight=2.0,
+        comment_only=False,
+        comment_required=True,
         options=[
             SimpleNamespace(label="Wrong", points=0.0),
             SimpleNamespace(label="Right", points=2.5),
@@ -105,5 +118,28 @@ def test_a_new_assignment_starts_the_builder_with_one_empty_row():
     )
     assert editor_rows(SimpleNamespace(rubric=[row])) == [
         {"name": "Accuracy", "description": "Facts", "comments": True,
-         "options": "Wrong = 0\nRight = 2.5"}
+         "options": "Wrong = 0\nRight = 2.5", "weight": 2.0, "comment_only": False,
+         "comment_required": True}
     ]  # fmt: skip
+
+
+def test_weights_comment_only_and_required_comments_come_from_the_builder():
+    form = {
+        "crit-0-name": "Argument", "crit-0-options": "Weak = 0\nStrong = 4", "crit-0-weight": "2,5",
+        "crit-1-name": "Tone", "crit-1-options": "ignored = 1", "crit-1-comment-only": "1",
+        "crit-1-comment-required": "1",
+    }  # fmt: skip
+    argument, tone = rubric_from_form(form)
+    assert argument["weight"] == "2.5" and not argument["comment_only"]
+    assert tone["options"] == [] and tone["comment_only"] and tone["comment_required"]
+    # a comment-only criterion takes choice 0 without a radio button
+    a = _assignment(("Argument", 2), ("Tone", 0))
+    assert rubric_choices({"c0": "1"}, a) == [1, 0]
+
+
+def test_steps_are_read_only_from_the_editor_steps_fieldset():
+    assert "peer_review" not in assignment_fields({"title": "T"})
+    raw = assignment_fields({"title": "T", "steps": "1", "self_assessment": "on",
+                             "peer_weight": "3", "self_weight": "1"})  # fmt: skip
+    assert raw["peer_review"] is False and raw["self_assessment"] is True
+    assert (raw["peer_weight"], raw["self_weight"]) == ("3", "1")

@@ -32,12 +32,14 @@ async def test_assignment_flags_follow_the_viewer_and_the_phase(conn):
     assert flags(a) == {
         "can_manage": True, "can_supervise": True, "can_submit": False, "can_calibrate": False,
         "can_review": False, "can_allocate": False, "can_run_grading": False,
+        "can_self_assess": False,
     }  # fmt: skip
     await assignments.change_phase(conn, teacher, a.id, "submission")
     seen = await assignments.get_assignment(conn, learner, a.id)
     assert flags(seen) == {
         "can_manage": False, "can_supervise": False, "can_submit": True, "can_calibrate": True,
         "can_review": False, "can_allocate": False, "can_run_grading": False,
+        "can_self_assess": False,
     }  # fmt: skip
     by_ta = await assignments.get_assignment(conn, ta, a.id)
     assert by_ta.can_supervise and not by_ta.can_manage and not by_ta.can_submit

@@ -130,6 +130,7 @@ def test_criteria_shown_are_rounded_to_add_up_to_the_total_shown():
             method="calibrated", n_reviews=3, spread=0.0, doubt=0.0, doubtful=False,
             override_score=None, override_reason="", final_score=final, points_possible=10.0,
             released=True, computed_at=datetime.now(UTC), can_request_regrade=False,
+            peer_estimate=final,
         )  # fmt: skip
 
     # printed one by one these read 4.1 + 3.2 = 7.3 beside a total of 7.2 (the float 7.25)
