@@ -38,10 +38,10 @@ async def forum_notify_post(
 async def forum_announce_batch(
     ctx: dict[str, Any], course_id: int, post_id: int, after_user_id: int
 ) -> int:
-    """One batch of an announcement's fan-out; it queues the next (see
-    notifications.announce_batch: a batch run twice notifies nobody twice)."""
+    """An announcement's fan-out from `after_user_id` on, in batches (see
+    notifications.announce_batches: a batch run twice notifies nobody twice)."""
     async with ctx["db"].acquire() as conn:
-        return await notifications.announce_batch(conn, course_id, post_id, after_user_id)
+        return await notifications.announce_batches(conn, course_id, post_id, after_user_id)
 
 
 async def forum_notify_endorsement(
