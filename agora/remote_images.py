@@ -96,7 +96,9 @@ async def fetch_image(settings: Settings, url: str) -> tuple[bytes, str]:
 
 
 @get(REMOTE_IMAGE_PATH + "{digest:str}", include_in_schema=False)
-async def remote_image(digest: Digest, db: Db, settings: AppSettings, store: Files) -> Response[bytes]:
+async def remote_image(
+    digest: Digest, db: Db, settings: AppSettings, store: Files
+) -> Response[bytes]:
     """A remote image shown in a post, from the store (fetched first if it never was)."""
     if not _DIGEST.match(digest):
         raise NotFound("no such image")

@@ -14,7 +14,6 @@ from agora.schemas import Output
 from forum.schemas import AttachmentRead
 from forum.service import attachments as attachments_service
 
-
 Token = Annotated[str, PathParameter(max_length=400)]
 
 

@@ -81,8 +81,8 @@ async def lock_uploader(conn: asyncpg.Connection, course_id: int, user_id: int) 
     """Serialise a member's uploads in a course until the transaction ends, so two uploads at
     once cannot both fit in the quota that only one fits in."""
     await conn.execute(
-        """SELECT pg_advisory_xact_lock(
-                      hashtextextended('forum_attachments:' || $1::text || ':' || $2::text, 0))""",
+        """SELECT pg_advisory_xact_lock(hashtextextended(
+                      'forum_attachments:' || $1::bigint || ':' || $2::bigint, 0))""",
         course_id,
         user_id,
     )

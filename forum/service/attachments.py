@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import msgspec
@@ -243,10 +243,12 @@ async def open_link(
         raise NotFound("this file is missing") from None
 
 
-async def sweep_orphans(conn: asyncpg.Connection, store: storage.Store) -> int:
-    """Delete stored attachment objects that have had no row for longer than ORPHAN_AGE (a
-    transaction that failed after its files were written; a removed attachment)."""
-    keys = await storage.keys_older_than(store, AREA + "/")
+async def sweep_orphans(
+    conn: asyncpg.Connection, store: storage.Store, *, age: timedelta = storage.ORPHAN_AGE
+) -> int:
+    """Delete stored attachment objects older than `age` that have no row (a transaction that
+    failed after its files were written; a removed attachment)."""
+    keys = await storage.keys_older_than(store, AREA + "/", age)
     orphans: list[str] = []
     for start in range(0, len(keys), 1000):
         batch = keys[start : start + 1000]

@@ -36,7 +36,8 @@ def test_the_default_store_is_the_filesystem_under_the_data_directory(tmp_path):
 async def test_an_s3_url_opens_the_bucket_at_the_endpoint(s3_endpoint):
     import httpx
 
-    httpx.put(f"{s3_endpoint}/course-files").raise_for_status()
+    async with httpx.AsyncClient() as http:
+        (await http.put(f"{s3_endpoint}/course-files")).raise_for_status()
     settings = load_settings(
         environ={
             "AGORA_STORAGE_URL": "s3://course-files/agora",
@@ -48,7 +49,8 @@ async def test_an_s3_url_opens_the_bucket_at_the_endpoint(s3_endpoint):
     store = storage.open_store(settings)
     await storage.put(store, "forum/1/abc", b"x")
     # The prefix from the URL is applied: the object is under agora/ in the bucket.
-    listing = httpx.get(f"{s3_endpoint}/course-files", params={"list-type": "2"}).text
+    async with httpx.AsyncClient() as http:
+        listing = (await http.get(f"{s3_endpoint}/course-files", params={"list-type": "2"})).text
     assert "<Key>agora/forum/1/abc</Key>" in listing
 
 
