@@ -170,8 +170,13 @@ def calibration_required(assignment: Assignment, examples: int) -> int:
 
 
 def reviewing_open(assignment: Assignment, at: datetime) -> bool:
-    """Peer reviews are written, and edited, during the review phase until its deadline."""
-    return assignment.phase == "review" and not past(assignment.review_deadline, at)
+    """Peer reviews are written, and edited, during the review phase until its deadline, where
+    the assignment has a peer-review step."""
+    return (
+        assignment.peer_review
+        and assignment.phase == "review"
+        and not past(assignment.review_deadline, at)
+    )
 
 
 def can_review(viewer: Principal, assignment: Assignment, at: datetime) -> bool:
