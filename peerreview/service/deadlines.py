@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import cast
 from urllib.parse import urlsplit
 
 import aiosmtplib
@@ -140,7 +141,7 @@ async def schedule_for(conn: asyncpg.Connection, a: Assignment) -> s.ScheduleRea
     policy = await queries.select_schedule(conn, a.course_id, a.id)
     grace = timedelta(minutes=int(policy["grace_minutes"]))
     review_at = a.submission_deadline + grace if a.submission_deadline else None
-    times: list[tuple[str, datetime | None]] = [
+    times: list[tuple[s.Phase, datetime | None]] = [
         ("submission", policy["opens_at"]),
         ("review", review_at),
         ("grading", a.review_deadline),
@@ -156,7 +157,7 @@ async def schedule_for(conn: asyncpg.Connection, a: Assignment) -> s.ScheduleRea
         upcoming.waiting = await _waiting_reason(conn, a, upcoming.phase)
     next_switch = upcoming if upcoming is not None and upcoming.at is not None else None
     return s.ScheduleRead(
-        assignment_id=a.id, phase=a.phase, opens_at=policy["opens_at"],
+        assignment_id=a.id, phase=cast(s.Phase, a.phase), opens_at=policy["opens_at"],
         submission_deadline=a.submission_deadline, review_deadline=a.review_deadline,
         release_at=policy["release_at"],
         grace_minutes=policy["grace_minutes"],
