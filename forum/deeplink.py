@@ -8,13 +8,17 @@ from agora.lti.deeplink import N_, Pickable, Source
 from agora.sessions import Principal
 from agora.web import convert_form
 from forum.schemas import BoardCreate, BoardRead
-from forum.service import boards
+from forum.service import boards, grading
 
 FORUM = Pickable(id=None, title=N_("Course forum"), text=N_("The course's discussion forum."))
 
 
-def _pickable(board: BoardRead) -> Pickable:
-    return Pickable(id=board.id, title=board.name, text=board.description)
+def _pickable(board: BoardRead, points: float | None = None) -> Pickable:
+    """A graded board carries its line item (the LMS makes its gradebook column)."""
+    return Pickable(
+        id=board.id, title=board.name, text=board.description, score_maximum=points,
+        resource_id=grading.resource_id(board.id) if points is not None else "",
+    )  # fmt: skip
 
 
 async def _forum(conn: asyncpg.Connection, principal: Principal) -> list[Pickable]:
@@ -29,7 +33,8 @@ async def _find_forum(
 
 async def _boards(conn: asyncpg.Connection, principal: Principal) -> list[Pickable]:
     listed = await boards.list_boards(conn, principal, principal.course_id)
-    return [_pickable(b) for b in listed if not b.archived]
+    points = await grading.graded_points(conn, principal.course_id)
+    return [_pickable(b, points.get(b.id)) for b in listed if not b.archived]
 
 
 async def _find_board(

@@ -11,7 +11,7 @@ from arq.worker import func
 
 from agora import mail
 from agora.settings import Settings
-from forum.service import live, notifications
+from forum.service import grading, live, notifications
 
 
 async def forum_publish(
@@ -66,9 +66,23 @@ async def forum_email_digest(ctx: dict[str, Any]) -> int:
         return await notifications.send_digests(conn, settings, send)
 
 
+async def forum_grade_board(ctx: dict[str, Any], course_id: int, board_id: int) -> int:
+    """Record a graded board's current scores for the LMS (only changed ones are sent)."""
+    async with ctx["db"].acquire() as conn:
+        return await grading.passback(conn, course_id, board_id)
+
+
+async def forum_grade_sweep(ctx: dict[str, Any]) -> int:
+    """Every few minutes: a job per 'count' board whose window is open or just closed."""
+    async with ctx["db"].acquire() as conn:
+        return await grading.sweep(conn)
+
+
 # Timeouts in seconds: a live event or a notification is a few queries; a digest run sends at most
 # DIGEST_BATCH emails and commits each, so one cut short resumes at the next run.
 FUNCTIONS: list[Any] = [
+    func(forum_grade_board, name="forum_grade_board", timeout=300),
+    func(forum_grade_sweep, name="forum_grade_sweep", timeout=60),
     func(forum_publish, name="forum_publish", timeout=30),
     func(forum_notify_post, name="forum_notify_post", timeout=60),
     func(forum_notify_endorsement, name="forum_notify_endorsement", timeout=60),
@@ -76,5 +90,6 @@ FUNCTIONS: list[Any] = [
     func(forum_email_digest, name="forum_email_digest", timeout=60),
 ]
 CRON_JOBS: list[Any] = [
+    cron(forum_grade_sweep, minute=set(range(3, 60, 10)), run_at_startup=False, timeout=60),
     cron(forum_email_digest, minute={5, 35}, run_at_startup=False, timeout=60),
 ]

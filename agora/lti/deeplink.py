@@ -56,6 +56,8 @@ class Pickable:
     title: str
     text: str = ""
     score_maximum: float | None = None  # set for graded items: the LMS makes a gradebook column
+    # The line item's resourceId for a graded item (a peer-review assignment's by default).
+    resource_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,11 +229,12 @@ def content_item(
     }
     if text:
         result["text"] = text[:MAX_TEXT]
-    if source.graded and item.id is not None and accept_lineitem:
+    graded = source.graded or item.score_maximum is not None
+    if graded and item.id is not None and accept_lineitem:
         result["lineItem"] = {
             "scoreMaximum": item.score_maximum,
             "label": title[:MAX_TITLE],
-            "resourceId": assignment_resource_id(item.id),
+            "resourceId": item.resource_id or assignment_resource_id(item.id),
             "tag": LINE_ITEM_TAG,
         }
     return result

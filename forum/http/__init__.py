@@ -14,6 +14,7 @@ from forum.http import (
     boards,
     events,
     follows,
+    grading,
     moderation,
     notifications,
     posts,
@@ -26,6 +27,7 @@ from forum.http import (
 
 ROUTES: list[Any] = [
     boards.BoardRoutes,
+    grading.GradingRoutes,
     threads.CourseThreadRoutes,
     threads.ThreadRoutes,
     posts.ThreadPostRoutes,

@@ -16,6 +16,7 @@ from litestar import Router
 from agora import web
 from forum.pages import (
     browse,
+    grading,
     moderation,
     notification_settings,
     post_actions,
@@ -36,6 +37,7 @@ ROUTES: list[Router] = [
         *thread.HANDLERS,
         *post_actions.HANDLERS,
         *moderation.HANDLERS,
+        *grading.HANDLERS,
         *settings.HANDLERS,
         *notification_settings.HANDLERS,
     )

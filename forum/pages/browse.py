@@ -21,6 +21,7 @@ from forum.pages.urls import COURSE, SECTION, base_url, thread_url
 from forum.schemas import NotificationsMark, ThreadCreate, ThreadPublish
 from forum.service import boards as boards_service
 from forum.service import context as context_service
+from forum.service import grading as grading_service
 from forum.service import notifications as notifications_service
 from forum.service import search as search_service
 from forum.service import threads as threads_service
@@ -129,7 +130,10 @@ async def _thread_list(
         return await web.render_fragment(
             request, db, principal, "forum/_thread_rows.html", **view[1]
         )
-    return await web.render_view(request, db, principal, view, section=SECTION)
+    graded = None
+    if board_id is not None:  # a graded board tells the reader where they stand
+        graded = await grading_service.progress(db, principal, principal.course_id, board_id)
+    return await web.render_view(request, db, principal, view, section=SECTION, graded=graded)
 
 
 @get(COURSE + "/forum/threads")
