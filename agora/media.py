@@ -62,19 +62,20 @@ async def read_uploads(
     """The files posted in a multipart form's `field` (none: an empty list), each read up to
     one byte past `max_bytes` so a larger one is refused (413) without reading it all."""
     form = await request.form()
-    files = [f for f in form.getall(field) if isinstance(f, UploadFile)] if field in form else []
+    values = form.getall(field) if field in form else []
+    files = [f for f in values if isinstance(f, UploadFile)]
+    if any(not isinstance(v, UploadFile) and v != "" for v in values):
+        raise BadRequest(f"{field} must be a file (multipart/form-data)")
     if len(files) > MAX_FILES_PER_REQUEST:
         raise Unprocessable(f"at most {MAX_FILES_PER_REQUEST} files at once")
     uploads = []
     for file in files:
-        if not file.filename and not file.content_type:
-            continue  # an empty file input
+        if not file.filename:
+            continue  # a file input left empty (browsers send a part without a name)
         data = await file.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise TooLarge(f"{safe_filename(file.filename)} is larger than {max_bytes:,} bytes")
         uploads.append(Upload(safe_filename(file.filename), data))
-    if not uploads and field in form and not files:
-        raise BadRequest(f"{field} must be a file (multipart/form-data)")
     return uploads
 
 
