@@ -63,7 +63,11 @@ async def forum_email_digest(ctx: dict[str, Any]) -> int:
         await mail.send(server, message)
 
     async with ctx["db"].acquire() as conn:
-        return await notifications.send_digests(conn, settings, send)
+        sent = await notifications.send_digests(conn, settings, send)
+        more = sent > 0 and await notifications.digest_pending(conn)
+    if more:  # a whole MOOC told at once (an announcement): the next run now, not in 30 min
+        await ctx["redis"].enqueue_job("forum_email_digest")
+    return sent
 
 
 async def forum_grade_board(ctx: dict[str, Any], course_id: int, board_id: int) -> int:

@@ -96,6 +96,8 @@ async def announce_batch(
                 conn, "forum_announce_batch", course_id, post_id, last_user_id,
                 course_id=course_id,
             )  # fmt: skip
+        else:  # email it now, not at the digest's next half hour
+            await enqueue(conn, "forum_email_digest", course_id=course_id)
     return notified, None if done else last_user_id
 
 
@@ -300,6 +302,11 @@ def digest_message(
     )
     message["Content-Language"] = locale  # after the parts: set_content moves Content-* down
     return message
+
+
+async def digest_pending(conn: asyncpg.Connection) -> bool:
+    """Whether some member still has notifications waiting for a digest."""
+    return bool(await notification_sql.select_digest_recipients(conn, 1))
 
 
 SendMail = Callable[[EmailMessage], Awaitable[None]]

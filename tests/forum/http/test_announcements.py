@@ -139,6 +139,12 @@ async def test_the_fan_out_runs_in_batches_and_a_retried_batch_notifies_nobody_t
         "SELECT finished_at, notified FROM forum_fanouts WHERE course_id = $1", course.id
     )
     assert fanout["finished_at"] is not None and fanout["notified"] == 6
+    # Done: the email digest runs now for them, not at its next half hour.
+    digest = await conn.fetchval(
+        "SELECT count(*) FROM outbox WHERE job = 'forum_email_digest' AND course_id = $1",
+        course.id,
+    )
+    assert digest == 1
     # Any batch run again after the end changes nothing.
     assert await notifications.announce_batch(conn, course.id, post, 0, batch=3) is None
 
