@@ -23,6 +23,7 @@ from peerreview.service import assignments as assignments_service
 from peerreview.service import common as common_service
 from peerreview.service import deadlines as deadlines_service
 from peerreview.service import extensions as extensions_service
+from peerreview.service import submissions as submissions_service
 
 
 @get(ASSIGNMENT + "/schedule")
@@ -58,9 +59,11 @@ async def due_fragment(
     a = await assignments_service.get_assignment(db, principal, assignment_id)
     late = await extensions_service.late_status(db, principal, assignment_id)
     reminders = await deadlines_service.my_reminders(db, principal, course_id, assignment_id)
+    mine = await submissions_service.list_submissions(db, principal, assignment_id, None, 1)
     return await web.render_fragment(
         request, db, principal, "peerreview/_due.html", section=SECTION, a=a, late=late,
         reminders=reminders.items, url=assignment_url(course_id, assignment_id),
+        submission=mine.items[0] if mine.items else None,
     )  # fmt: skip
 
 

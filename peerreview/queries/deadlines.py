@@ -166,18 +166,57 @@ async def insert_reminders(conn: asyncpg.Connection, at: datetime) -> list[async
     return await conn.fetch(INSERT_REMINDERS, at)
 
 
+# A reminder still stands while its due time is the learner's current one, in the future, and
+# (submission reminders) nothing is submitted yet: a moved deadline or an extension voids it.
+STANDING = """
+   AND r.due_at > now()
+   AND CASE r.kind
+       WHEN 'review' THEN a.phase = 'review' AND r.due_at = a.review_deadline
+       ELSE a.phase IN ('submission', 'review')
+            AND r.due_at = COALESCE(
+                (SELECT e.due_at FROM pr_extensions e
+                  WHERE e.course_id = r.course_id AND e.assignment_id = r.assignment_id
+                    AND e.user_id = r.user_id), a.submission_deadline)
+            AND NOT EXISTS (SELECT 1 FROM pr_submissions s
+                             WHERE s.course_id = r.course_id
+                               AND s.assignment_id = r.assignment_id
+                               AND s.author_id = r.user_id)
+       END"""
+
+
+SELECT_REMINDERS = """
+SELECT r.id, r.assignment_id, a.title, r.kind, r.due_at, r.created_at,
+       r.read_at IS NOT NULL AS read
+  FROM pr_reminders r
+  JOIN pr_assignments a ON a.course_id = r.course_id AND a.id = r.assignment_id
+ WHERE r.course_id = $1 AND r.user_id = $2 AND r.read_at IS NULL
+   AND ($3::bigint IS NULL OR r.assignment_id = $3)@STANDING@
+ ORDER BY r.id DESC LIMIT $4""".replace("@STANDING@", STANDING)
+CLAIM_REMINDERS = """WITH picked AS (
+               SELECT r.id FROM pr_reminders r
+                 JOIN pr_assignments a ON a.course_id = r.course_id AND a.id = r.assignment_id
+                WHERE r.course_id = $1 AND r.assignment_id = $2 AND r.emailed_at IS NULL@STANDING@
+                ORDER BY r.id LIMIT $3 FOR UPDATE OF r SKIP LOCKED),
+           sent AS (
+               UPDATE pr_reminders r SET emailed_at = now() FROM picked
+                WHERE r.course_id = $1 AND r.id = picked.id
+            RETURNING r.id, r.user_id, r.kind, r.due_at)
+           SELECT sent.id, sent.kind, sent.due_at, u.name, u.email, u.locale AS user_locale,
+                  a.title, c.title AS course_title, c.language AS course_language
+             FROM sent
+             JOIN users u ON u.id = sent.user_id
+             JOIN pr_assignments a ON a.course_id = $1 AND a.id = $2
+             JOIN courses c ON c.id = $1
+            ORDER BY sent.id""".replace("@STANDING@", STANDING)
+
+
 async def select_reminders(
     conn: asyncpg.Connection, course_id: int, user_id: int, *, assignment_id: int | None, limit: int
 ) -> list[asyncpg.Record]:
-    """The learner's unread reminders, newest first (of one assignment, or all)."""
+    """The learner's unread reminders that still stand, newest first (of one assignment, or
+    all)."""
     return await conn.fetch(
-        """SELECT r.id, r.assignment_id, a.title, r.kind, r.due_at, r.created_at,
-                  r.read_at IS NOT NULL AS read
-             FROM pr_reminders r
-             JOIN pr_assignments a ON a.course_id = r.course_id AND a.id = r.assignment_id
-            WHERE r.course_id = $1 AND r.user_id = $2 AND r.read_at IS NULL
-              AND ($3::bigint IS NULL OR r.assignment_id = $3)
-            ORDER BY r.id DESC LIMIT $4""",
+        SELECT_REMINDERS,
         course_id,
         user_id,
         assignment_id,
@@ -206,21 +245,7 @@ async def claim_unsent_reminders(
     recipient: called in a transaction committed before sending, so no reminder is emailed
     twice (SKIP LOCKED: a concurrent run takes others)."""
     return await conn.fetch(
-        """WITH picked AS (
-               SELECT id FROM pr_reminders
-                WHERE course_id = $1 AND assignment_id = $2 AND emailed_at IS NULL
-                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
-           sent AS (
-               UPDATE pr_reminders r SET emailed_at = now() FROM picked
-                WHERE r.course_id = $1 AND r.id = picked.id
-            RETURNING r.id, r.user_id, r.kind, r.due_at)
-           SELECT sent.id, sent.kind, sent.due_at, u.name, u.email, u.locale AS user_locale,
-                  a.title, c.title AS course_title, c.language AS course_language
-             FROM sent
-             JOIN users u ON u.id = sent.user_id
-             JOIN pr_assignments a ON a.course_id = $1 AND a.id = $2
-             JOIN courses c ON c.id = $1
-            ORDER BY sent.id""",
+        CLAIM_REMINDERS,
         course_id,
         assignment_id,
         limit,

@@ -403,3 +403,29 @@ async def test_late_submitter_gets_reviewers_after_everyone_finished(
         late_sub,
     )
     assert done == 2
+
+
+async def test_a_reminder_stands_only_while_its_due_date_does(client, conn):
+    course = await learners_course(conn, 2)
+    aid = await open_assignment(client, course, submission_deadline=iso(now() + timedelta(hours=5)))
+    first, second = learners(course)
+    await deadlines.run_deadlines(conn)
+    url = f"{API}/courses/{course.id}/reminders?assignment_id={aid}"
+
+    async def kinds(member):
+        return [r["kind"] for r in (await client.get(url, headers=member.headers)).json()["items"]]
+
+    assert await kinds(first) == ["submission"] and await kinds(second) == ["submission"]
+    await submit(client, first, aid)  # submitted: nothing to remind of
+    assert await kinds(first) == []
+    # an extension moves the second learner's due date: the old reminder no longer stands,
+    # and the new date is reminded of when it comes near
+    new_due = now() + timedelta(days=2)
+    await client.put(
+        f"{API}/assignments/{aid}/extensions",
+        json={"user_id": second.user_id, "due_at": iso(new_due)},
+        headers=course.instructor.headers,
+    )
+    assert await kinds(second) == []
+    assert (await deadlines.run_deadlines(conn)).reminders == 0
+    assert (await deadlines.run_deadlines(conn, new_due - timedelta(hours=2))).reminders == 1
