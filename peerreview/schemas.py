@@ -363,6 +363,8 @@ class GradeRead(Output, kw_only=True):
     # learner's self-assessed total (None: that step gave nothing)
     peer_estimate: float | None = None
     self_score: float | None = None
+    # the fraction of the grade lost to lateness (0 when on time or overridden; issue 13.3)
+    late_penalty: float = 0.0
 
 
 class GradeList(Page[GradeRead]):

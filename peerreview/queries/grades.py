@@ -30,6 +30,7 @@ class Grade(msgspec.Struct, frozen=True, kw_only=True):
     released_at: datetime | None
     peer_estimate: float | None = None  # the peer model's; `estimate` combines the steps
     self_score: float | None = None
+    late_penalty: float = 0.0  # the fraction `final_score` loses to lateness (no override)
     # Who submitted it, for staff lists (select_grades, select_doubtful); None elsewhere.
     author_id: int | None = None
     author_name: str = ""
@@ -40,7 +41,7 @@ class Grade(msgspec.Struct, frozen=True, kw_only=True):
 STAFF_LIST = """SELECT g.submission_id, g.assignment_id, g.estimate, g.criteria, g.confidence,
                   g.method, g.n_reviews, g.spread, g.doubt, g.doubtful, g.override_score,
                   g.override_reason, g.final_score, g.computed_at, g.released_at, g.peer_estimate,
-                  g.self_score,
+                  g.self_score, g.late_penalty,
                   s.author_id, u.name AS author_name, u.email AS author_email
              FROM pr_grades g
              JOIN pr_submissions s ON s.course_id = g.course_id AND s.id = g.submission_id
@@ -139,7 +140,7 @@ async def select_grade(
     row = await conn.fetchrow(
         """SELECT submission_id, assignment_id, estimate, criteria, confidence, method, n_reviews,
                   spread, doubt, doubtful, override_score, override_reason, final_score,
-                  computed_at, released_at, peer_estimate, self_score
+                  computed_at, released_at, peer_estimate, self_score, late_penalty
              FROM pr_grades WHERE course_id = $1 AND submission_id = $2""",
         course_id,
         submission_id,
@@ -216,7 +217,7 @@ async def set_override(
              WHERE course_id = $1 AND submission_id = $2
          RETURNING submission_id, assignment_id, estimate, criteria, confidence, method,
                   n_reviews, spread, doubt, doubtful, override_score, override_reason,
-                  final_score, computed_at, released_at, peer_estimate, self_score""",
+                  final_score, computed_at, released_at, peer_estimate, self_score, late_penalty""",
         course_id,
         submission_id,
         score,
@@ -243,7 +244,7 @@ async def insert_override_grade(
             VALUES ($1, $2, $3, 'override', $4, $5, $6, now())
             RETURNING submission_id, assignment_id, estimate, criteria, confidence, method,
                   n_reviews, spread, doubt, doubtful, override_score, override_reason,
-                  final_score, computed_at, released_at, peer_estimate, self_score""",
+                  final_score, computed_at, released_at, peer_estimate, self_score, late_penalty""",
         course_id,
         assignment_id,
         submission_id,

@@ -205,6 +205,7 @@ def grade_read(
         author=author_of(row) if access == "staff" else None,
         peer_estimate=row.peer_estimate,
         self_score=row.self_score,
+        late_penalty=0.0 if overridden else row.late_penalty,
     )
 
 

@@ -303,6 +303,18 @@ async def test_late_work_is_accepted_with_a_capped_penalty_in_the_final_score(
         mine["id"],
     )
     assert on_time == 0
+    # released, the learner reads the penalty with their grade, and why
+    released = await client.post(
+        f"{API}/assignments/{aid}/phase", json={"phase": "released"},
+        headers=course.instructor.headers,
+    )  # fmt: skip
+    assert released.status_code == 200, released.text
+    grades = await client.get(f"{API}/assignments/{aid}/grades", headers=late.headers)
+    assert grades.json()["items"][0]["late_penalty"] == pytest.approx(penalty / 100)
+    page = await client.get(
+        f"/ui/courses/{course.id}/assignments/{aid}/grade", headers=late.headers
+    )
+    assert f"the late penalty takes {penalty:g}% off" in page.text
 
 
 async def test_extension_lets_one_learner_submit_after_the_batch_allocation(
