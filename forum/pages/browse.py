@@ -3,6 +3,8 @@ suggestions, search, notifications."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +16,7 @@ from agora import web
 from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import NotFound
 from agora.params import Cursor, PathId, QueryId
+from agora.schemas import MAX_ID
 from agora.sessions import Principal
 from forum import rules
 from forum.pages.thread import anonymity_options, live_fragment, thread_view
@@ -255,16 +258,53 @@ async def search_page(
     principal: CurrentPrincipal,
     q: FromQuery[str] = "",
     cursor: Cursor = None,
+    board: FromQuery[str] = "",
+    kind: FromQuery[str] = "",
+    answered: FromQuery[str] = "",
+    author: FromQuery[str] = "",
+    since: FromQuery[str] = "",
+    until: FromQuery[str] = "",
 ) -> Response[Any]:
+    """Search with the page's filters; values a form cannot send (a board id that is not a
+    number, an unknown kind, a malformed date) are no filter rather than an error."""
     q = q.strip()[:200]
+    staff_author = rules.can_search_by_author(principal)
+    filters = search_service.SearchFilters(
+        board_id=_board_id(board),
+        kind=kind if kind in KINDS else None,
+        answered={"yes": True, "no": False}.get(answered),
+        author=(author.strip()[:100] or None) if staff_author else None,
+        since=_day(since),
+        until=_day(until),
+    )
+    if filters.since and filters.until and filters.since > filters.until:  # typed the other way
+        filters = replace(filters, since=filters.until, until=filters.since)
     results = (
-        await search_service.search_posts(db, redis, principal, course_id, q, cursor, None)
+        await search_service.search_posts(db, redis, principal, course_id, q, cursor, None, filters)
         if q
         else None
     )
+    query = {"q": q, "board": board, "kind": kind, "answered": answered, "author": author,
+             "since": since, "until": until}  # fmt: skip
     return await web.render_page(
-        request, db, principal, "forum/search.html", section="search", q=q, results=results
-    )
+        request, db, principal, "forum/search.html", section="search", q=q, results=results,
+        filters=filters, boards=await boards_service.list_boards(db, principal, course_id),
+        can_filter_by_author=staff_author,
+        query=urlencode({k: v for k, v in query.items() if v}),
+    )  # fmt: skip
+
+
+def _board_id(value: str) -> int | None:
+    if value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        return None
 
 
 @get(COURSE + "/notifications")
