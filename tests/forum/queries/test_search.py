@@ -39,15 +39,24 @@ async def test_only_the_newest_matches_of_the_window_are_ranked(conn, course, ma
         newer,
     )
 
-    async def found(window: int) -> set[int]:
+    async def found(window: int, ranges: tuple[int, int] = (0, 0)) -> set[int]:
         rows = await search.select_search(
             conn, course.id, "english", "glacier", staff=False, user_id=course.bob.user_id,
             after=(float("inf"), 2**62), limit=10, window=window, snippet_source_chars=500,
+            ranges=ranges,
         )  # fmt: skip
         return {r["thread_id"] for r in rows}
 
     assert await found(2) == set(newer)
     assert await found(10) == {*newer, best_but_oldest}
+    # Filled range by range (newest ids first), the window holds the same posts.
+    ids = await conn.fetch(
+        "SELECT id FROM forum_posts WHERE course_id = $1 ORDER BY id DESC", course.id
+    )
+    newest_first = [r["id"] for r in ids]
+    for ranges in ((newest_first[0], newest_first[1]), (newest_first[1], newest_first[3])):
+        assert await found(2, ranges) == set(newer), ranges
+        assert await found(10, ranges) == {*newer, best_but_oldest}, ranges
 
 
 async def test_python_fold_is_agora_fold(conn):
