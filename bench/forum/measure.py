@@ -22,8 +22,23 @@ from forum.service import posts as posts_service
 from forum.service import search as search_service
 from forum.service import threads as threads_service
 from forum.service import votes as votes_service
+from forum.service.search import fold
 
-from .generate import COMMON, RARE
+from .generate import COMMON, FRENCH_COMMON, FRENCH_RARE, RARE
+
+# Search scenarios (issue 14.4): common and rare words, English and French, the French typed
+# without accents (as learners do) against posts that have them.
+SEARCHES = {
+    "search: rare + common word": lambda rng: f"{rng.choice(RARE)} {rng.choice(COMMON[:30])}",
+    "search: common word": lambda rng: rng.choice(COMMON[:30]),
+    "search: rare word": lambda rng: rng.choice(RARE),
+    "search: French common, no accents": lambda rng: _unaccented(rng.choice(FRENCH_COMMON)),
+    "search: French rare, no accents": lambda rng: _unaccented(rng.choice(FRENCH_RARE)),
+}
+
+
+def _unaccented(word: str) -> str:
+    return "".join(map(fold, word))
 
 
 @dataclass
@@ -100,9 +115,8 @@ class Workload:
         # Up, then (the next time the same learner meets the same post) back: both paths.
         return (i // len(self.tokens)) % 2 ^ 1
 
-    def query(self, i: int) -> str:
-        rng = random.Random(i)
-        return f"{rng.choice(RARE)} {rng.choice(COMMON[:30])}"
+    def query(self, i: int, scenario: str = "search: rare + common word") -> str:
+        return SEARCHES[scenario](random.Random(i))
 
 
 def http_calls(client: httpx.AsyncClient, w: Workload) -> dict[str, Callable[[int], Awaitable]]:
@@ -125,11 +139,16 @@ def http_calls(client: httpx.AsyncClient, w: Workload) -> dict[str, Callable[[in
         )
         return r.status_code == 201
 
-    async def search(i):
-        r = await client.get(
-            f"/api/v1/courses/{w.course_id}/search", params={"q": w.query(i)}, headers=auth(i)
-        )
-        return r.status_code == 200
+    def search(scenario: str):
+        async def call(i):
+            r = await client.get(
+                f"/api/v1/courses/{w.course_id}/search",
+                params={"q": w.query(i, scenario)},
+                headers=auth(i),
+            )
+            return r.status_code == 200
+
+        return call
 
     ui = f"/ui/courses/{w.course_id}/forum"
     htmx = {"HX-Request": "true"}
@@ -167,8 +186,7 @@ def http_calls(client: httpx.AsyncClient, w: Workload) -> dict[str, Callable[[in
         "post create": post_create,
         "reply from the page": page_reply,
         "vote from the page": page_vote,
-        "search": search,
-    }
+    } | {scenario: search(scenario) for scenario in SEARCHES}
 
 
 # What each page scenario is measured beside: the JSON request of the same data in the same run
@@ -205,14 +223,17 @@ def direct_calls(pool, redis, w: Workload) -> dict[str, Callable[[int], Awaitabl
             return False
         return True
 
-    async def search(i):
-        async with pool.acquire() as conn:
-            principal = await select_principal(conn, w.token(i))
-            # No Redis: the benchmark measures the query, not the per-user rate limit.
-            await search_service.search_posts(
-                conn, None, principal, w.course_id, w.query(i), None, None
-            )
-        return True
+    def search(scenario: str):
+        async def call(i):
+            async with pool.acquire() as conn:
+                principal = await select_principal(conn, w.token(i))
+                # No Redis: the benchmark measures the query, not the per-user rate limit.
+                await search_service.search_posts(
+                    conn, None, principal, w.course_id, w.query(i, scenario), None, None
+                )
+            return True
+
+        return call
 
     async def vote(i):
         _, post_id = w.vote_post(i)
@@ -229,8 +250,7 @@ def direct_calls(pool, redis, w: Workload) -> dict[str, Callable[[int], Awaitabl
         "thread list (20)": thread_list,
         "post create": post_create,
         "vote from the page": vote,
-        "search": search,
-    }
+    } | {scenario: search(scenario) for scenario in SEARCHES}
 
 
 def is_transaction_control(query: str) -> bool:
