@@ -126,9 +126,7 @@ class ThreadRoutes(Controller):
     ) -> ThreadRead:
         """Staff: make a private thread public (`anonymous`: its learner's posts become
         anonymous to peers). 409 if it is public already."""
-        return await threads_service.make_public(
-            db, principal, thread_id, data or ThreadPublish()
-        )
+        return await threads_service.make_public(db, principal, thread_id, data or ThreadPublish())
 
     @put("/read")
     async def read_mark(

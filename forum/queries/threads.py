@@ -144,9 +144,7 @@ async def select_thread_page_head(
     return None if row is None else ThreadHead(**row)
 
 
-async def select_learner_name(
-    conn: asyncpg.Connection, course_id: int, user_id: int
-) -> str | None:
+async def select_learner_name(conn: asyncpg.Connection, course_id: int, user_id: int) -> str | None:
     """The name of a learner of the course (None for staff, strangers, former members)."""
     name: str | None = await conn.fetchval(
         """SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id
