@@ -43,6 +43,8 @@ class Assignment(msgspec.Struct, frozen=True, kw_only=True):
     self_assessment: bool = False
     peer_weight: float = 1.0
     self_weight: float = 0.0
+    # the review-quality score's share of the grade, in percent (peerreview.review_quality)
+    review_quality_weight: float = 0.0
 
 
 def _assignment(row: asyncpg.Record | None) -> Assignment | None:
@@ -73,21 +75,22 @@ async def insert_assignment(
     self_assessment: bool = False,
     peer_weight: float = 1.0,
     self_weight: float = 0.0,
+    review_quality_weight: float = 0.0,
 ) -> Assignment:
     row = await conn.fetchrow(
         """INSERT INTO pr_assignments (course_id, title, prompt, prompt_html, rubric,
                 points_possible, reviews_per_submission, reviews_required, calibration_required,
                 submission_deadline, review_deadline, allocation_mode, grading_method,
                 team_submissions, lease_seconds, extra_reviews, created_by, peer_review,
-                self_assessment, peer_weight, self_weight)
+                self_assessment, peer_weight, self_weight, review_quality_weight)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                    $18, $19, $20, $21)
+                    $18, $19, $20, $21, $22)
             RETURNING id, course_id, title, prompt, prompt_html, rubric, points_possible,
                   reviews_per_submission, reviews_required, calibration_required, phase,
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
                   graded_at, released_at, created_by, created_at, updated_at,
-                  peer_review, self_assessment, peer_weight, self_weight""",
+                  peer_review, self_assessment, peer_weight, self_weight, review_quality_weight""",
         course_id,
         title,
         prompt,
@@ -109,6 +112,7 @@ async def insert_assignment(
         self_assessment,
         peer_weight,
         self_weight,
+        review_quality_weight,
     )
     assignment = _assignment(row)
     assert assignment is not None  # INSERT … RETURNING always returns the row
@@ -121,7 +125,7 @@ SELECT_ASSIGNMENT = """
            submission_deadline, review_deadline, allocation_mode, grading_method,
            team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
            graded_at, released_at, created_by, created_at, updated_at,
-                  peer_review, self_assessment, peer_weight, self_weight
+                  peer_review, self_assessment, peer_weight, self_weight, review_quality_weight
       FROM pr_assignments WHERE course_id = $1 AND id = $2"""
 # The same row, locked: phase changes, allocation and grading serialise on it.
 SELECT_ASSIGNMENT_FOR_UPDATE = """
@@ -130,7 +134,7 @@ SELECT_ASSIGNMENT_FOR_UPDATE = """
            submission_deadline, review_deadline, allocation_mode, grading_method,
            team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
            graded_at, released_at, created_by, created_at, updated_at,
-                  peer_review, self_assessment, peer_weight, self_weight
+                  peer_review, self_assessment, peer_weight, self_weight, review_quality_weight
       FROM pr_assignments WHERE course_id = $1 AND id = $2
        FOR UPDATE"""
 
@@ -151,7 +155,7 @@ async def select_assignments(
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
                   graded_at, released_at, created_by, created_at, updated_at,
-                  peer_review, self_assessment, peer_weight, self_weight
+                  peer_review, self_assessment, peer_weight, self_weight, review_quality_weight
              FROM pr_assignments
             WHERE course_id = $1 AND id > $2 AND ($4 OR phase <> 'draft')
             ORDER BY id LIMIT $3""",
@@ -178,14 +182,15 @@ async def update_assignment(
                 allocation_mode = $13, grading_method = $14, lease_seconds = $15,
                 extra_reviews = $16, phase = $17, allocation_seed = $18, allocated_at = $19,
                 graded_at = $20, released_at = $21, peer_review = $22, self_assessment = $23,
-                peer_weight = $24, self_weight = $25, updated_at = now()
+                peer_weight = $24, self_weight = $25, review_quality_weight = $26,
+                updated_at = now()
              WHERE course_id = $1 AND id = $2
          RETURNING id, course_id, title, prompt, prompt_html, rubric, points_possible,
                   reviews_per_submission, reviews_required, calibration_required, phase,
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
                   graded_at, released_at, created_by, created_at, updated_at,
-                  peer_review, self_assessment, peer_weight, self_weight""",
+                  peer_review, self_assessment, peer_weight, self_weight, review_quality_weight""",
         course_id,
         assignment_id,
         merged["title"],
@@ -211,6 +216,7 @@ async def update_assignment(
         merged["self_assessment"],
         merged["peer_weight"],
         merged["self_weight"],
+        merged["review_quality_weight"],
     )
     updated = _assignment(row)
     assert updated is not None  # the row was just read in this transaction
@@ -226,7 +232,7 @@ async def select_assignment_by_title(
                   submission_deadline, review_deadline, allocation_mode, grading_method,
                   team_submissions, lease_seconds, extra_reviews, allocation_seed, allocated_at,
                   graded_at, released_at, created_by, created_at, updated_at,
-                  peer_review, self_assessment, peer_weight, self_weight
+                  peer_review, self_assessment, peer_weight, self_weight, review_quality_weight
              FROM pr_assignments WHERE course_id = $1 AND title = $2
             ORDER BY id LIMIT 1""",
         course_id,
