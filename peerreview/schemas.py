@@ -70,6 +70,8 @@ class AssignmentCreate(Input, kw_only=True):
     self_assessment: bool = False
     peer_weight: StepWeight = 1.0
     self_weight: StepWeight = 0.0
+    # the reviewer's review-quality score's share of their grade, in percent (0: none)
+    review_quality_weight: Annotated[float, msgspec.Meta(ge=0, le=100)] = 0.0
 
 
 class AssignmentUpdate(Input, kw_only=True):
@@ -89,6 +91,7 @@ class AssignmentUpdate(Input, kw_only=True):
     self_assessment: bool | None = None
     peer_weight: StepWeight | None = None
     self_weight: StepWeight | None = None
+    review_quality_weight: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
 
 
 class PhaseChange(Input, kw_only=True):
@@ -149,6 +152,7 @@ class AssignmentRead(Output, kw_only=True):
     peer_weight: float = 1.0
     self_weight: float = 0.0
     can_self_assess: bool = False
+    review_quality_weight: float = 0.0  # percent of the grade
 
 
 class AssignmentList(Page[AssignmentRead]):

@@ -119,6 +119,7 @@ async def create_assignment(
         self_assessment=data.self_assessment,
         peer_weight=data.peer_weight,
         self_weight=data.self_weight,
+        review_quality_weight=data.review_quality_weight,
     )
     return assignment_read(assignment, principal)
 
@@ -174,7 +175,13 @@ async def update_assignment(
         values.get("submission_deadline", assignment.submission_deadline),
         values.get("review_deadline", assignment.review_deadline),
     )
-    step_fields = ("peer_review", "self_assessment", "peer_weight", "self_weight")
+    step_fields = (
+        "peer_review",
+        "self_assessment",
+        "peer_weight",
+        "self_weight",
+        "review_quality_weight",
+    )
     if any(f in values for f in step_fields):
         merged = msgspec.structs.replace(
             assignment, **{f: values[f] for f in step_fields if f in values}
