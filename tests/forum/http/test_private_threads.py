@@ -186,3 +186,17 @@ async def test_live_events_of_a_private_thread_reach_staff_and_the_asker_only(
         assert (await ta.wait_for(1))[0]["data"]["post_id"] == reply["id"]
         await asyncio.sleep(0.2)
         assert bob.events == []
+
+
+async def test_mentioning_a_learner_in_a_private_thread_tells_them_nothing(
+    forum, course, client, drain
+):
+    thread = (
+        await forum.thread(course.alice, title="Private about Bob", body="@Bob copied me",
+                           private=True)
+    )["thread"]  # fmt: skip
+    await forum.reply(course.alice, thread["id"], body="@Carol saw it too, @Ta")
+    await drain()
+    assert (await inbox(client, course, course.bob))["items"] == []
+    assert (await inbox(client, course, course.carol))["items"] == []
+    assert {n["kind"] for n in (await inbox(client, course, course.ta))["items"]} >= {"mention"}
