@@ -283,6 +283,14 @@ def can_see_grade(access: SubmissionAccess | None, *, released: bool) -> bool:
     return access == "staff" or (access == "owner" and released)
 
 
+def can_see_review_quality(viewer: Principal, assignment: Assignment, user_id: int) -> bool:
+    """A reviewer sees their own review-quality score (and the ratings their reviews received)
+    once grades are released; staff see any learner's."""
+    if can_supervise(viewer):
+        return True
+    return viewer.user_id == user_id and assignment.phase == "released"
+
+
 def can_override(viewer: Principal) -> bool:
     return can_supervise(viewer)
 
