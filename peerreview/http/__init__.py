@@ -18,6 +18,7 @@ from peerreview.http import (
     grades,
     passback,
     regrades,
+    review_quality,
     reviews,
     self_assessments,
     submissions,
@@ -34,4 +35,5 @@ ROUTES: list[HTTPRouteHandler] = [
     *passback.ROUTES,
     *self_assessments.ROUTES,
     *deadlines.ROUTES,
+    *review_quality.ROUTES,
 ]

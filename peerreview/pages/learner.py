@@ -22,6 +22,7 @@ from peerreview.service import assignments as assignments_service
 from peerreview.service import calibration as calibration_service
 from peerreview.service import grades as grades_service
 from peerreview.service import regrades as regrades_service
+from peerreview.service import review_quality as review_quality_service
 from peerreview.service import reviews as reviews_service
 from peerreview.service import self_assessments as self_assessments_service
 from peerreview.service import submissions as submissions_service
@@ -142,12 +143,13 @@ async def grade_page(
         raise NotFound("your grade is not released yet")
     reviews = await reviews_service.reviews_of_submission(db, principal, submission.id, None, 50)
     regrade = await regrades_service.latest_regrade(db, principal, submission.id)
+    quality = await review_quality_service.my_review_quality(db, principal, assignment_id)
     own = await self_assessments_service.of_own_submission(db, principal, submission)
     return await web.render_page(
         request, db, principal, "peerreview/grade.html", section=SECTION, a=a,
         grade=grades.items[0], criteria=grades_service.criteria_shown(grades.items[0], a.rubric),
         self_assessment=own, shares=steps.shares(a),
-        reviews=reviews, submission=submission, regrade=regrade,
+        reviews=reviews, submission=submission, regrade=regrade, quality=quality,
         url=assignment_url(course_id, assignment_id),
     )  # fmt: skip
 

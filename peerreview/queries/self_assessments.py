@@ -92,14 +92,22 @@ async def update_step_grades(
     submission_id: int | None = None,
 ) -> None:
     """Set each grade's self score and steps' grade (`estimate`) from its peer estimate and
-    self-assessment: peerreview.steps.combine in one statement (one submission's, or all)."""
+    self-assessment: peerreview.steps.combine in one statement (one submission's, or all).
+    The owner's review-quality score, where the assignment gives it a weight, then counts for
+    that share (peerreview.review_quality.blend_grade)."""
     await conn.execute(
         """UPDATE pr_grades g
               SET self_score = sa.total,
                   estimate = CASE WHEN $3::float8 > 0 AND g.peer_estimate IS NULL THEN NULL
-                                  ELSE $3::float8 * COALESCE(g.peer_estimate, 0)
-                                       + $4::float8 * COALESCE(sa.total, 0) END
+                                  ELSE (1 - rq.share) * ($3::float8 * COALESCE(g.peer_estimate, 0)
+                                                         + $4::float8 * COALESCE(sa.total, 0))
+                                       + rq.share * COALESCE(g.review_quality, 0) / 100
+                                         * a.points_possible END
              FROM pr_grades g2
+             JOIN pr_assignments a ON a.course_id = g2.course_id AND a.id = g2.assignment_id
+             CROSS JOIN LATERAL (
+                 SELECT CASE WHEN g2.review_quality IS NULL THEN 0::float8
+                             ELSE a.review_quality_weight / 100 END AS share) rq
              LEFT JOIN pr_self_assessments sa
                     ON sa.course_id = g2.course_id AND sa.submission_id = g2.submission_id
             WHERE g.course_id = $1 AND g.assignment_id = $2

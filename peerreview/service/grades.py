@@ -25,6 +25,7 @@ from peerreview.queries import submissions as submission_queries
 from peerreview.queries.assignments import Assignment
 from peerreview.queries.grades import Grade, GradingResult
 from peerreview.rules import SubmissionAccess
+from peerreview.service import review_quality as review_quality_service
 from peerreview.service.common import (
     list_limit,
     load_assignment,
@@ -121,8 +122,16 @@ async def run_grading(conn: asyncpg.Connection, course_id: int, assignment_id: i
         doubtful=total_fit.doubtful[keep].tolist(),
     )
     await queries.upsert_grades(conn, course_id, assignment_id, result)
+    # Grading the graders: every reviewer's review quality, against these fitted grades.
+    await review_quality_service.score_reviewers(
+        conn, course_id, assignment_id, lo=sum(lows), hi=sum(highs),
+        reviewer=reviewer_all[peer], review_total=totals[peer],
+        review_grade=total_fit.grade[sub_index[peer]], calibration_user=c_users,
+        calibration_total=c_total, calibration_truth=c_truth,
+    )  # fmt: skip
     share = steps.shares(assignment)
-    if not share.peer_only:  # estimate = the peer estimate otherwise, as stored
+    # estimate = the peer estimate otherwise, as stored
+    if not share.peer_only or assignment.review_quality_weight > 0:
         await self_assessment_queries.update_step_grades(conn, course_id, assignment_id, share)
     if method == "calibrated" and grader_ids.size:
         await queries.upsert_grader_stats(

@@ -1,0 +1,160 @@
+"""Review quality (grading the graders, issue 13.4): a grading run scores every reviewer set-based
+(peerreview.review_quality on the arrays the run already holds, one store), and a reviewer reads
+their score, its parts and the ratings their reviews received once grades are released."""
+
+from __future__ import annotations
+
+import asyncpg
+import numpy as np
+import numpy.typing as npt
+
+from agora.errors import NotFound
+from agora.sessions import Principal
+from peerreview import rules
+from peerreview import schemas as s
+from peerreview.queries import review_quality as queries
+from peerreview.queries.assignments import Assignment
+from peerreview.review_quality import TOLERANCE, review_quality
+from peerreview.service.common import load_assignment, rubric_points
+
+# Reviews listed with their ratings: far more than any reviewer writes for one assignment.
+FEEDBACK_LIMIT = 200
+
+
+def _optional(values: npt.NDArray[np.float64]) -> list[float | None]:
+    return [float(v) if np.isfinite(v) else None for v in values.tolist()]
+
+
+async def score_reviewers(
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    *,
+    lo: float,
+    hi: float,
+    reviewer: npt.ArrayLike,
+    review_total: npt.ArrayLike,
+    review_grade: npt.ArrayLike,
+    calibration_user: npt.ArrayLike,
+    calibration_total: npt.ArrayLike,
+    calibration_truth: npt.ArrayLike,
+) -> int:
+    """Score every reviewer of the assignment and give each grade its owner's score; returns how
+    many reviewers were scored. The arrays are the grading run's: one entry per peer review
+    (reviewer user id, total, fitted grade of the reviewed submission) and per calibration
+    answer (user id, total, reference total)."""
+    ratings = await queries.select_ratings(conn, course_id, assignment_id)
+    r_user = np.asarray(reviewer, dtype=np.int64)
+    c_user = np.asarray(calibration_user, dtype=np.int64)
+    h_user = np.asarray(ratings["reviewer"], dtype=np.int64)
+    ids = np.unique(np.concatenate([r_user, c_user, h_user]))
+    if hi <= lo or ids.size == 0:
+        users: list[int] = []
+        result = None
+    else:
+        result = review_quality(
+            ids.size, lo=lo, hi=hi,
+            review_reviewer=np.searchsorted(ids, r_user), review_score=review_total,
+            review_grade=review_grade,
+            calibration_reviewer=np.searchsorted(ids, c_user),
+            calibration_score=calibration_total, calibration_truth=calibration_truth,
+            rated_reviewer=np.searchsorted(ids, h_user), rating=ratings["rating"],
+        )  # fmt: skip
+        users = ids[np.isfinite(result.score)].tolist()
+    if result is None or not users:
+        empty: list[float | None] = []
+        await queries.replace_review_quality(
+            conn, course_id, assignment_id, users=[], score=[], agreement=empty, n_reviews=[],
+            mean_deviation=empty, calibration=empty, n_calibration=[],
+            calibration_deviation=empty, helpfulness=empty, n_rated=[], mean_rating=empty,
+        )  # fmt: skip
+    else:
+        keep = np.isfinite(result.score)
+        a, c, h = result.agreement, result.calibration, result.helpfulness
+        await queries.replace_review_quality(
+            conn, course_id, assignment_id, users=users,
+            score=np.clip(result.score[keep], 0.0, 100.0).tolist(),
+            agreement=_optional(a.value[keep]), n_reviews=a.count[keep].tolist(),
+            mean_deviation=_optional(a.raw[keep]),
+            calibration=_optional(c.value[keep]), n_calibration=c.count[keep].tolist(),
+            calibration_deviation=_optional(c.raw[keep]),
+            helpfulness=_optional(h.value[keep]), n_rated=h.count[keep].tolist(),
+            mean_rating=_optional(h.raw[keep]),
+        )  # fmt: skip
+    await queries.update_grades_review_quality(conn, course_id, assignment_id)
+    return len(users)
+
+
+def contribution(score: float | None, assignment: Assignment) -> float | None:
+    """What the score adds to the grade: its share × score / 100 × points possible."""
+    weight = review_quality_weight(assignment)
+    if score is None or weight <= 0:
+        return None
+    return weight / 100.0 * score / 100.0 * assignment.points_possible
+
+
+def review_quality_weight(assignment: Assignment) -> float:
+    """The instructor-set share of the grade, in percent (0 until the assignment has one)."""
+    return float(getattr(assignment, "review_quality_weight", 0.0))
+
+
+async def get_review_quality(
+    conn: asyncpg.Connection, principal: Principal, assignment_id: int, user_id: int | None = None
+) -> s.ReviewQualityRead:
+    """A reviewer's own score, its parts and the ratings they received, once grades are
+    released; staff read any learner's (`user_id`) at any time. 404 before that, and for a
+    learner asking about someone else."""
+    assignment = await load_assignment(conn, principal, assignment_id)
+    who = principal.user_id if user_id is None else user_id
+    if not rules.can_see_review_quality(principal, assignment, who):
+        raise NotFound("no review quality score yet")
+    course_id = principal.course_id
+    row = await queries.select_review_quality(conn, course_id, assignment_id, who)
+    feedback = await queries.select_feedback_received(
+        conn, course_id, assignment_id, who, limit=FEEDBACK_LIMIT
+    )
+    if row is None and not feedback:
+        raise NotFound("no review quality score: no review and no calibration answer")
+    lows, highs = _range(assignment)
+    return s.ReviewQualityRead(
+        assignment_id=assignment_id,
+        user_id=who,
+        score=row.score if row else None,
+        weight=review_quality_weight(assignment),
+        points=contribution(row.score if row else None, assignment),
+        agreement=row.agreement if row else None,
+        n_reviews=row.n_reviews if row else 0,
+        mean_deviation=row.mean_deviation if row else None,
+        calibration=row.calibration if row else None,
+        n_calibration=row.n_calibration if row else 0,
+        calibration_deviation=row.calibration_deviation if row else None,
+        helpfulness=row.helpfulness if row else None,
+        n_rated=row.n_rated if row else 0,
+        mean_rating=row.mean_rating if row else None,
+        tolerance_points=TOLERANCE * (highs - lows),
+        feedback=[
+            s.ReviewFeedbackRead(
+                review_id=f["id"],
+                total=f["total"],
+                helpfulness=f["helpfulness"],
+                flagged=f["flagged"],
+                created_at=f["created_at"],
+            )
+            for f in feedback
+        ],
+    )
+
+
+async def my_review_quality(
+    conn: asyncpg.Connection, principal: Principal, assignment_id: int
+) -> s.ReviewQualityRead | None:
+    """The viewer's own review quality for the grade page, or None (not yet, or nothing)."""
+    try:
+        return await get_review_quality(conn, principal, assignment_id)
+    except NotFound:
+        return None
+
+
+def _range(assignment: Assignment) -> tuple[float, float]:
+    lows, highs = rubric_points(assignment.rubric)
+    return float(sum(lows)), float(sum(highs))
