@@ -23,7 +23,9 @@ from forum.schemas import (
 from forum.service import reads as reads_service
 from forum.service import threads as threads_service
 
-FILTERS = frozenset({"unread", "unanswered", "unresponded", "following", "mine", "flagged"})
+FILTERS = frozenset(
+    {"unread", "unanswered", "unresponded", "following", "mine", "flagged", "private"}
+)
 
 
 def parse_filters(value: str | None) -> frozenset[str]:
@@ -53,7 +55,8 @@ class CourseThreadRoutes(Controller):
         limit: Limit = None,
     ) -> ThreadPage:
         """Threads, pinned first, by sort; filters: comma-separated unread, unanswered,
-        unresponded, following, mine, flagged (staff)."""
+        unresponded, following, mine, flagged (staff), private (staff: every private thread;
+        a learner: their own)."""
         return await threads_service.list_threads(
             db,
             principal,

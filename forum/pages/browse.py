@@ -30,7 +30,7 @@ from forum.service import search as search_service
 from forum.service import threads as threads_service
 
 SORTS = ("activity", "new", "votes", "replies")
-FILTERS = ("unread", "unanswered", "unresponded", "following", "mine", "flagged")
+FILTERS = ("unread", "unanswered", "unresponded", "following", "mine", "flagged", "private")
 KINDS = ("question", "discussion", "notes")
 
 

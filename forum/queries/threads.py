@@ -329,6 +329,7 @@ SELECT t.id, t.board_id, t.author_id, t.kind, t.anonymity, t.title, t.pinned, t.
    AND (NOT $9::bool OR f.user_id IS NOT NULL)
    AND (NOT $10::bool OR t.author_id = $2)
    AND (NOT $11::bool OR t.open_flags > 0)
+   AND (NOT $16::bool OR t.private_to IS NOT NULL)
    AND (t.pinned, t.@SORT@, t.id) < ($12::bool, $13::@TYPE@, $14::bigint)
  ORDER BY t.pinned DESC, t.@SORT@ DESC, t.id DESC
  LIMIT $15
@@ -371,6 +372,7 @@ async def select_threads(
     flagged: bool,
     after: tuple[bool, datetime | int, int],
     limit: int,
+    private: bool = False,
 ) -> list[ThreadListRow]:
     """A page of the list after `after` = (pinned, sort value, id): pinned threads come first,
     then the sort column descending; each filter is off unless its flag is true."""
@@ -389,5 +391,6 @@ async def select_threads(
         flagged,
         *after,
         limit,
+        private,
     )
     return [ThreadListRow(**row) for row in rows]

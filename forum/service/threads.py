@@ -182,6 +182,7 @@ async def list_threads(
         following="following" in filters,
         mine="mine" in filters,
         flagged="flagged" in filters,
+        private="private" in filters,
         after=after,
         limit=limit + 1,
     )

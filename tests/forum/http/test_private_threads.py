@@ -200,3 +200,14 @@ async def test_mentioning_a_learner_in_a_private_thread_tells_them_nothing(
     assert (await inbox(client, course, course.bob))["items"] == []
     assert (await inbox(client, course, course.carol))["items"] == []
     assert {n["kind"] for n in (await inbox(client, course, course.ta))["items"]} >= {"mention"}
+
+
+async def test_the_private_filter_lists_the_private_threads_one_may_see(forum, course):
+    mine = await _private_question(forum, course)
+    await forum.thread(course.carol, title="Carol's own private one", private=True)
+    await forum.thread(course.bob, title="Public")
+    staff = [t["id"] for t in (await forum.list(course.ta, filter="private"))["items"]]
+    assert len(staff) == 2 and mine["id"] in staff
+    alice = [t["id"] for t in (await forum.list(course.alice, filter="private"))["items"]]
+    assert alice == [mine["id"]]
+    assert (await forum.list(course.bob, filter="private"))["items"] == []
