@@ -42,6 +42,8 @@ CLASSES = {
     "lti_publish_scores": MINUTES,
     "lti_sync_roster": MINUTES,
     "peerreview_passback": MINUTES,
+    "peerreview_deadlines": MINUTES,
+    "peerreview_email_reminders": MINUTES,
     "prune_outbox": MINUTES,
     "prune_idempotency_keys": MINUTES,
     "peerreview_allocate": LONG,
