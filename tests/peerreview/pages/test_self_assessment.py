@@ -104,3 +104,29 @@ async def test_the_grade_page_explains_the_combination_and_shows_the_feedback(
     page = await client.get(ui(course, f"/assignments/{aid}/grade"), headers=people[0].headers)
     assert "data-overridden" in page.text and "replaces the grade from the assessment" in page.text
     assert "<table data-criteria>" not in page.text and "<strong>9.0 / 16</strong>" in page.text
+
+
+async def test_the_doubtful_queue_shows_peer_and_self_scores_and_criterion_feedback(
+    client, conn, database, redis, run_jobs
+):
+    course = await learners_course(conn, 3)
+    people = learners(course)
+    aid = (await weighted_assignment(client, course))["id"]
+    await set_phase(client, course, aid, "submission")
+    subs = [(await submit(client, m, aid, f"Essay {i}"))["id"] for i, m in enumerate(people)]
+    await self_assessed(client, people[0], aid, SELF)
+    await set_phase(client, course, aid, "review")
+    await review_all(client, people, aid)
+    await set_phase(client, course, aid, "grading")
+    await drain_jobs(database, redis, run_jobs)
+    await conn.execute(
+        """UPDATE pr_grades SET doubtful = true, doubt = 1
+            WHERE course_id = $1 AND submission_id = $2""",
+        course.id, subs[0],
+    )  # fmt: skip
+    page = await client.get(ui(course, f"/assignments/{aid}/doubtful"), headers=course.ta.headers)
+    assert page.status_code == 200
+    card = re.search(rf'<section class="card" aria-labelledby="sub-{subs[0]}">(.*?)</section>',
+                     page.text, re.S).group(1)  # fmt: skip
+    assert "peer grade 10.0 · self-assessment 16" in card
+    assert "<li>Tone: Friendly tone</li>" in card
