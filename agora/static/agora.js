@@ -293,6 +293,30 @@
     });
   }
 
+  // An answer shown first links to its place in the tree; past the loaded posts, load more
+  // until it is there (a bounded number of pages), then go to it.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("a.answer-place");
+    if (!link) return;
+    var id = (link.getAttribute("href") || "").slice(1);
+    if (!id || document.getElementById(id)) return;  // the browser goes there itself
+    evt.preventDefault();
+    var pages = 0, clicked = null;
+    (function next(waited) {
+      if (document.getElementById(id)) { window.location.hash = id; return; }
+      var more = document.querySelector("#more-posts button");
+      if (more && more !== clicked) {
+        if (++pages > 40) return;
+        clicked = more;
+        more.click();
+        waited = 0;
+      } else if (waited > 100) {
+        return;  // no new page for 10 s
+      }
+      setTimeout(function () { next(waited + 1); }, 100);
+    })(0);
+  });
+
   function enhance(root) {
     placeRuns(root);
     keepCollapsed(root);

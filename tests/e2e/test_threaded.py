@@ -26,14 +26,18 @@ TITLE = "Why is the stratosphere cooling while the surface warms?"
 LIVE_TIMEOUT = 20_000
 
 
+LONG_TITLE = "Does cloud cover change with cosmic rays?"
+
+
 class Seeded:
     thread_id: int
     posts: dict[str, PostRead]
 
 
-async def seed(server) -> Seeded:
+async def seed(server, *, long: bool = False) -> Seeded:
     """The thread as people would have written it (through the services, without the rate
-    limiter); its live events go through the server's outbox and worker like any others."""
+    limiter); its live events go through the server's outbox and worker like any others.
+    `long`: an answer with 55 comments, then the accepted answer: past the first page."""
     people = {}
     course_id = 0
     for sub in ("dev-learner-1", "dev-learner-2", "dev-learner-3", "dev-learner-4"):
@@ -47,7 +51,7 @@ async def seed(server) -> Seeded:
         seeded = Seeded()
         thread = await threads_service.create_thread(
             connection, None, amara, course_id,
-            ThreadCreate(title=TITLE, kind="question",
+            ThreadCreate(title=LONG_TITLE if long else TITLE, kind="question",
                          body="Greenhouse gases warm the surface; why would any layer cool?"),
         )  # fmt: skip
         seeded.thread_id = thread.thread.id
@@ -57,6 +61,14 @@ async def seed(server) -> Seeded:
                               anonymity=anonymity)  # fmt: skip
             return await posts_service.create_post(connection, None, person, seeded.thread_id, data)
 
+        if long:
+            a = await reply(lucas, "Svensmark says so; most measurements say no.")
+            for n in range(55):
+                await reply(mei if n % 2 else jonas, f"Comment {n + 1} on the cosmic rays.", a)
+            late = await reply(mei, "No measurable effect: CLOUD at CERN found it too small.")
+            await votes_service.accept_answer(connection, amara, late.id, True)
+            seeded.posts = {"a": a, "late": late}
+            return seeded
         a = await reply(lucas, "More CO2 emits more to space from the thin upper air.")
         b = await reply(mei, "So the emission wins over absorption up there?", a)
         c = await reply(jonas, "I think ozone matters too, not only CO2.", b, "peers")
@@ -163,3 +175,30 @@ async def test_threaded_replies_collapse_answer_first_live_and_narrow(server, br
         await check_accessibility(asker, "thread-threaded-375-axe")
 
     await run_journey(browser, 2, journey)
+
+
+async def test_an_answer_past_the_loaded_posts_is_one_click_away(server, browser):
+    """The accepted answer comes after 56 posts (a page holds 50): its link loads the rest,
+    whose replies go into the containers they belong in, and goes to it."""
+    seeded = await seed(server, long=True)
+    a, late = seeded.posts["a"], seeded.posts["late"]
+
+    async def journey(context):
+        reader = await launch_forum(context, server, "Jonas Weber")
+        await reader.get_by_role("link", name="All threads").click()
+        await reader.get_by_role("link", name=LONG_TITLE).click()
+        first = reader.locator(".answers-first")
+        await expect(first).to_contain_text("CLOUD at CERN")
+        await expect(reader.locator(f"#post-{late.id}")).to_have_count(0)  # not loaded yet
+        await first.get_by_role("link", name="See it in the thread").click()
+        await expect(reader.locator(f"#post-{late.id}")).to_be_in_viewport()
+        assert reader.url.endswith(f"#post-{late.id}")
+        # Page two went where it belongs: the rest of a's comments under a, then the answer.
+        await expect(reader.locator(f"#replies-{a.path} > .node")).to_have_count(55)
+        top = reader.locator(f"#replies-{a.path[:8]} > .node")
+        await expect(top).to_have_count(2)
+        await expect(top.last).to_contain_text("CLOUD at CERN")
+        await expect(reader.locator(".run")).to_have_count(0)
+        await reader.screenshot(path=str(screenshot_path("thread-long-answer")), full_page=False)
+
+    await run_journey(browser, 1, journey)
