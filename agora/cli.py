@@ -86,52 +86,36 @@ def demo() -> None:
 
 
 @main.command()
-@click.option("--worker/--no-worker", default=False, help="Also run the job worker in-process.")
+@click.option("--worker/--no-worker", default=False, help="Also run the job worker (one process).")
 @click.option("--demo/--no-demo", "seed", default=False, help="Seed the demo course first.")
-def serve(worker: bool, seed: bool) -> None:
-    """Serve the HTTP app (migrating first)."""
+@click.option(
+    "--processes",
+    "--workers",
+    "processes",
+    type=click.IntRange(0, 256),
+    default=None,
+    help="HTTP processes (default AGORA_PROCESSES; 0: one per CPU, one in dev mode).",
+)
+def serve(worker: bool, seed: bool, processes: int | None) -> None:
+    """Serve the HTTP app (migrating first) on one process per CPU."""
+    from agora.serve import process_count, serve_app
+
     with resolved_settings() as settings:
         run_migrations(settings)
         if seed:
             from agora.demo import seed_demo_url
 
             click.echo(asyncio.run(seed_demo_url(settings)))
-        # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly.
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, with_worker=worker))
+        count = process_count(settings, processes)
+        _print_welcome(settings, count)
+        serve_app(settings, processes=count, with_worker=worker)
         click.echo("Agora stopped.", err=True)
 
 
-async def _serve(settings: Settings, *, with_worker: bool) -> None:
-    import uvicorn
-
-    from agora.app import create_app
-
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    worker_task = None
-    if with_worker:
-        from agora.worker import build_worker
-
-        arq_worker = build_worker(settings, handle_signals=False)
-        worker_task = asyncio.create_task(arq_worker.async_run())
-    _print_welcome(settings)
-    try:
-        await server.serve()
-    finally:
-        if worker_task is not None:
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
-            await arq_worker.close()
-
-
-def _print_welcome(settings: Settings) -> None:
+def _print_welcome(settings: Settings, processes: int) -> None:
     base = settings.base_url
-    lines = [f"Agora is serving on {base}"]
+    plural = "es" if processes > 1 else ""
+    lines = [f"Agora is serving on {base} ({processes} HTTP process{plural})"]
     if settings.dev:
         lines.append(f"  Try it as learner, TA or instructor:  {base}/dev/lms")
     lines += [

@@ -168,6 +168,10 @@ class Hub:
     def count(self, course_id: int) -> int:
         return len(self.listeners.get(course_id, ()))
 
+    def close(self) -> None:
+        """End every local stream (the process is stopping: clients resume on another)."""
+        self._close_all()
+
 
 async def subscribe(
     hub: Hub,
