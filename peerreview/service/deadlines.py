@@ -177,7 +177,7 @@ async def _waiting_reason(conn: asyncpg.Connection, a: Assignment, phase: str) -
         if count < k + 1:
             return f"batch allocation needs at least {k + 1} submissions; there are {count}"
     if phase == "released":
-        return "waiting for the grading run to finish"
+        return "waiting for grades newer than the latest review (a grading run)"
     return "the worker switches it within a minute"
 
 
