@@ -56,6 +56,11 @@ def parse_args(argv=None):
     p.add_argument("--pool", type=int, default=10, help="PostgreSQL pool size, app and baseline")
     p.add_argument("--data-dir", default=os.environ.get("AGORA_BENCH_DATA_DIR", ".agora/bench"))
     p.add_argument("--reuse", action="store_true", help="keep data generated at the same scale")
+    p.add_argument("--processes", default="1", help="HTTP process counts to measure, e.g. 1,2")
+    p.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
+    p.add_argument(
+        "--only", action="append", default=[], help="the scenarios whose name starts with this"
+    )
     return p.parse_args(argv)
 
 
@@ -97,6 +102,10 @@ async def prepare(admin_url: str, scale: Scale, reuse: bool) -> tuple[str, dict]
             try:
                 meta = await conn.fetchrow("SELECT * FROM bench_meta")
                 if meta and tuple(meta["scale"]) == (scale.learners, scale.threads, scale.posts):
+                    from agora.db import init_connection
+
+                    await init_connection(conn)
+                    await migrate(conn)  # migrations added since the data was generated
                     return url, dict(meta)
             except asyncpg.UndefinedTableError:
                 pass
@@ -225,7 +234,38 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
         {"1 post": (small, 50), "50 posts": (huge, 50), "100 posts": (huge, 100)},
     )  # fmt: skip
     statements = await count_statements(url, redis, tokens[1], probes(work))
-    split = await profile_split(url, redis, tokens[2], work)
+    profiled = not args.only or any("HTML thread page".startswith(o) for o in args.only)
+    split = await profile_split(url, redis, tokens[2], work) if profiled else []
+    rows = []
+    for processes in [int(n) for n in args.processes.split(",")]:
+        rows += await measure_served(args, url, redis_url, redis, work, statements, processes)
+    await redis.aclose()
+    print()
+    print(
+        f"Forum benchmark: 1 course, {scale.learners:,} learners, {scale.threads:,} threads, "
+        f"{scale.posts:,} posts ({meta['size']}); {args.concurrency} concurrent clients, "
+        f"{args.seconds:.0f} s per scenario and side in {args.rounds} rounds, pool {args.pool} "
+        f"(shared by the app's processes), {args.server}, "
+        f"{os.cpu_count()} CPUs shared by clients, app and PostgreSQL; "
+        f"load average at start: {load:.1f}"
+    )
+    print(table(rows))
+    print()
+    print("Queries per thread-page request (session lookup included): " + ", ".join(
+        f"{label} page → {q} queries ({n} posts returned)"
+        for label, (n, q) in counts.items()
+    ))  # fmt: skip
+    print("SQL/req: statements one request runs (session lookup included, transaction control "
+          "left out); ratio: HTTP req/s over the baseline's.")  # fmt: skip
+    if split:
+        print()
+        print("Where an HTML thread page's time goes (50 posts, in process, cProfile, ms/request):")
+    for group, ms in split:
+        print(f"  {group:<42} {ms:7.2f}")
+
+
+async def measure_served(args, url, redis_url, redis, work, statements, processes) -> list:
+    """Each selected scenario against the app served by `processes` HTTP processes."""
     port = free_port()
     env = os.environ | {
         "AGORA_DATABASE_URL": url, "AGORA_REDIS_URL": redis_url,
@@ -234,9 +274,11 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
     env = {k: v for k, v in env.items() if not k.startswith("AGORA_BENCH")}
     # Started once, before any load: blocking for a moment here measures nothing.
     process = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-m", "bench.forum.server", str(port)], env=env
+        [sys.executable, "-m", "bench.forum.server", str(port), str(processes), args.server],
+        env=env,
     )
     rows = []
+    suffix = f", {processes} proc" if args.processes != "1" else ""
     try:
         base = f"http://127.0.0.1:{port}"
         await wait_ready(base, process)
@@ -246,7 +288,9 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
             via_http = http_calls(client, work)
             via_sql = direct_calls(pool, redis, work)
             for name in via_http:
-                print(f"measuring {name} ...", flush=True)
+                if args.only and not any(name.startswith(o) for o in args.only):
+                    continue
+                print(f"measuring {name}{suffix} ...", flush=True)
                 # HTTP and baseline alternate in short rounds, so load from other processes
                 # on this machine weighs on both alike.
                 base_name = HTML_BASELINES.get(name)
@@ -260,7 +304,7 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
                                         seconds=share, warmup=args.warmup)  # fmt: skip
                     h, s = (hr, sr) if h is None else (h + hr, s + sr)
                 rows.append((
-                    name, f"{h.rps:.0f}", f"{h.percentile_ms(50):.1f}",
+                    name + suffix, f"{h.rps:.0f}", f"{h.percentile_ms(50):.1f}",
                     f"{h.percentile_ms(99):.1f}", "JSON over HTTP" if base_name else "SQL",
                     f"{s.rps:.0f}", f"{s.percentile_ms(50):.1f}",
                     f"{s.percentile_ms(99):.1f}", f"{h.rps / s.rps:.2f}",
@@ -270,27 +314,7 @@ async def bench(args, admin_url: str, redis_url: str) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-        await redis.aclose()
-    print()
-    print(
-        f"Forum benchmark: 1 course, {scale.learners:,} learners, {scale.threads:,} threads, "
-        f"{scale.posts:,} posts ({meta['size']}); {args.concurrency} concurrent clients, "
-        f"{args.seconds:.0f} s per scenario and side in {args.rounds} rounds, pool {args.pool}, "
-        f"{os.cpu_count()} CPUs shared by clients, app and PostgreSQL; "
-        f"load average at start: {load:.1f}"
-    )
-    print(table(rows))
-    print()
-    print("Queries per thread-page request (session lookup included): " + ", ".join(
-        f"{label} page → {q} queries ({n} posts returned)"
-        for label, (n, q) in counts.items()
-    ))  # fmt: skip
-    print("SQL/req: statements one request runs (session lookup included, transaction control "
-          "left out); ratio: HTTP req/s over the baseline's.")  # fmt: skip
-    print()
-    print("Where an HTML thread page's time goes (50 posts, in process, cProfile, ms/request):")
-    for group, ms in split:
-        print(f"  {group:<42} {ms:7.2f}")
+    return rows
 
 
 def probes(w) -> dict:

@@ -345,6 +345,7 @@ async def count_thread_page_queries(database_url: str, redis, token: str, thread
                 headers={"Authorization": f"Bearer {token}"},
             )
             await asyncio.sleep(0.05)  # loggers run just after each query
+            assert response.status_code == 200, response.text
             posts = len(response.json()["posts"])
             counts[label] = (posts, len(handler_queries()))
     await pool.close()
