@@ -47,11 +47,17 @@ async def peerreview_passback(ctx: dict[str, Any], course_id: int, assignment_id
 
 
 async def peerreview_deadlines(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Every minute: the phase switches whose time has come, and the reminders due (safe to run
-    twice or concurrently: see peerreview.service.deadlines)."""
+    """Every minute: the phase switches whose time has come (safe to run twice or
+    concurrently: see peerreview.service.deadlines)."""
     async with ctx["db"].acquire() as conn:
-        run = await deadlines.run_deadlines(conn)
-    return {"switched": run.switched, "reminders": run.reminders}
+        run = await deadlines.run_deadlines(conn, reminders=False)
+    return {"switched": run.switched}
+
+
+async def peerreview_reminders(ctx: dict[str, Any]) -> int:
+    """Every few minutes: the deadline reminders due, written once each, emails queued."""
+    async with ctx["db"].acquire() as conn:
+        return await deadlines.write_reminders(conn)
 
 
 async def peerreview_email_reminders(
@@ -77,8 +83,17 @@ FUNCTIONS: list[Any] = [
     func(peerreview_grade, name="peerreview_grade", timeout=1800),
     func(peerreview_passback, name="peerreview_passback", timeout=300, max_tries=5),
     func(peerreview_deadlines, name="peerreview_deadlines", timeout=120),
+    func(peerreview_reminders, name="peerreview_reminders", timeout=120),
     func(peerreview_email_reminders, name="peerreview_email_reminders", timeout=300),
 ]
 CRON_JOBS: list[Any] = [
     cron(peerreview_deadlines, second={0}, run_at_startup=True, timeout=120, unique=True),
+    cron(
+        peerreview_reminders,
+        minute=set(range(0, 60, deadlines.REMINDER_MINUTES)),
+        second={30},
+        run_at_startup=False,
+        timeout=120,
+        unique=True,
+    ),
 ]

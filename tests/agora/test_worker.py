@@ -43,6 +43,7 @@ CLASSES = {
     "lti_sync_roster": MINUTES,
     "peerreview_passback": MINUTES,
     "peerreview_deadlines": MINUTES,
+    "peerreview_reminders": MINUTES,
     "peerreview_email_reminders": MINUTES,
     "prune_outbox": MINUTES,
     "prune_idempotency_keys": MINUTES,

@@ -95,8 +95,10 @@ async def test_cron_job_switches_to_review_at_the_deadline_once_and_allocates(
     aid = await open_assignment(client, course, reviews_per_submission=2)
     for m in learners(course):
         await submit(client, m, aid)
-    # the deadline has not come: the job leaves it alone
+    # the deadline has not come: the job leaves it alone (the reminder job reminds nobody:
+    # everyone has submitted)
     await jobs.peerreview_deadlines({"db": database})
+    assert await jobs.peerreview_reminders({"db": database}) == 0
     assert await phase(conn, course, aid) == "submission"
     await move_deadline(conn, course, aid, "submission_deadline", now() - timedelta(minutes=1))
     first = await jobs.peerreview_deadlines({"db": database})
