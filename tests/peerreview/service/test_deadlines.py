@@ -2,14 +2,19 @@
 the worker's cron job and its jobs: phase switches at their times (once, however often the job
 runs), reminders once, grace, penalty, extensions, and late work that still gets reviewed."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
+from agora.app import create_app
+from agora.db import Database, create_pool
 from peerreview import jobs
 from peerreview.service import deadlines
 from tests.peerreview.helpers import (
     create_assignment,
+    delete_committed_course,
     drain_jobs,
     learners,
     learners_course,
@@ -443,3 +448,34 @@ async def test_a_reminder_stands_only_while_its_due_date_does(client, conn):
     assert await kinds(second) == []
     assert (await deadlines.run_deadlines(conn)).reminders == 0
     assert (await deadlines.run_deadlines(conn, new_due - timedelta(hours=2))).reminders == 1
+
+
+async def test_concurrent_runs_switch_an_assignment_once(database_url, settings, redis):
+    """Several workers' runs at once (a restart overlapping, two replicas): one switch, one
+    allocation job."""
+    pool = await create_pool(database_url, min_size=4, max_size=12)
+    async with pool.acquire() as c:
+        course = await learners_course(c, 3)
+    app = create_app(settings, database=Database(pool=pool), redis=redis)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            aid = await open_assignment(client, course, reviews_per_submission=2)
+            for m in learners(course):
+                await submit(client, m, aid)
+        async with pool.acquire() as c:
+            await move_deadline(c, course, aid, "submission_deadline", now() - timedelta(minutes=1))
+
+        async def run():
+            async with pool.acquire() as c:
+                return await deadlines.run_deadlines(c, reminders=False)
+
+        runs = await asyncio.gather(*[run() for _ in range(6)])
+        assert sum(len(r.switched) for r in runs) == 1
+        async with pool.acquire() as c:
+            assert await phase(c, course, aid) == "review"
+            assert await outbox_jobs(c, course, "peerreview_allocate") == 1
+    finally:
+        async with pool.acquire() as c:
+            await delete_committed_course(c, course.id, course.platform_id)
+        await pool.close()
