@@ -26,7 +26,9 @@ async def test_dashboard_schedule_and_a_learners_extension_and_penalty(client, c
     assert f'hx-get="{page}/schedule"' in dashboard.text
     fragment = await client.get(page + "/schedule", headers=course.instructor.headers | HTMX)
     assert fragment.status_code == 200 and "<html" not in fragment.text
-    assert "Next switch: Peer review at" in fragment.text and 'data-switch="grading"' in fragment.text
+    assert (
+        "Next switch: Peer review at" in fragment.text and 'data-switch="grading"' in fragment.text
+    )
     saved = await client.post(
         page + "/schedule",
         data={"grace_minutes": "15", "penalty_per_day": "10", "penalty_max": "30",
