@@ -181,7 +181,7 @@ async def learner_grades(
 ) -> BoardLearnerGradePage:
     """Staff: every learner's counts and score, by user id, a page at a time; `q` the start of a
     name or email."""
-    ctx = await load_context(conn, principal, course_id)
+    await load_context(conn, principal, course_id)  # the course exists, the viewer is in it
     require_staff(principal)
     rule = await _rule(conn, course_id, board_id)
     limit = page_limit(limit, default=50, maximum=200)

@@ -16,13 +16,18 @@ from pathlib import Path
 from litestar import Router
 
 from agora import web
-from peerreview.pages import deadlines, doubtful, learner, overview, staff
+from peerreview.pages import deadlines, doubtful, learner, overview, staff, teams
 
 web.register_templates("peerreview", Path(__file__).parent.parent / "templates")
 web.register_target("assignment", overview.launch_target)
 
 ROUTES: list[Router] = [
     web.page_router(
-        *overview.ROUTES, *staff.ROUTES, *learner.ROUTES, *doubtful.ROUTES, *deadlines.ROUTES
+        *overview.ROUTES,
+        *staff.ROUTES,
+        *learner.ROUTES,
+        *doubtful.ROUTES,
+        *deadlines.ROUTES,
+        *teams.ROUTES,
     )
 ]
