@@ -162,18 +162,25 @@ def render_markdown_now(text: str) -> str:
 
 class _Renderer:
     """The process pool, started on first use (spawned: forking a process that runs an event
-    loop and threads is unsafe) and started again if a worker died."""
+    loop and threads is unsafe) and started again if a worker died.
+
+    A pool belongs to the process that started it: a process forked after the parent rendered
+    (granian forks its HTTP processes after `agora serve --demo` seeded the demo course)
+    inherits the pool object without its manager thread, and every render sent to it would wait
+    forever. So a pool made by another process id is replaced, never used."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._owner = 0
         self._lock = threading.Lock()
 
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
-            if self._pool is None:
+            if self._pool is None or self._owner != os.getpid():
                 self._pool = ProcessPoolExecutor(
                     RENDER_PROCESSES, mp_context=multiprocessing.get_context("spawn")
                 )
+                self._owner = os.getpid()
             return self._pool
 
     def discard(self, pool: ProcessPoolExecutor) -> None:
