@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import TIMEDELTA_UNITS, format_date, format_datetime, format_timedelta
 from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -61,23 +61,54 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+# Formatted dates per locale: a page shows the same posts' dates to every reader, so each is
+# formatted by Babel once (bounded; a date's text never changes).
+DATE_CACHE = 8192
+
+
+def _ago_key(seconds: float) -> tuple[bool, str, int]:
+    """What format_timedelta(threshold=1.0) says depends only on this: direction, unit, count
+    (its own choice of unit, made the same way), so equal keys read the same."""
+    for unit, per_unit in TIMEDELTA_UNITS:
+        value = abs(seconds) / per_unit
+        if value >= 1.0 or unit == "second":
+            if unit == "second" and value > 0:
+                value = max(1, value)
+            return seconds >= 0, unit, int(round(value))
+    raise AssertionError("unreachable: 'second' is the last unit")
+
+
 def date_formatters(locale: str) -> dict[str, Callable[..., str]]:
     """Jinja filters formatting dates for one locale (UTC: LTI gives no reliable time zone)."""
     babel_locale = Locale.parse(locale)
 
+    @lru_cache(maxsize=DATE_CACHE)
+    def formatted_datetime(value: datetime, format: str) -> str:
+        return format_datetime(value, format=format, tzinfo=UTC, locale=babel_locale)
+
     def datetime_filter(value: datetime | None, format: str = "medium") -> str:
-        if value is None:
-            return ""
-        return format_datetime(_aware(value), format=format, tzinfo=UTC, locale=babel_locale)
+        return "" if value is None else formatted_datetime(_aware(value), format)
+
+    @lru_cache(maxsize=DATE_CACHE)
+    def formatted_date(value: date, format: str) -> str:
+        return format_date(value, format=format, locale=babel_locale)
 
     def date_filter(value: date | None, format: str = "medium") -> str:
-        return "" if value is None else format_date(value, format=format, locale=babel_locale)
+        return "" if value is None else formatted_date(value, format)
+
+    ago_texts: dict[tuple[bool, str, int], str] = {}
 
     def ago_filter(value: datetime | None) -> str:
         if value is None:
             return ""
         delta = _aware(value) - datetime.now(UTC)
-        return format_timedelta(delta, add_direction=True, threshold=1.0, locale=babel_locale)
+        key = _ago_key(delta.total_seconds())
+        text = ago_texts.get(key)
+        if text is None:
+            text = format_timedelta(delta, add_direction=True, threshold=1.0, locale=babel_locale)
+            if len(ago_texts) < DATE_CACHE:
+                ago_texts[key] = text
+        return text
 
     return {"datetime": datetime_filter, "date": date_filter, "ago": ago_filter}
 

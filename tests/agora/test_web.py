@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from agora import i18n, web
 from agora.sessions import Principal, create_session
@@ -48,6 +48,29 @@ def test_dates_are_formatted_in_the_readers_locale():
     assert "Mar" in i18n.date_formatters("en")["datetime"](moment)
     assert "ago" in i18n.date_formatters("en")["ago"](datetime(2000, 1, 1, tzinfo=UTC))
     assert "il y a" in i18n.date_formatters("fr")["ago"](datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def test_relative_dates_read_as_babel_says_though_each_text_is_formatted_once():
+    from babel.dates import format_timedelta
+
+    # Each count at each unit's edges, both ways, twice (the second time from the cache).
+    edges = [s * m for m in (1, 60, 3600, 86400, 604800, 2592000, 31536000) for s in range(60)]
+    for locale in ("en", "fr"):
+        ago = i18n.date_formatters(locale)["ago"]
+        for _ in range(2):
+            for seconds in edges + [e + 0.5 for e in edges] + [e + 29 for e in edges]:
+                for sign in (1, -1):
+                    now = datetime.now(UTC)
+                    moment = now + timedelta(seconds=sign * seconds)
+                    said = ago(moment)
+                    # The filter reads the clock a moment after `now`: the text of either.
+                    expected = {
+                        format_timedelta(
+                            moment - when, add_direction=True, threshold=1.0, locale=locale
+                        )
+                        for when in (now, datetime.now(UTC))
+                    }
+                    assert said in expected, (locale, sign * seconds)
 
 
 async def test_launch_page_carries_the_session_and_course(conn, course):
