@@ -276,6 +276,13 @@
       run.remove();
     });
   }
+  // A collapsed subtree says how many replies it holds (those loaded): "Show replies (3)".
+  document.addEventListener("toggle", function (evt) {
+    var details = evt.target;
+    if (!details.matches || !details.matches("details.subtree") || details.open) return;
+    var total = details.querySelector(":scope > summary .reply-total");
+    if (total) total.textContent = " (" + details.querySelectorAll(".node").length + ")";
+  }, true);
   var collapsedPaths = [];
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var target = evt.detail.target;

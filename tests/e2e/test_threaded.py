@@ -129,7 +129,7 @@ async def test_threaded_replies_collapse_answer_first_live_and_narrow(server, br
         await toggle.click()
         for hidden in (b, c, d):
             await expect(article(hidden)).to_be_hidden()
-        await expect(toggle).to_have_text("Show replies", use_inner_text=True)
+        await expect(toggle).to_have_text("Show replies (3)", use_inner_text=True)
         await expect(article(a)).to_be_visible()
         await asker.screenshot(path=str(screenshot_path("thread-collapsed")), full_page=True)
         await toggle.click()
@@ -157,6 +157,8 @@ async def test_threaded_replies_collapse_answer_first_live_and_narrow(server, br
         top_level = asker.locator(f"#replies-{a.path[:8]} > .node")
         await expect(top_level.last).to_contain_text("optically thin")  # e is still last
         await expect(article(d)).to_be_hidden()  # still collapsed after the refresh
+        c_toggle = asker.locator(f'.node[data-path="{c.path}"] > details > summary')
+        await expect(c_toggle).to_have_text("Show replies (1)", use_inner_text=True)
         await asker.locator(f'.node[data-path="{c.path}"] > details > summary').click()
         await expect(article(d)).to_be_visible()
 
