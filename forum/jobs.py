@@ -9,9 +9,9 @@ from arq import Retry
 from arq.cron import cron
 from arq.worker import func
 
-from agora import mail
+from agora import mail, storage
 from agora.settings import Settings
-from forum.service import grading, live, notifications
+from forum.service import attachments, grading, live, notifications
 
 
 async def forum_publish(
@@ -82,6 +82,14 @@ async def forum_grade_sweep(ctx: dict[str, Any]) -> int:
         return await grading.sweep(conn)
 
 
+async def forum_sweep_attachments(ctx: dict[str, Any]) -> int:
+    """Hourly: delete stored files that have had no attachment row for an hour (a request that
+    failed after writing them; a removed attachment)."""
+    store = storage.open_store(ctx["settings"])
+    async with ctx["db"].acquire() as conn:
+        return await attachments.sweep_orphans(conn, store)
+
+
 # Timeouts in seconds: a live event or a notification is a few queries; a digest run sends at most
 # DIGEST_BATCH emails and commits each, so one cut short resumes at the next run.
 FUNCTIONS: list[Any] = [
@@ -92,8 +100,10 @@ FUNCTIONS: list[Any] = [
     func(forum_notify_endorsement, name="forum_notify_endorsement", timeout=60),
     func(forum_announce_batch, name="forum_announce_batch", timeout=120),
     func(forum_email_digest, name="forum_email_digest", timeout=60),
+    func(forum_sweep_attachments, name="forum_sweep_attachments", timeout=600),
 ]
 CRON_JOBS: list[Any] = [
     cron(forum_grade_sweep, minute=set(range(3, 60, 10)), run_at_startup=False, timeout=60),
     cron(forum_email_digest, minute={5, 35}, run_at_startup=False, timeout=60),
+    cron(forum_sweep_attachments, minute={47}, run_at_startup=False, timeout=600),
 ]
