@@ -245,3 +245,27 @@ async def test_a_removed_attachment_is_gone_and_the_sweep_deletes_only_orphans(
     assert swept == 2
     assert len(await stored_keys(store)) == 1
     assert (await client.get(kept["url"])).status_code == 200
+
+
+async def test_the_hourly_job_sweeps_an_hour_old_orphan_from_the_configured_store(
+    database, database_url, server_urls, tmp_path, course
+):
+    import os
+    import time
+
+    from forum.jobs import forum_sweep_attachments
+
+    settings = load_settings(
+        environ={},
+        database_url=database_url,
+        redis_url=server_urls["redis"],
+        storage_url=f"file://{tmp_path}/files",
+    )
+    store = storage.open_store(settings)
+    old, young = storage.new_key("forum", course.id), storage.new_key("forum", course.id)
+    for key in (old, young):
+        await storage.put(store, key, b"%PDF-1.4")
+    two_hours_ago = time.time() - 7200
+    os.utime(tmp_path / "files" / old, (two_hours_ago, two_hours_ago))
+    assert await forum_sweep_attachments({"db": database, "settings": settings}) == 1
+    assert await stored_keys(store) == [young]
