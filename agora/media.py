@@ -21,7 +21,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote
 
-import filetype
+import filetype  # type: ignore[import-untyped]
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import UploadFile

@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import urlsplit
 
 import obstore
@@ -28,7 +28,9 @@ from obstore.store import LocalStore, S3Store
 from agora.settings import Settings
 
 if TYPE_CHECKING:
-    from obstore.store import ObjectStore as Store
+    from obstore.store import ObjectStore
+
+    Store: TypeAlias = ObjectStore
 else:
     Store = object  # obstore's union of store classes exists for type checkers only
 ORPHAN_AGE = timedelta(hours=1)  # far longer than any request that writes a file

@@ -40,6 +40,7 @@ async def insert_attachment(
             RETURNING {COLUMNS}""",  # noqa: S608 - a constant column list, no input
         course_id, post_id, uploader_id, object_key, filename, content_type, size_bytes,
     )  # fmt: skip
+    assert row is not None  # INSERT ... RETURNING always returns the row
     return AttachmentRow(**row)
 
 
