@@ -6,9 +6,9 @@
 -- "é" becomes "e" + a combining accent, "ﬁ" becomes "fi"), the combining marks dropped, and the
 -- letters NFKD leaves whole spelled out ("œ" → "oe", "ß" → "ss", "ø" → "o"). It needs a UTF8
 -- database, as normalize() does. Accented capitals fold to ASCII, which to_tsvector lowercases
--- under any collation (under the C collation it lowercases ASCII only). forum.search_text folds
--- the same way in Python, character by character, to map snippets back to the original text;
--- a test holds the two together. Both sides of a match are folded: the documents here, the
+-- under any collation (under the C collation it lowercases ASCII only). forum.service.search.fold
+-- folds the same way in Python, character by character, to map snippets back to the original
+-- text; a test holds the two together. Both sides of a match are folded: the documents here, the
 -- query in forum.queries.search.
 
 CREATE FUNCTION agora_fold(value text) RETURNS text
