@@ -12,8 +12,8 @@ import asyncpg
 from litestar import Request, Response, get, post
 from litestar.params import FromQuery
 
-from agora import web
-from agora.deps import CurrentPrincipal, Db, Redis
+from agora import media, web
+from agora.deps import AppSettings, CurrentPrincipal, Db, Files, Redis
 from agora.errors import NotFound
 from agora.params import Cursor, PathId, QueryId
 from agora.schemas import MAX_ID
@@ -22,6 +22,7 @@ from forum import rules
 from forum.pages.thread import anonymity_options, live_fragment, thread_view
 from forum.pages.urls import COURSE, SECTION, base_url, thread_url
 from forum.schemas import NotificationsMark, ThreadCreate, ThreadPublish
+from forum.service import attachments as attachments_service
 from forum.service import boards as boards_service
 from forum.service import context as context_service
 from forum.service import grading as grading_service
@@ -204,17 +205,25 @@ async def new_thread_page(
     )
 
 
-@post(COURSE + "/forum/threads", status_code=200)
+@post(COURSE + "/forum/threads", status_code=200, request_max_body_size=media.UPLOAD_BODY_BYTES)
 async def create_thread(
     request: Request[Any, Any, Any],
     course_id: PathId,
     db: Db,
     redis: Redis,
     principal: CurrentPrincipal,
+    store: Files,
+    settings: AppSettings,
 ) -> Response[Any]:
-    """Post the new-thread form; answer with the thread's page (and push its URL)."""
+    """Post the new-thread form (with files for its opening post: notes shared before an exam);
+    answer with the thread's page (and push its URL)."""
     data = await web.form_struct(request, ThreadCreate)
+    uploads = await media.read_uploads(request, "files", max_bytes=settings.attachment_max_bytes)
     created = await threads_service.create_thread(db, redis, principal, course_id, data)
+    if uploads:  # in the thread's transaction: a refused file leaves no thread either
+        await attachments_service.attach_files(
+            db, store, settings, principal, created.posts[0].id, uploads
+        )
     view = await thread_view(db, principal, created.thread.id)
     response = await web.render_view(request, db, principal, view, section=SECTION, fragment=False)
     return web.push_url(response, thread_url(course_id, created.thread.id))

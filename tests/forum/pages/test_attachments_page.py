@@ -82,3 +82,18 @@ async def test_a_reply_without_files_still_posts_from_a_multipart_form(client, c
     )
     assert response.status_code == 200, response.text
     assert "Just text" in response.text and "/media/attachments/" not in response.text
+
+
+async def test_a_new_notes_thread_carries_files_on_its_opening_post(client, course, store):
+    response = await client.post(
+        ui(course, "/forum/threads"),
+        data={"title": "Week 3 notes", "body": "Shared before the exam", "kind": "notes"},
+        files=[("files", ("summary.pdf", pdf(), "application/pdf"))],
+        headers=course.alice.headers | HTMX,
+    )
+    assert response.status_code == 200, response.text
+    assert "Week 3 notes" in response.text
+    link = re.search(r'<a href="(/media/attachments/[^"]+)" download="summary.pdf">', response.text)
+    assert link and (await client.get(link.group(1))).content == pdf()
+    new_form = await client.get(ui(course, "/forum/new"), headers=course.alice.headers)
+    assert 'enctype="multipart/form-data"' in new_form.text and 'name="files"' in new_form.text
