@@ -280,3 +280,27 @@ async def test_without_peer_review_the_grade_is_the_self_assessment(
     refused = await client.patch(f"{API}/assignments/{aid}", json={"peer_review": True},
                                  headers=course.instructor.headers)  # fmt: skip
     assert refused.status_code == 409
+
+
+async def test_calibrated_grading_fits_the_weighted_total_without_comment_only_criteria(
+    client, conn, database, redis, run_jobs
+):
+    course = await learners_course(conn, 4)
+    people = learners(course)
+    aid = (await weighted_assignment(client, course, grading_method="calibrated",
+                                     self_assessment=False, self_weight=0))["id"]  # fmt: skip
+    await set_phase(client, course, aid, "submission")
+    for i, m in enumerate(people):
+        await submit(client, m, aid, f"Essay {i}")
+    await set_phase(client, course, aid, "review")
+    await review_all(client, people, aid)
+    await set_phase(client, course, aid, "grading")
+    await drain_jobs(database, redis, run_jobs)
+    grades = (await client.get(f"{API}/assignments/{aid}/grades",
+                               headers=course.ta.headers)).json()["items"]  # fmt: skip
+    assert len(grades) == 4
+    for g in grades:
+        # every review said 10 of 16 (Argument 2 × 4, Evidence 2, Tone nothing)
+        assert abs(g["estimate"] - 10) < 0.5 and g["estimate"] == g["peer_estimate"]
+        assert abs(sum(g["criteria"]) - g["estimate"]) < 1e-6 and g["criteria"][2] == 0
+        assert 0 <= g["criteria"][0] <= 12 and 0 <= g["criteria"][1] <= 4
