@@ -12,8 +12,9 @@ async def select_export_batch(
     """The next `limit` learners after `after_user` with their grade, by user id."""
     return await conn.fetch(
         """SELECT m.user_id, u.name, u.email, u.sub, g.submission_id, g.final_score,
-                  g.peer_estimate AS estimate, g.confidence, g.n_reviews, g.override_score IS NOT NULL AS overridden,
-                  g.override_reason, g.released_at IS NOT NULL AS released
+                  g.peer_estimate AS estimate, g.confidence, g.n_reviews,
+                  g.override_score IS NOT NULL AS overridden, g.override_reason,
+                  g.released_at IS NOT NULL AS released
              FROM pr_grades g
              JOIN pr_submissions s ON s.course_id = g.course_id AND s.id = g.submission_id
              CROSS JOIN LATERAL (
