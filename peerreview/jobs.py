@@ -11,7 +11,7 @@ from arq.worker import func
 
 from agora import mail
 from agora.settings import Settings
-from peerreview.service import deadlines
+from peerreview.service import deadlines, review_quality
 from peerreview.service.allocations import allocate_batch
 from peerreview.service.extensions import apply_late_penalties
 from peerreview.service.grades import run_grading
@@ -44,6 +44,16 @@ async def peerreview_passback(ctx: dict[str, Any], course_id: int, assignment_id
     """Request AGS score passback for every released grade (idempotent per the LTI contract)."""
     async with ctx["db"].acquire() as conn, conn.transaction():
         return await passback(conn, course_id, assignment_id)
+
+
+async def peerreview_review_quality(
+    ctx: dict[str, Any], course_id: int, assignment_id: int
+) -> int | None:
+    """Rescore the reviewers after helpfulness ratings (a burst of them: the last job does it)."""
+    job_id = str(ctx.get("job_id", ""))
+    outbox_id = int(job_id.removeprefix("outbox-")) if job_id.startswith("outbox-") else None
+    async with ctx["db"].acquire() as conn, conn.transaction():
+        return await review_quality.rescore(conn, course_id, assignment_id, outbox_id)
 
 
 async def peerreview_deadlines(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +92,8 @@ FUNCTIONS: list[Any] = [
     func(peerreview_allocate, name="peerreview_allocate", timeout=1800),
     func(peerreview_grade, name="peerreview_grade", timeout=1800),
     func(peerreview_passback, name="peerreview_passback", timeout=300, max_tries=5),
+    # no refit, one pass of numpy over the stored grades: minutes at most
+    func(peerreview_review_quality, name="peerreview_review_quality", timeout=300),
     func(peerreview_deadlines, name="peerreview_deadlines", timeout=120),
     func(peerreview_reminders, name="peerreview_reminders", timeout=120),
     func(peerreview_email_reminders, name="peerreview_email_reminders", timeout=300),

@@ -153,3 +153,41 @@ async def select_feedback_received(
         reviewer_id,
         limit,
     )
+
+
+async def select_review_agreement(
+    conn: asyncpg.Connection, course_id: int, assignment_id: int
+) -> asyncpg.Record:
+    """Every peer review counted in grading with the stored peer estimate of what it reviewed,
+    as arrays (`reviewer`, `total`, `grade`; grade NULL where there is none): what a grading
+    run scored agreement on, read back to rescore without refitting."""
+    row = await conn.fetchrow(
+        """SELECT coalesce(array_agg(r.reviewer_id ORDER BY r.id), '{}') AS reviewer,
+                  coalesce(array_agg(r.total ORDER BY r.id), '{}') AS total,
+                  coalesce(array_agg(g.peer_estimate ORDER BY r.id), '{}') AS grade
+             FROM pr_reviews r
+             LEFT JOIN pr_grades g
+                    ON g.course_id = r.course_id AND g.submission_id = r.submission_id
+            WHERE r.course_id = $1 AND r.assignment_id = $2 AND NOT r.by_staff
+              AND NOT r.flagged""",
+        course_id,
+        assignment_id,
+    )
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return row
+
+
+async def later_rescore_pending(
+    conn: asyncpg.Connection, course_id: int, assignment_id: int, outbox_id: int
+) -> bool:
+    """Whether a rescoring of this assignment was asked for after the outbox row `outbox_id`
+    (that later job will read every rating given until then)."""
+    found: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM outbox
+                           WHERE course_id = $1 AND job = 'peerreview_review_quality'
+                             AND id > $3 AND args = jsonb_build_array($1::bigint, $2::bigint))""",
+        course_id,
+        assignment_id,
+        outbox_id,
+    )
+    return found

@@ -9,10 +9,14 @@ import numpy as np
 import numpy.typing as npt
 
 from agora.errors import NotFound
+from agora.outbox import enqueue
 from agora.sessions import Principal
-from peerreview import rules
+from peerreview import rules, steps
 from peerreview import schemas as s
+from peerreview.queries import assignments as assignment_queries
+from peerreview.queries import calibration as calibration_queries
 from peerreview.queries import review_quality as queries
+from peerreview.queries import self_assessments as self_assessment_queries
 from peerreview.queries.assignments import Assignment
 from peerreview.review_quality import TOLERANCE, review_quality
 from peerreview.service.common import load_assignment, rubric_points
@@ -158,3 +162,46 @@ async def my_review_quality(
 def _range(assignment: Assignment) -> tuple[float, float]:
     lows, highs = rubric_points(assignment.rubric)
     return float(sum(lows)), float(sum(highs))
+
+
+async def request_rescore(conn: asyncpg.Connection, course_id: int, assignment_id: int) -> None:
+    """A helpfulness rating or a flag changed what the scores rest on: rescore after commit.
+    Ratings come once reviews are shown, after the release, when no grading run follows."""
+    await enqueue(conn, "peerreview_review_quality", course_id, assignment_id, course_id=course_id)
+
+
+async def rescore(
+    conn: asyncpg.Connection, course_id: int, assignment_id: int, outbox_id: int | None = None
+) -> int | None:
+    """Score every reviewer again from the stored grades (no refit) with the ratings given so
+    far; grades blend the new scores in, and a released assignment's changed grades go to the
+    LMS. None: skipped, because a later request (`outbox_id` older than it) will do it, so a
+    burst of ratings costs one rescoring."""
+    assignment = await assignment_queries.select_assignment(
+        conn, course_id, assignment_id, for_update=True
+    )
+    if assignment is None or assignment.graded_at is None:
+        return None
+    if outbox_id is not None and await queries.later_rescore_pending(
+        conn, course_id, assignment_id, outbox_id
+    ):
+        return None
+    lows, highs = _range(assignment)
+    reviews = await queries.select_review_agreement(conn, course_id, assignment_id)
+    answers = await calibration_queries.select_all_answers(conn, course_id, assignment_id)
+    scored = await score_reviewers(
+        conn, course_id, assignment_id, lo=lows, hi=highs,
+        reviewer=reviews["reviewer"], review_total=reviews["total"],
+        review_grade=np.array(reviews["grade"], dtype=np.float64),
+        calibration_user=answers["grader"], calibration_total=answers["total"],
+        calibration_truth=answers["truth"],
+    )  # fmt: skip
+    if review_quality_weight(assignment) > 0:
+        await self_assessment_queries.update_step_grades(
+            conn, course_id, assignment_id, steps.shares(assignment)
+        )
+        if assignment.phase == "released":
+            await enqueue(
+                conn, "peerreview_passback", course_id, assignment_id, course_id=course_id
+            )
+    return scored

@@ -18,6 +18,7 @@ from peerreview.queries import reviews as queries
 from peerreview.queries import submissions as submission_queries
 from peerreview.queries.reviews import ReviewContent
 from peerreview.rules import ReviewAccess
+from peerreview.service import review_quality as review_quality_service
 from peerreview.service.common import (
     check_comments,
     list_limit,
@@ -231,6 +232,8 @@ async def review_feedback(
     )
     if updated is None:
         raise NotFound("no such review")
+    # what the reviewer's review-quality score rests on changed
+    await review_quality_service.request_rescore(conn, principal.course_id, review["assignment_id"])
     return review_read(updated, principal, access)
 
 

@@ -42,6 +42,7 @@ CLASSES = {
     "lti_publish_scores": MINUTES,
     "lti_sync_roster": MINUTES,
     "peerreview_passback": MINUTES,
+    "peerreview_review_quality": MINUTES,
     "peerreview_deadlines": MINUTES,
     "peerreview_reminders": MINUTES,
     "peerreview_email_reminders": MINUTES,

@@ -162,3 +162,63 @@ async def test_reviewers_read_the_ratings_their_reviews_received(
     )
     assert re.search(r"Rated 5 / 5 for helpfulness", page.text)
     assert "Review quality does not count in your grade." in page.text
+
+
+async def test_ratings_given_after_the_release_rescore_and_reach_the_grade(
+    client, conn, database, redis, run_jobs
+):
+    course, aid, people, subs = await reviewed(
+        client, conn, database, redis, run_jobs, review_quality_weight=50
+    )
+    await set_phase(client, course, aid, "grading")
+    await drain_jobs(database, redis, run_jobs)
+    await set_phase(client, course, aid, "released")
+    await drain_jobs(database, redis, run_jobs)
+    author = people[3]
+    received = (await client.get(f"{API}/submissions/{subs[author.user_id]}/reviews",
+                                 headers=author.headers)).json()["items"]  # fmt: skip
+    rid = received[0]["id"]
+    reviewer_id = await conn.fetchval("SELECT reviewer_id FROM pr_reviews WHERE id = $1", rid)
+    before = await conn.fetchrow(
+        """SELECT score, n_rated, helpfulness FROM pr_review_quality
+            WHERE course_id = $1 AND user_id = $2""",
+        course.id,
+        reviewer_id,
+    )
+    assert before["n_rated"] == 0 and before["helpfulness"] is None  # nobody had rated
+    reviewer_sub = await conn.fetchval(
+        "SELECT id FROM pr_submissions WHERE course_id = $1 AND author_id = $2",
+        course.id,
+        reviewer_id,
+    )
+    grade_before = await conn.fetchval(
+        "SELECT final_score FROM pr_grades WHERE course_id = $1 AND submission_id = $2",
+        course.id,
+        reviewer_sub,
+    )
+    for rating in (2, 5):  # a burst: the author changes their mind
+        rated = await client.post(f"{API}/reviews/{rid}/helpfulness", json={"rating": rating},
+                                  headers=author.headers)  # fmt: skip
+        assert rated.status_code == 200
+    await drain_jobs(database, redis, run_jobs)
+    after = await conn.fetchrow(
+        """SELECT score, n_rated, helpfulness, mean_rating FROM pr_review_quality
+            WHERE course_id = $1 AND user_id = $2""",
+        course.id,
+        reviewer_id,
+    )
+    assert after["n_rated"] == 1 and after["mean_rating"] == 5 and after["helpfulness"] > 0.5
+    assert after["score"] != before["score"]
+    grade_after = await conn.fetchval(
+        "SELECT final_score FROM pr_grades WHERE course_id = $1 AND submission_id = $2",
+        course.id,
+        reviewer_sub,
+    )
+    assert grade_after != pytest.approx(grade_before)  # the weight carries the new score
+    sent = await conn.fetchval(
+        """SELECT score_given FROM lti_score_passbacks
+            WHERE course_id = $1 AND user_id = $2""",
+        course.id,
+        reviewer_id,
+    )
+    assert sent == round(grade_after, 2)  # and the LMS is asked for the new grade
