@@ -38,8 +38,8 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 from markupsafe import Markup, escape
 
-from agora import i18n
-from agora.deps import CurrentPrincipal, Redis
+from agora import i18n, remote_images
+from agora.deps import CurrentPrincipal, Db, Redis
 from agora.errors import BadRequest, NotFound
 from agora.markup import render_markdown
 from agora.queries import courses as course_queries
@@ -322,7 +322,7 @@ def page_router(*handlers: ControllerRouterHandler) -> Router:
 
 @post("/preview", status_code=200, media_type=MediaType.HTML)
 async def markdown_preview(
-    request: AnyRequest, principal: CurrentPrincipal, redis: Redis
+    request: AnyRequest, principal: CurrentPrincipal, redis: Redis, db: Db
 ) -> Response[str]:
     """What a Markdown draft will look like (rendered and cleaned exactly as it will be stored).
 
@@ -336,7 +336,11 @@ async def markdown_preview(
     form = await form_fields(request)
     field = form.get("_field") or "body"
     text = form.get(field, "")[:PREVIEW_MAX_CHARS]
-    return html_response(await render_markdown(text))
+    rendered = await render_markdown(text)
+    # Its remote images are shown through the proxy like a stored post's: recorded for it (a
+    # member previewing a URL may as well have posted it).
+    await remote_images.remember(db, rendered)
+    return html_response(rendered)
 
 
 static_router = create_static_files_router(

@@ -177,3 +177,13 @@ async def test_outside_dev_the_guard_refuses_a_loopback_image_host(
     assert hits == []  # the guard refused before any connection
     failure = await conn.fetchval("SELECT failure FROM remote_images")
     assert "https" in failure or "address" in failure
+
+
+async def test_a_previewed_remote_image_is_served_through_the_proxy_too(client, course, remote):
+    base, hits = remote
+    response = await client.post(
+        "/ui/preview", data={"body": f"![cat]({base}/cat.png)"}, headers=course.alice.headers
+    )
+    assert response.status_code == 200
+    src = response.text.split('src="')[1].split('"')[0].replace("&amp;", "&")
+    assert (await client.get(src)).status_code == 200 and hits == ["/cat.png"]
