@@ -99,7 +99,7 @@ def contribution(score: float | None, assignment: Assignment) -> float | None:
 
 def review_quality_weight(assignment: Assignment) -> float:
     """The instructor-set share of the grade, in percent (0 until the assignment has one)."""
-    return float(getattr(assignment, "review_quality_weight", 0.0))
+    return float(assignment.review_quality_weight)
 
 
 async def get_review_quality(
