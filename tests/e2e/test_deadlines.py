@@ -8,11 +8,12 @@ Any console error, uncaught exception or failed request fails the journey."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import expect
 
-from tests.e2e.conftest import check_accessibility, screenshot_path
+from tests.e2e.conftest import READY, check_accessibility, screenshot_path
 from tests.e2e.test_staff_journeys import launch_forum, reload, run_journey
 
 TITLE = "Essay: the albedo feedback"
@@ -42,6 +43,8 @@ async def test_worker_opens_reviewing_at_the_deadline_and_late_work_shows_its_pe
         staff = await launch_forum(staff_context, server, INSTRUCTOR)
         await staff.get_by_role("link", name="Peer review").click()
         await staff.get_by_role("link", name="New assignment").click()
+        await staff.wait_for_url(re.compile(r"/assignments/new$"))
+        await staff.wait_for_function(READY)  # htmx bound: the form posts, not a native GET
         await staff.get_by_label("Title").fill(TITLE)
         await staff.locator("#prompt").fill("How does melting sea ice warm the Arctic?")
         await staff.locator("#crit-0-name").fill("Accuracy")
@@ -52,7 +55,8 @@ async def test_worker_opens_reviewing_at_the_deadline_and_late_work_shows_its_pe
         await staff.get_by_label("Submission deadline (UTC)").fill(minute(now + timedelta(days=1)))
         await staff.get_by_label("Review deadline (UTC)").fill(minute(now + timedelta(days=3)))
         await staff.get_by_role("button", name="Create the assignment").click()
-        await expect(staff.get_by_role("heading", level=1)).to_have_text(TITLE)
+        # a loaded machine (two cores shared) can take a while to answer a whole page
+        await expect(staff.get_by_role("heading", level=1)).to_have_text(TITLE, timeout=60_000)
         assignment_url = staff.url
         await staff.get_by_role("button", name="Move to: Submission").click()
         await expect(staff.locator(".phase-steps [aria-current=step]")).to_have_text("Submission")
@@ -93,10 +97,12 @@ async def test_worker_opens_reviewing_at_the_deadline_and_late_work_shows_its_pe
         # The deadline passes (the instructor moves it to a minute ago) and the worker, not the
         # instructor, opens reviewing within a minute.
         await staff.get_by_role("link", name="Edit the assignment").click()
+        await staff.wait_for_url(re.compile(r"/edit$"))
+        await staff.wait_for_function(READY)
         past = datetime.now(UTC) - timedelta(minutes=1)
         await staff.get_by_label("Submission deadline (UTC)").fill(minute(past))
         await staff.get_by_role("button", name="Save").click()
-        await expect(staff.get_by_role("heading", level=1)).to_have_text(TITLE)
+        await expect(staff.get_by_role("heading", level=1)).to_have_text(TITLE, timeout=60_000)
         step = staff.locator(".phase-steps [aria-current=step]")
         for _ in range(90):  # the cron job runs every minute
             if await step.text_content() == "Peer review":
