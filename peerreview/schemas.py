@@ -594,3 +594,20 @@ class ReviewQualityRead(Output, kw_only=True):
     mean_rating: float | None  # 1-5
     tolerance_points: float  # a review this many points off the grade or more agrees 0
     feedback: list[ReviewFeedbackRead]  # the reviewer's reviews and the ratings they received
+
+
+class SubmissionAttachmentRead(Output, kw_only=True):
+    """A file on a submission. No uploader: reviews are blind."""
+
+    id: int
+    submission_id: int
+    filename: str
+    content_type: str  # as detected from the content
+    size_bytes: int
+    is_image: bool
+    url: str  # a signed link for this viewer, valid for hours
+    created_at: datetime
+
+
+class SubmissionAttachmentList(Output, kw_only=True):
+    items: list[SubmissionAttachmentRead]

@@ -13,6 +13,7 @@ from litestar.handlers import HTTPRouteHandler
 from peerreview.http import (
     allocations,
     assignments,
+    attachments,
     calibration,
     deadlines,
     grades,
@@ -27,6 +28,7 @@ from peerreview.http import (
 ROUTES: list[HTTPRouteHandler] = [
     *assignments.ROUTES,
     *submissions.ROUTES,
+    *attachments.ROUTES,
     *calibration.ROUTES,
     *allocations.ROUTES,
     *reviews.ROUTES,
