@@ -9,9 +9,9 @@ from typing import Any
 from arq.cron import cron
 from arq.worker import func
 
-from agora import mail
+from agora import mail, storage
 from agora.settings import Settings
-from peerreview.service import deadlines, review_quality
+from peerreview.service import attachments, deadlines, review_quality
 from peerreview.service.allocations import allocate_batch
 from peerreview.service.extensions import apply_late_penalties
 from peerreview.service.grades import run_grading
@@ -86,6 +86,13 @@ async def peerreview_email_reminders(
         return await deadlines.send_reminder_emails(conn, settings, course_id, assignment_id, send)
 
 
+async def peerreview_sweep_attachments(ctx: dict[str, Any]) -> int:
+    """Hourly: delete stored submission files that have had no row for an hour."""
+    store = storage.open_store(ctx["settings"])
+    async with ctx["db"].acquire() as conn:
+        return await attachments.sweep_orphans(conn, store)
+
+
 # Allocation and grading work on a whole assignment: long. Passback only records the scores to
 # send (lti_publish_scores jobs send them, a batch each): minutes.
 FUNCTIONS: list[Any] = [
@@ -97,8 +104,10 @@ FUNCTIONS: list[Any] = [
     func(peerreview_deadlines, name="peerreview_deadlines", timeout=120),
     func(peerreview_reminders, name="peerreview_reminders", timeout=120),
     func(peerreview_email_reminders, name="peerreview_email_reminders", timeout=300),
+    func(peerreview_sweep_attachments, name="peerreview_sweep_attachments", timeout=600),
 ]
 CRON_JOBS: list[Any] = [
+    cron(peerreview_sweep_attachments, minute={53}, run_at_startup=False, timeout=600),
     cron(peerreview_deadlines, second={0}, run_at_startup=True, timeout=120, unique=True),
     cron(
         peerreview_reminders,

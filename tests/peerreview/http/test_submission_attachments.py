@@ -97,3 +97,30 @@ async def test_a_submission_file_is_judged_by_its_content_and_bounded(client, co
     assert (await upload(client, author, mine["id"], *files)).status_code == 422
     listed = await client.get(f"{API}/submissions/{mine['id']}/attachments", headers=author.headers)
     assert listed.json()["items"] == []  # nothing half-written
+
+
+async def test_the_hourly_job_sweeps_an_orphaned_submission_file(
+    database, database_url, server_urls, tmp_path, conn
+):
+    import os
+    import time
+    from datetime import timedelta
+
+    from agora import storage
+    from agora.settings import load_settings
+    from peerreview.jobs import peerreview_sweep_attachments
+
+    course = await learners_course(conn, 1)
+    settings = load_settings(
+        environ={},
+        database_url=database_url,
+        redis_url=server_urls["redis"],
+        storage_url=f"file://{tmp_path}/files",
+    )
+    store = storage.open_store(settings)
+    old = storage.new_key("review", course.id)
+    await storage.put(store, old, b"%PDF-1.4")
+    two_hours_ago = time.time() - 7200
+    os.utime(tmp_path / "files" / old, (two_hours_ago, two_hours_ago))
+    assert await peerreview_sweep_attachments({"db": database, "settings": settings}) == 1
+    assert await storage.keys_older_than(store, "review/", timedelta(seconds=-60)) == []
