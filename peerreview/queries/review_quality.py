@@ -117,7 +117,8 @@ async def update_grades_review_quality(
                      LEFT JOIN pr_review_quality rq ON rq.course_id = $1
                           AND rq.assignment_id = $2 AND rq.user_id = o.user_id
                     GROUP BY o.id) q
-            WHERE g.course_id = $1 AND g.assignment_id = $2 AND g.submission_id = q.id""",
+            WHERE g.course_id = $1 AND g.assignment_id = $2 AND g.submission_id = q.id
+              AND g.review_quality IS DISTINCT FROM q.score""",
         course_id,
         assignment_id,
     )
