@@ -34,6 +34,7 @@ from peerreview.service import allocations as allocations_service
 from peerreview.service import assignments as assignments_service
 from peerreview.service import grades as grades_service
 from peerreview.service import passback as passback_service
+from peerreview.service import review_quality as review_quality_service
 from peerreview.service import reviews as reviews_service
 from peerreview.synthetic import pg1_course
 
@@ -279,6 +280,14 @@ async def bench_db_allocation_and_grading(url: str, n: int, k: int) -> None:
             "grading job, calibrated (load, fit total + 2 criteria, store)",
             f"{time.perf_counter() - t:6.2f} s, {graded.graded:,} grades, "
             f"{graded.doubtful:,} doubtful",
+        )
+        # part of the grading job above; alone, as after helpfulness ratings (no refit)
+        t = time.perf_counter()
+        async with conn.transaction():
+            scored = await review_quality_service.rescore(conn, course, aid)
+        line(
+            "review-quality scoring of every reviewer (read, numpy, store)",
+            f"{time.perf_counter() - t:6.2f} s, {scored or 0:,} reviewers",
         )
         await bench_release(conn, course, aid, first, n)
     finally:
