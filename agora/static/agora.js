@@ -300,10 +300,11 @@
     });
   }
 
-  // An answer shown first links to its place in the tree; past the loaded posts, load more
-  // until it is there (a bounded number of pages), then go to it.
+  // An answer shown first links to its place in the tree, a flattened reply to the post it
+  // answers; past the loaded posts, load more until it is there (a bounded number of pages),
+  // then go to it.
   document.addEventListener("click", function (evt) {
-    var link = evt.target.closest && evt.target.closest("a.answer-place");
+    var link = evt.target.closest && evt.target.closest("a.answer-place, .reply-to a");
     if (!link) return;
     var id = (link.getAttribute("href") || "").slice(1);
     if (!id || document.getElementById(id)) return;  // the browser goes there itself
