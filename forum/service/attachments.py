@@ -131,7 +131,11 @@ async def attach_files(
     if ctx is None:
         ctx = await load_context(conn, principal)
     ctx.require_write()
-    post = await post_for_write(conn, principal, post_id)
+    # No thread lock (unlike the forum's writes to a post's row): attaching changes no thread or
+    # post row, and uploads, which hold their transaction while the store writes, would queue
+    # behind each other and every reply in the thread. A member's uploads are serialised by
+    # lock_uploader below; a post deleted meanwhile shows no files (they follow its body).
+    post = await visible_post(conn, principal, post_id)
     now = datetime.now(UTC)
     if not rules.can_attach(
         principal, post, settings=ctx.settings, restrictions=ctx.restrictions, now=now
