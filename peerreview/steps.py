@@ -11,6 +11,8 @@ weighted mean of the steps the instructor switched on:
 - The peer estimate is the grading method's (calibrated, median or mean) on the weighted rubric
   total; with peer review on and no estimate yet (no review), there is no grade.
 - A learner who did not self-assess gets 0 for that share: the step was part of the assignment.
+- Where the assignment gives review quality a share w (peerreview.review_quality), the estimate
+  is (1 - w) · the steps' grade + w · the owner's review-quality score / 100 · points possible.
 - The late penalty, when the assignment has one, applies to this estimate; a staff override
   replaces the whole grade (pr_grades.final_score).
 
