@@ -16,6 +16,7 @@ else is a download (`Content-Disposition: attachment`).
 from __future__ import annotations
 
 import re
+import struct
 import time
 import unicodedata
 from typing import Any
@@ -140,3 +141,115 @@ def file_response(
             "Cache-Control": cache,
         },
     )
+
+
+# ---- embedded metadata: what a camera or an editor wrote into an image ------------------------
+# A phone photo carries the place it was taken (GPS), the device and often the owner's name; an
+# anonymous post's image must not. Images keep their pixels, colour profile and orientation and
+# lose the rest: JPEG APP1 (EXIF, XMP), APP13 (IPTC) and comments (the EXIF orientation is
+# written back alone); PNG text, time and EXIF chunks; WebP EXIF and XMP chunks. PDFs are stored
+# as uploaded (their document properties may name an author: the page says so).
+
+_JPEG_DROP = {0xE1, 0xED, 0xFE}  # APP1 (EXIF/XMP), APP13 (IPTC), COM
+_PNG_DROP = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
+
+
+def strip_metadata(data: bytes, content_type: str) -> bytes:
+    """The image without its embedded metadata (anything else unchanged); a file that does not
+    parse as its type is returned as it is (it is served as a download or an inert image)."""
+    try:
+        if content_type == "image/jpeg":
+            return _strip_jpeg(data)
+        if content_type == "image/png":
+            return _strip_png(data)
+        if content_type == "image/webp":
+            return _strip_webp(data)
+    except (IndexError, ValueError, struct.error):
+        return data
+    return data
+
+
+def _jpeg_orientation(exif: bytes) -> int | None:
+    """The Orientation (tag 0x0112) of an APP1 EXIF payload ("Exif\\0\\0" + TIFF), if any."""
+    if not exif.startswith(b"Exif\x00\x00"):
+        return None
+    tiff = exif[6:]
+    order = "<" if tiff[:2] == b"II" else ">"
+    (ifd,) = struct.unpack(order + "I", tiff[4:8])
+    (count,) = struct.unpack(order + "H", tiff[ifd : ifd + 2])
+    for i in range(count):
+        entry = tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+        tag, _, _, value = struct.unpack(order + "HHIH", entry[:10])
+        if tag == 0x0112 and 1 <= value <= 8:
+            return int(value)
+    return None
+
+
+def _orientation_app1(orientation: int) -> bytes:
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
+    tiff += struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    if data[:2] != b"\xff\xd8":
+        return data
+    out = bytearray(b"\xff\xd8")
+    orientation = None
+    i = 2
+    while i < len(data):
+        if data[i] != 0xFF:
+            raise ValueError("not a marker")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the image data, kept as it is
+            if orientation:
+                out += _orientation_app1(orientation)
+            out += data[i:]
+            return bytes(out)
+        if 0xD0 <= marker <= 0xD9 or marker == 0x01:
+            out += data[i : i + 2]
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        segment = data[i : i + 2 + length]
+        if marker == 0xE1 and orientation is None:
+            orientation = _jpeg_orientation(segment[4:])
+        if marker not in _JPEG_DROP:
+            out += segment
+        i += 2 + length
+    return bytes(out)
+
+
+def _strip_png(data: bytes) -> bytes:
+    out = bytearray(data[:8])
+    i = 8
+    while i < len(data):
+        (length,) = struct.unpack(">I", data[i : i + 4])
+        kind = data[i + 4 : i + 8]
+        if kind not in _PNG_DROP:
+            out += data[i : i + 12 + length]
+        i += 12 + length
+        if kind == b"IEND":
+            break
+    return bytes(out)
+
+
+def _strip_webp(data: bytes) -> bytes:
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return data
+    chunks = bytearray()
+    i = 12
+    while i + 8 <= len(data):
+        kind = data[i : i + 4]
+        (size,) = struct.unpack("<I", data[i + 4 : i + 8])
+        chunk = bytearray(data[i : i + 8 + size + (size & 1)])
+        if kind == b"VP8X":
+            chunk[8] &= ~0x0C & 0xFF  # no EXIF, no XMP
+        if kind not in (b"EXIF", b"XMP "):
+            chunks += chunk
+        i += 8 + size + (size & 1)
+    return b"RIFF" + struct.pack("<I", len(chunks) + 4) + b"WEBP" + bytes(chunks)

@@ -133,7 +133,8 @@ async def attach_files(
         rows = []
         for upload, kind in checked:
             key = storage.new_key(AREA, course_id)
-            await storage.put(store, key, upload.data)
+            data = media.strip_metadata(upload.data, kind)  # no GPS, device or owner's name
+            await storage.put(store, key, data)
             written.append(key)
             rows.append(
                 await attachment_sql.insert_attachment(
@@ -144,7 +145,7 @@ async def attach_files(
                     object_key=key,
                     filename=media.safe_filename(upload.filename),
                     content_type=kind,
-                    size_bytes=len(upload.data),
+                    size_bytes=len(data),
                 )  # fmt: skip
             )
     except BaseException:

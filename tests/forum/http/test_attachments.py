@@ -269,3 +269,21 @@ async def test_the_hourly_job_sweeps_an_hour_old_orphan_from_the_configured_stor
     os.utime(tmp_path / "files" / old, (two_hours_ago, two_hours_ago))
     assert await forum_sweep_attachments({"db": database, "settings": settings}) == 1
     assert await stored_keys(store) == [young]
+
+
+async def test_an_anonymous_posts_photo_loses_the_name_and_place_its_camera_wrote(
+    forum, course, client
+):
+    from tests.agora.test_media import exif, jpeg
+
+    thread = await forum.thread(course.alice, anonymity="peers")
+    photo = jpeg(exif(1, b"GPS 48.8566N 2.3522E"))
+    response = await upload(
+        client, course.alice, thread["posts"][0]["id"], ("IMG_0001.jpg", photo, "image/jpeg")
+    )
+    assert response.status_code == 201
+    (item,) = response.json()["items"]
+    served = await client.get(item["url"])
+    assert served.headers["content-type"] == "image/jpeg"
+    assert b"Alice" not in served.content and b"GPS" not in served.content
+    assert item["size_bytes"] == len(served.content) < len(photo)
