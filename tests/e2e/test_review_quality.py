@@ -81,6 +81,13 @@ async def test_a_learner_reads_their_review_quality_on_the_grade_page(server, co
             if any(f["review_id"] == rated for f in mine["feedback"]):
                 reviewer = sub
         assert reviewer and reviewer != "dev-learner-3"
+        for _ in range(60):  # the worker rescores the reviewers with the new rating
+            mine = await call(client, "GET", f"/api/v1/assignments/{aid}/review-quality",
+                              tokens[reviewer])  # fmt: skip
+            if mine["n_rated"]:
+                break
+            await asyncio.sleep(0.5)
+        assert mine["n_rated"] == 1 and mine["mean_rating"] == 5
 
     page = await launch(
         context, server, tokens[reviewer], f"/ui/courses/{course_id}/assignments/{aid}/grade"
@@ -93,6 +100,7 @@ async def test_a_learner_reads_their_review_quality_on_the_grade_page(server, co
         section.get_by_text("Review quality counts for 20% of your grade.")
     ).to_be_visible()
     await expect(section.get_by_text("Rated 5 / 5 for helpfulness")).to_be_visible()
+    await expect(section.get_by_text("Helpfulness: ")).to_contain_text("5.0 / 5 on average")
     await check_accessibility(page, "review-quality-grade")
     await page.close()
     assert problems.seen == [], problems.seen
