@@ -108,7 +108,7 @@ FUNCTIONS: list[Any] = [
 ]
 CRON_JOBS: list[Any] = [
     cron(peerreview_sweep_attachments, minute={53}, run_at_startup=False, timeout=600),
-    cron(peerreview_deadlines, second={0}, run_at_startup=True, timeout=120, unique=True),
+    cron(peerreview_deadlines, second={0}, run_at_startup=False, timeout=120, unique=True),
     cron(
         peerreview_reminders,
         minute=set(range(0, 60, deadlines.REMINDER_MINUTES)),
