@@ -60,7 +60,7 @@ async def replace_review_quality(
     mean_rating: list[float | None],
 ) -> None:
     """Store a grading run's scores set-based: each reviewer's row replaced, then the rows of
-    reviewers this run no longer scores (older than the transaction) removed."""
+    reviewers this run no longer scores removed (an anti-join, not a scan of the list per row)."""
     await conn.execute(
         """INSERT INTO pr_review_quality AS q (course_id, assignment_id, user_id, score,
                       agreement, n_reviews, mean_deviation, calibration, n_calibration,
@@ -91,10 +91,13 @@ async def replace_review_quality(
         mean_rating,
     )
     await conn.execute(
-        """DELETE FROM pr_review_quality
-            WHERE course_id = $1 AND assignment_id = $2 AND computed_at < now()""",
+        """DELETE FROM pr_review_quality q
+            WHERE q.course_id = $1 AND q.assignment_id = $2
+              AND NOT EXISTS (SELECT 1 FROM unnest($3::bigint[]) AS u(id)
+                               WHERE u.id = q.user_id)""",
         course_id,
         assignment_id,
+        users,
     )
 
 
