@@ -4,7 +4,7 @@
 -- batch a no-op. Numbered after 0015, which rewrites the notification kinds.
 
 ALTER TABLE forum_threads
-    ADD COLUMN private_to   bigint REFERENCES users (id),  -- NULL: the whole course sees it
+    ADD COLUMN private_to   bigint,  -- a user id (like author_id); NULL: the whole course sees it
     ADD COLUMN announcement boolean NOT NULL DEFAULT false;
 CREATE INDEX forum_threads_private ON forum_threads (course_id, private_to)
     WHERE private_to IS NOT NULL;

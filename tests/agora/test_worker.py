@@ -38,6 +38,7 @@ CLASSES = {
     "forum_notify_post": SECONDS,
     "forum_notify_endorsement": SECONDS,
     "forum_email_digest": SECONDS,
+    "forum_announce_batch": MINUTES,  # batches for up to 30 s, then a continuation job
     "lti_publish_score": MINUTES,
     "lti_publish_scores": MINUTES,
     "lti_sync_roster": MINUTES,
