@@ -182,6 +182,7 @@ class SubmissionRead(Output, kw_only=True):
     reviews_done: int
     created_at: datetime
     updated_at: datetime
+    attachments: list[SubmissionAttachmentRead] = []  # on pages; the API lists them apart
 
 
 class SubmissionList(Page[SubmissionRead]):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 
-from agora import web
-from agora.deps import CurrentPrincipal, Db
+from agora import media, web
+from agora.deps import AppSettings, CurrentPrincipal, Db, Files
 from agora.errors import NotFound
 from agora.params import PathId
 from peerreview import schemas as s
@@ -19,6 +20,7 @@ from peerreview.pages.overview import assignment_page_after
 from peerreview.pages.urls import ASSIGNMENT, REVIEW, SECTION, SUBMISSION, assignment_url
 from peerreview.service import allocations as allocations_service
 from peerreview.service import assignments as assignments_service
+from peerreview.service import attachments as attachments_service
 from peerreview.service import calibration as calibration_service
 from peerreview.service import grades as grades_service
 from peerreview.service import regrades as regrades_service
@@ -28,17 +30,22 @@ from peerreview.service import self_assessments as self_assessments_service
 from peerreview.service import submissions as submissions_service
 
 
-@post(ASSIGNMENT + "/submission", status_code=200)
+@post(ASSIGNMENT + "/submission", status_code=200, request_max_body_size=media.UPLOAD_BODY_BYTES)
 async def submit(
     request: Request[Any, Any, Any],
     course_id: PathId,
     assignment_id: PathId,
     db: Db,
     principal: CurrentPrincipal,
+    store: Files,
+    settings: AppSettings,
 ) -> Response[Any]:
     form = await web.form_fields(request)
     data = web.convert_form({"body": form.get("body", "")}, s.SubmissionWrite)
-    await submissions_service.submit(db, principal, assignment_id, data)
+    uploads = await media.read_uploads(request, "files", max_bytes=settings.attachment_max_bytes)
+    saved, _ = await submissions_service.submit(db, principal, assignment_id, data)
+    if uploads:  # in the submission's transaction: a refused file saves nothing
+        await attachments_service.attach_files(db, store, settings, principal, saved.id, uploads)
     return await assignment_page_after(request, db, principal, assignment_id, saved=True)
 
 
@@ -73,6 +80,9 @@ async def review_next(
     """A POST: it leases a submission (FOR UPDATE SKIP LOCKED needs the request's transaction)."""
     a = await assignments_service.get_assignment(db, principal, assignment_id)
     task = await allocations_service.next_review(db, principal, assignment_id)
+    if task.submission is not None:  # its files, by links for this reviewer
+        files = await attachments_service.with_files(db, principal, task.submission)
+        task = msgspec.structs.replace(task, submission=files)
     url = assignment_url(course_id, assignment_id)
     return await web.render_page(
         request, db, principal, "peerreview/review.html", section=SECTION,

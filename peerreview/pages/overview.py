@@ -28,6 +28,7 @@ from peerreview import schemas as s
 from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_url, assignments_url
 from peerreview.service import allocations as allocations_service
 from peerreview.service import assignments as assignments_service
+from peerreview.service import attachments as attachments_service
 from peerreview.service import calibration as calibration_service
 from peerreview.service import common as common_service
 from peerreview.service import grades as grades_service
@@ -57,7 +58,9 @@ async def learner_context(
     mine = await submissions_service.list_submissions(db, principal, assignment_id, None, 1)
     calibration = await calibration_service.calibration_state(db, principal, assignment_id)
     grades = await grades_service.list_grades(db, principal, assignment_id, None, 1, doubtful=False)
-    submission = mine.items[0] if mine.items else None
+    submission = await attachments_service.with_files(
+        db, principal, mine.items[0] if mine.items else None
+    )
     return {
         "submission": submission,
         "calibration": calibration,

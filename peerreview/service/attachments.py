@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import asyncpg
+import msgspec
 
 from agora import media, storage
 from agora.errors import Forbidden, NotFound, TooLarge, Unprocessable, UnsupportedType
@@ -207,3 +208,17 @@ async def sweep_orphans(
         orphans += [k for k in batch if k not in known]
     await storage.delete(store, orphans)
     return len(orphans)
+
+
+async def with_files(
+    conn: asyncpg.Connection, principal: Principal, submission: s.SubmissionRead | None
+) -> s.SubmissionRead | None:
+    """The submission (one the viewer already reads) with its files, for a page."""
+    if submission is None:
+        return None
+    rows = await attachment_sql.select_submission_attachments(
+        conn, principal.course_id, [submission.id]
+    )
+    if not rows:
+        return submission
+    return msgspec.structs.replace(submission, attachments=await views(conn, principal, rows))
