@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import asyncpg
 from redis.asyncio import Redis
 
-from agora.errors import BadRequest, Conflict, Forbidden, NotFound
 from agora import remote_images
+from agora.errors import BadRequest, Conflict, Forbidden, NotFound
 from agora.markup import render_markdown
 from agora.pagination import decode_cursor, next_page, page_limit
 from agora.schemas import MAX_ID
