@@ -13,6 +13,7 @@ from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.errors import BadRequest, NotFound
 from agora.names import NameSearch
+from agora.pagination import decode_cursor
 from agora.params import Cursor, PathId
 from forum import rules
 from forum.pages.urls import COURSE
@@ -73,6 +74,7 @@ async def grading_page(
     cursor: Cursor = None,
     q: NameSearch = None,
 ) -> Response[Any]:
+    decode_cursor(cursor, (int,))  # a bad cursor is a 400 whether or not the board is graded
     return await _page(request, db, principal, board_id, cursor=cursor, q=q)
 
 

@@ -38,6 +38,8 @@ CLASSES = {
     "forum_notify_post": SECONDS,
     "forum_notify_endorsement": SECONDS,
     "forum_email_digest": SECONDS,
+    "forum_grade_sweep": SECONDS,  # enqueues one job per open graded board
+    "forum_grade_board": MINUTES,  # one set-based read and record of a board's scores
     "forum_announce_batch": MINUTES,  # batches for up to 30 s, then a continuation job
     "lti_publish_score": MINUTES,
     "lti_publish_scores": MINUTES,
@@ -51,6 +53,7 @@ CLASSES = {
     "prune_idempotency_keys": MINUTES,
     "peerreview_allocate": LONG,
     "peerreview_grade": LONG,
+    "agora_build_evidence": LONG,  # reads a term of a MOOC's forum and peer review once
 }
 
 
