@@ -192,6 +192,12 @@ def _favicon(url: str) -> bool:
 # client side, which Chromium reports as a failed request. An error the server answers on the
 # stream is an HTTP status, which still counts.
 LIVE_STREAM = re.compile(r"/api/v1/courses/\d+/events(\?|$)")
+# Parts a page fetches by itself after loading (a thread's live refresh, an assignment's due
+# date and schedule): leaving the page while one is on its way aborts it, as a person leaving
+# would; their answers, when they come, are still checked like any other.
+BACKGROUND_PARTS = re.compile(
+    r"/ui/courses/\d+/(forum/threads/\d+/live|assignments/\d+/(due|schedule))(\?|$)"
+)
 
 
 class Problems:
@@ -212,8 +218,10 @@ class Problems:
             self.seen.append(f"console: {message.text} ({message.location})")
 
     def _failed(self, request) -> None:
-        if request.failure == "net::ERR_ABORTED" and LIVE_STREAM.search(request.url):
-            return  # leaving or reloading a page cuts its live stream: the browser's doing
+        if request.failure == "net::ERR_ABORTED" and (
+            LIVE_STREAM.search(request.url) or BACKGROUND_PARTS.search(request.url)
+        ):
+            return  # leaving or reloading a page cuts what it was still fetching by itself
         self.seen.append(f"failed: {request.method} {request.url} {request.failure}")
 
     def _response(self, response) -> None:
