@@ -100,10 +100,10 @@ FUNCTIONS: list[Any] = [
     func(forum_notify_endorsement, name="forum_notify_endorsement", timeout=60),
     func(forum_announce_batch, name="forum_announce_batch", timeout=120),
     func(forum_email_digest, name="forum_email_digest", timeout=60),
-    func(forum_sweep_attachments, name="forum_sweep_attachments", timeout=600),
+    func(forum_sweep_attachments, name="forum_sweep_attachments", timeout=300),
 ]
 CRON_JOBS: list[Any] = [
     cron(forum_grade_sweep, minute=set(range(3, 60, 10)), run_at_startup=False, timeout=60),
     cron(forum_email_digest, minute={5, 35}, run_at_startup=False, timeout=60),
-    cron(forum_sweep_attachments, minute={47}, run_at_startup=False, timeout=600),
+    cron(forum_sweep_attachments, minute={47}, run_at_startup=False, timeout=300),
 ]

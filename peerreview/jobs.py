@@ -104,10 +104,10 @@ FUNCTIONS: list[Any] = [
     func(peerreview_deadlines, name="peerreview_deadlines", timeout=120),
     func(peerreview_reminders, name="peerreview_reminders", timeout=120),
     func(peerreview_email_reminders, name="peerreview_email_reminders", timeout=300),
-    func(peerreview_sweep_attachments, name="peerreview_sweep_attachments", timeout=600),
+    func(peerreview_sweep_attachments, name="peerreview_sweep_attachments", timeout=300),
 ]
 CRON_JOBS: list[Any] = [
-    cron(peerreview_sweep_attachments, minute={53}, run_at_startup=False, timeout=600),
+    cron(peerreview_sweep_attachments, minute={53}, run_at_startup=False, timeout=300),
     cron(peerreview_deadlines, second={0}, run_at_startup=False, timeout=120, unique=True),
     cron(
         peerreview_reminders,

@@ -51,6 +51,8 @@ CLASSES = {
     "peerreview_email_reminders": MINUTES,
     "prune_outbox": MINUTES,
     "prune_idempotency_keys": MINUTES,
+    "forum_sweep_attachments": MINUTES,  # lists the store's files, deletes the orphans
+    "peerreview_sweep_attachments": MINUTES,
     "peerreview_allocate": LONG,
     "peerreview_grade": LONG,
     "agora_build_evidence": LONG,  # reads a term of a MOOC's forum and peer review once
