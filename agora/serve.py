@@ -19,6 +19,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -128,7 +130,17 @@ def _run_job_worker(settings_json: bytes) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     build_worker(settings).run()
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """A parent killed outright (SIGKILL, out of memory) cannot stop the job worker: it stops
+    itself, gracefully, so a restarted `agora serve` does not run a second one beside it."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    log.warning("agora serve is gone: the job worker stops")
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:

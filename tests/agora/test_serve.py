@@ -70,6 +70,10 @@ def still_alive(pids: list[int], within: float) -> list[int]:
     return running
 
 
+def cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def text(path: Path) -> str:
     return path.read_text()
 
@@ -211,6 +215,32 @@ async def test_an_event_from_a_request_reaches_sse_clients_of_every_process_and_
     finally:
         for _, writer, _ in streams:
             writer.close()
+        if serve.returncode is None:
+            serve.kill()
+            await serve.wait()
+
+
+async def test_the_job_worker_stops_when_agora_serve_is_killed_outright(
+    empty_database,  # noqa: F811
+    private_redis,
+    tmp_path,
+):
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = agora_env(database_url=empty_database, redis_url=private_redis.url, port=str(port))
+    with log.open("wb") as out:
+        serve = await asyncio.create_subprocess_exec(
+            *AGORA, "serve", "--processes", "1", "--worker", env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        await wait_ready(port, serve, log)
+        spawned = [pid for pid in children(serve.pid) if b"spawn_main" in cmdline(pid)]
+        assert len(spawned) == 1, spawned  # the job worker (the HTTP process is forked)
+        serve.kill()
+        await serve.wait()
+        assert not still_alive(spawned, within=20), text(log)
+    finally:
         if serve.returncode is None:
             serve.kill()
             await serve.wait()
