@@ -36,7 +36,7 @@ from agora import media, storage
 from agora.deps import AppSettings, Db, Files
 from agora.errors import NotFound
 from agora.lti import outbound
-from agora.markup import REMOTE_IMAGE_PATH
+from agora.markup import REMOTE_IMAGE_PATH, render_markdown
 from agora.settings import Settings
 
 log = logging.getLogger("agora.remote_images")
@@ -79,6 +79,14 @@ async def remember(conn: asyncpg.Connection, rendered: str) -> int:
             list(found.values()),
         )
     return len(found)
+
+
+async def rendered(conn: asyncpg.Connection, text: str) -> str:
+    """`text` rendered for storing (agora.markup), its remote images recorded for the proxy: what
+    every stored Markdown needs, or its rewritten images would never be fetched."""
+    body_html = await render_markdown(text)
+    await remember(conn, body_html)
+    return body_html
 
 
 async def fetch_image(settings: Settings, url: str) -> tuple[bytes, str]:

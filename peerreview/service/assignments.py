@@ -9,8 +9,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from agora import remote_images
 from agora.errors import BadRequest, Conflict, Unprocessable
-from agora.markup import clean_text, render_markdown
+from agora.markup import clean_text
 from agora.outbox import enqueue
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
@@ -99,7 +100,7 @@ async def create_assignment(
         course_id,
         title=clean_text(data.title) or "Untitled",
         prompt=data.prompt,
-        prompt_html=await render_markdown(data.prompt),
+        prompt_html=await remote_images.rendered(conn, data.prompt),
         rubric=rubric,
         points_possible=points,
         reviews_per_submission=data.reviews_per_submission,
@@ -162,7 +163,7 @@ async def update_assignment(
     if "title" in values:
         values["title"] = clean_text(values["title"]) or assignment.title
     if "prompt" in values:
-        values["prompt_html"] = await render_markdown(values["prompt"])
+        values["prompt_html"] = await remote_images.rendered(conn, values["prompt"])
     fixed = "rubric" in values or "reviews_per_submission" in values or "allocation_mode" in values
     if fixed or values.get("peer_review", assignment.peer_review) != assignment.peer_review:
         if rules.settings_fixed(assignment):

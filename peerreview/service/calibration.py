@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncpg
 import numpy as np
 
+from agora import remote_images
 from agora.errors import Conflict, Forbidden, NotFound
-from agora.markup import clean_text, render_markdown
+from agora.markup import clean_text
 from agora.sessions import Principal
 from peerreview import rules
 from peerreview import schemas as s
@@ -38,7 +39,7 @@ async def add_example(
         principal.course_id,
         assignment_id,
         body=data.body,
-        body_html=await render_markdown(data.body),
+        body_html=await remote_images.rendered(conn, data.body),
         choices=data.choices,
         scores=scores,
         total=total,

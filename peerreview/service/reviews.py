@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncpg
 
+from agora import remote_images
 from agora.errors import Conflict, Forbidden, Gone, NotFound
-from agora.markup import clean_text, render_markdown
+from agora.markup import clean_text
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
 from peerreview import rules
@@ -63,7 +64,12 @@ def reviewer_of(row: asyncpg.Record) -> s.Person | None:
 
 
 async def _content(
-    choices: list[int], scores: list[float], total: float, comments: list[str], comment: str
+    conn: asyncpg.Connection,
+    choices: list[int],
+    scores: list[float],
+    total: float,
+    comments: list[str],
+    comment: str,
 ) -> ReviewContent:
     return ReviewContent(
         choices=choices,
@@ -71,7 +77,7 @@ async def _content(
         total=total,
         criterion_comments=comments,
         comment=comment,
-        comment_html=await render_markdown(comment) if comment else "",
+        comment_html=await remote_images.rendered(conn, comment) if comment else "",
     )
 
 
@@ -107,7 +113,7 @@ async def create_review(
         reviewer_id=principal.user_id,
         allocation_id=allocation["id"],
         by_staff=False,
-        content=await _content(data.choices, scores, total, comments, data.comment),
+        content=await _content(conn, data.choices, scores, total, comments, data.comment),
     )
     low, high = rubric_points(assignment.rubric)
     await queries.mark_reviewed(
@@ -140,7 +146,7 @@ async def staff_score(
         allocation_id=None,
         by_staff=True,
         content=await _content(
-            data.choices, scores, total, [""] * len(assignment.rubric), data.comment
+            conn, data.choices, scores, total, [""] * len(assignment.rubric), data.comment
         ),
     )
     return review_read(review, principal, "staff")
@@ -201,7 +207,7 @@ async def update_review(
         conn,
         principal.course_id,
         review_id,
-        await _content(choices, scores, total, comments, comment),
+        await _content(conn, choices, scores, total, comments, comment),
     )
     if updated is None:
         raise NotFound("no such review of yours")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from agora import remote_images
 from agora.errors import Conflict, Forbidden, NotFound
-from agora.markup import render_markdown
 from agora.sessions import Principal
 from peerreview import rules, steps
 from peerreview import schemas as s
@@ -112,7 +112,7 @@ async def self_assess(
         total=total,
         criterion_comments=comments,
         comment=data.comment,
-        comment_html=await render_markdown(data.comment) if data.comment else "",
+        comment_html=await remote_images.rendered(conn, data.comment) if data.comment else "",
     )
     # a grade computed before (a preview run while reviewing) takes the new self score now
     await queries.update_step_grades(

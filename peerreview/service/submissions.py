@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from agora import remote_images
 from agora.errors import Forbidden, NotFound
-from agora.markup import render_markdown
 from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
 from peerreview import rules
@@ -63,7 +63,7 @@ async def submit(
         author_id=principal.user_id,
         team=team if assignment.team_submissions else None,
         body=data.body,
-        body_html=await render_markdown(data.body),
+        body_html=await remote_images.rendered(conn, data.body),
     )
     return submission_read_for(saved, "owner"), saved["created"]
 
