@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 
 import asyncpg
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from agora.redis import QUEUE_NAME
 from bench.faults.load import Course, Tally
@@ -32,12 +34,23 @@ async def wait_drained(database_url: str, redis_url: str, within: float) -> floa
                 finally:
                     await connection.close()
                 queued = await redis.zcard(QUEUE_NAME)
-                running = len(await redis.keys("arq:in-progress:*"))
+                # arq keeps a cron job's in-progress key after the run (so no other worker runs
+                # it again that minute): a per-minute cron always has one. Only jobs count.
+                running = len(
+                    [k for k in await redis.keys("arq:in-progress:*") if b":cron:" not in k]
+                )
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 pending = queued = running = -1
             if pending == queued == running == 0:
                 return time.monotonic() - started
             await asyncio.sleep(0.5)
+        # What was left, for the report: outbox rows, queued and running job ids.
+        try:
+            jobs = [key.decode() for key in await redis.zrange(QUEUE_NAME, 0, 20)]
+            busy = [key.decode() for key in await redis.keys("arq:in-progress:*")][:20]  # all
+            print(f"left: outbox {pending}, queued {jobs}, running {busy}", file=sys.stderr)
+        except (OSError, RedisError) as error:
+            print(f"left: outbox {pending}; Redis unreadable: {error}", file=sys.stderr)
         return None
     finally:
         await redis.aclose()
