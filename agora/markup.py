@@ -25,6 +25,7 @@ import html
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -67,6 +68,7 @@ MAX_NESTING = 20  # blockquotes, lists and inline nesting (markdown-it's own lim
 MAX_HTML_CHARS = 250_000  # what bleach parses
 MAX_HTML_MARKUP = 15_000  # its tags and entities ("<", "&"): bleach's cost is ~25 µs each
 RENDER_PROCESSES = min(2, os.cpu_count() or 1)
+PARENT_CHECK_SECONDS = 1.0  # how soon a render process notices its server is gone
 # Remote images are never hot-linked (a reader's browser would tell the image's host who reads
 # what, and when): their src becomes Agora's proxy, keyed by the SHA-256 of the URL. The URL
 # rides along in `u` only so the writing service can record it (agora.remote_images.remember):
@@ -160,6 +162,23 @@ def render_markdown_now(text: str) -> str:
     return _cleaner.clean(rendered)
 
 
+def _leave_with_parent(parent: int) -> None:
+    """In each render process: exit once the process that started the pool is gone. A server
+    killed outright (SIGKILL, out of memory) runs no cleanup, and its renderers would otherwise
+    live on, each holding ~90 MB, one pair per restart. Polling the parent id works on every
+    POSIX system and whichever thread started the process (prctl's death signal follows the
+    thread)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    if os.getppid() != parent:  # the parent died while this process was starting
+        os._exit(0)
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
+
+
 class _Renderer:
     """The process pool, started on first use (spawned: forking a process that runs an event
     loop and threads is unsafe) and started again if a worker died.
@@ -178,7 +197,10 @@ class _Renderer:
         with self._lock:
             if self._pool is None or self._owner != os.getpid():
                 self._pool = ProcessPoolExecutor(
-                    RENDER_PROCESSES, mp_context=multiprocessing.get_context("spawn")
+                    RENDER_PROCESSES,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_leave_with_parent,
+                    initargs=(os.getpid(),),
                 )
                 self._owner = os.getpid()
             return self._pool
