@@ -37,6 +37,7 @@ log = logging.getLogger("agora.serve")
 # the AGORA_ prefix, which load_settings reserves for settings.
 CHILD_SETTINGS_ENV = "_AGORA_PROCESS_SETTINGS"
 # How long a stopping HTTP process may take to finish its requests (SSE streams end at once).
+ORPHAN_STOP_SECONDS = 8.0  # an orphaned job worker's graceful stop, then it leaves
 STOP_SECONDS = 20
 Server = Literal["granian", "uvicorn"]
 
@@ -141,6 +142,12 @@ def _stop_when_orphaned(parent: int) -> None:
         time.sleep(1)
     log.warning("agora serve is gone: the job worker stops")
     os.kill(os.getpid(), signal.SIGTERM)
+    # A stop that hangs (a connection that does not close, a job that ignores cancellation)
+    # must not keep an orphan alive: its jobs are leased and idempotent, another worker reruns
+    # them, so leaving without cleanup loses nothing.
+    time.sleep(ORPHAN_STOP_SECONDS)
+    log.warning("the job worker did not stop in %s s: leaving now", ORPHAN_STOP_SECONDS)
+    os._exit(1)
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:
