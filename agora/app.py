@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -71,9 +71,12 @@ def create_app(
     database: Database | None = None,
     redis: ArqRedis | None = None,
     store: storage.Store | None = None,
+    first_lifespan: Sequence[Callable[[Litestar], AbstractAsyncContextManager[None]]] = (),
 ) -> Litestar:
     """Build the app. Tests hand in their own Database (one connection), Redis client and,
-    when they test files, object store (else the one the settings name, opened on first use)."""
+    when they test files, object store (else the one the settings name, opened on first use).
+    `first_lifespan` is entered before the app's own start-up (the pool, Redis): a server
+    process uses it to see a stop signal that arrives while the app is still starting."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -117,7 +120,7 @@ def create_app(
     )
     app = Litestar(
         route_handlers=route_handlers,
-        lifespan=[lifespan],
+        lifespan=[*first_lifespan, lifespan],
         state=state,
         dependencies={
             "db": Provide(provide_db),

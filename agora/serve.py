@@ -21,6 +21,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,14 +78,17 @@ def per_process(settings: Settings, processes: int) -> Settings:
 
 def child_app() -> Litestar:
     """The app of one HTTP process (a factory the server calls in each process)."""
+    stop_signals = _StopSignals()  # first: importing and building the app takes a while
     from agora.app import create_app
 
     settings = msgspec.json.decode(os.environ[CHILD_SETTINGS_ENV], type=Settings)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings)
-    app.on_startup.append(_end_streams_on_stop)
+    if multiprocessing.parent_process() is not None:  # a server's worker, not `agora serve`
+        _watch_parent("an HTTP process")
+    app = create_app(settings, first_lifespan=[stop_signals.watch])
+    app.on_startup.append(stop_signals.started)  # the last start-up hook
     app.on_shutdown.append(_stop_renderer)
     return app
 
@@ -99,28 +103,75 @@ def _stop_renderer() -> None:
         child.join(5)
 
 
-def _end_streams_on_stop(app: Litestar) -> None:
-    """On SIGTERM/SIGINT, end this process's live-event streams as well as the server's own
-    handler runs: a stopping server waits for its responses, and an SSE stream never ends by
-    itself. The clients reconnect (to another process) and resume with Last-Event-ID."""
-    loop = asyncio.get_running_loop()
+class _StopSignals:
+    """SIGTERM/SIGINT in an HTTP process, watched from the moment the process builds its app.
 
-    def stop_streams() -> None:
-        hub = getattr(app.state, "event_hub", None)
-        if hub is not None:
-            streams = sum(map(len, hub.listeners.values()))
-            log.info("stopping: ending %d live-event streams", streams)
-            hub.close()
+    On a stop signal, end this process's live-event streams as well as the server's own handler
+    runs: a stopping server waits for its responses, and an SSE stream never ends by itself (the
+    clients reconnect to another process and resume with Last-Event-ID).
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous = signal.getsignal(sig)
+    A signal that lands while the process is still starting is repeated once a second until the
+    process is gone (at most STOP_SECONDS times): a granian worker ignores one that comes before
+    it serves (it still has its parent's handlers while it imports and builds the app, and its
+    own stop event only counts once it serves), so a server stopped within a second or two of
+    starting hung until its 20 s kill (seen on CI). A repeat while already stopping is a no-op.
+    """
 
-        def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
-            loop.call_soon_threadsafe(stop_streams)
-            if callable(previous):
-                previous(signum, frame)
+    def __init__(self) -> None:
+        self.starting = True
+        self.repeating = False
+        self.stop_streams: Callable[[], None] | None = None
+        self._handlers: set[Any] = set()
+        self._install()  # before the server's own handlers, which then wrap nothing of ours
 
-        signal.signal(sig, handler)
+    def _install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+            if previous in self._handlers:  # still ours (uvicorn: its handlers came first)
+                continue
+
+            def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+                self._on_signal(signum)
+                if callable(previous):
+                    previous(signum, frame)
+
+            self._handlers.add(handler)
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int) -> None:
+        if self.stop_streams is not None:
+            self.stop_streams()
+        if self.starting and not self.repeating:
+            self.repeating = True
+            threading.Thread(target=self._repeat, args=(signum,), daemon=True).start()
+
+    @contextlib.asynccontextmanager
+    async def watch(self, app: Litestar) -> AsyncIterator[None]:
+        """The app's first lifespan step: wrap the server's handlers, now installed."""
+        loop = asyncio.get_running_loop()
+
+        def end_streams() -> None:
+            hub = getattr(app.state, "event_hub", None)
+            if hub is not None:
+                streams = sum(map(len, hub.listeners.values()))
+                log.info("stopping: ending %d live-event streams", streams)
+                hub.close()
+
+        def stop_streams() -> None:  # called in a signal handler: hand over to the loop
+            loop.call_soon_threadsafe(end_streams)
+
+        self.stop_streams = stop_streams
+        self._install()
+        yield
+
+    def started(self) -> None:
+        self.starting = False
+
+    @staticmethod
+    def _repeat(signum: int) -> None:
+        for _ in range(STOP_SECONDS):
+            time.sleep(1)
+            os.kill(os.getpid(), signum)
 
 
 def _run_job_worker(settings_json: bytes) -> None:
@@ -131,22 +182,27 @@ def _run_job_worker(settings_json: bytes) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    _watch_parent("the job worker")
     build_worker(settings).run()
 
 
-def _stop_when_orphaned(parent: int) -> None:
-    """A parent killed outright (SIGKILL, out of memory) cannot stop the job worker: it stops
-    itself, gracefully, so a restarted `agora serve` does not run a second one beside it."""
+def _watch_parent(name: str) -> None:
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(), name), daemon=True).start()
+
+
+def _stop_when_orphaned(parent: int, name: str) -> None:
+    """A parent killed outright (SIGKILL, out of memory) cannot stop its processes: each stops
+    itself, gracefully, so a restarted `agora serve` does not find the port taken or run a
+    second job worker beside the new one (granian does not stop its workers either)."""
     while os.getppid() == parent:
         time.sleep(1)
-    log.warning("agora serve is gone: the job worker stops")
+    log.warning("agora serve is gone: %s stops", name)
     os.kill(os.getpid(), signal.SIGTERM)
     # A stop that hangs (a connection that does not close, a job that ignores cancellation)
     # must not keep an orphan alive: its jobs are leased and idempotent, another worker reruns
     # them, so leaving without cleanup loses nothing.
     time.sleep(ORPHAN_STOP_SECONDS)
-    log.warning("the job worker did not stop in %s s: leaving now", ORPHAN_STOP_SECONDS)
+    log.warning("%s did not stop in %s s: leaving now", name, ORPHAN_STOP_SECONDS)
     os._exit(1)
 
 

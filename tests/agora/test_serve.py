@@ -220,7 +220,7 @@ async def test_an_event_from_a_request_reaches_sse_clients_of_every_process_and_
             await serve.wait()
 
 
-async def test_the_job_worker_stops_when_agora_serve_is_killed_outright(
+async def test_the_job_worker_and_http_processes_stop_when_agora_serve_is_killed_outright(
     empty_database,  # noqa: F811
     private_redis,
     tmp_path,
@@ -235,12 +235,50 @@ async def test_the_job_worker_stops_when_agora_serve_is_killed_outright(
         )  # fmt: skip
     try:
         await wait_ready(port, serve, log)
-        spawned = [pid for pid in children(serve.pid) if b"spawn_main" in cmdline(pid)]
+        processes = children(serve.pid)
+        spawned = [pid for pid in processes if b"spawn_main" in cmdline(pid)]
         assert len(spawned) == 1, spawned  # the job worker (the HTTP process is forked)
+        assert len(processes) >= 2, processes  # the HTTP process, the spawn resource tracker
         serve.kill()
         await serve.wait()
-        assert not still_alive(spawned, within=20), text(log)
+        assert not still_alive(processes, within=20), text(log)
+        async with httpx.AsyncClient(timeout=2) as client:
+            with pytest.raises(httpx.TransportError):  # nobody left listening on the port
+                await client.get(f"http://127.0.0.1:{port}/ready")
     finally:
         if serve.returncode is None:
             serve.kill()
             await serve.wait()
+
+
+async def test_a_server_stopped_while_its_processes_start_stops_at_once(
+    empty_database,  # noqa: F811
+    server_urls,
+    tmp_path,
+):
+    """SIGTERM while the HTTP processes import and build the app: granian's workers ignored it
+    and were killed 20 s later (a CI failure); now they stop within seconds."""
+    for delay in (0.0, 0.5, 1.0, 1.5):
+        port = free_port()
+        log = tmp_path / f"serve-{port}.log"
+        env = agora_env(database_url=empty_database, redis_url=server_urls["redis"], port=str(port))
+        with log.open("wb") as out:
+            serve = await asyncio.create_subprocess_exec(
+                *AGORA, "serve", "--processes", "2", env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            deadline = time.monotonic() + 60
+            while "Spawning worker-2" not in text(log):
+                assert serve.returncode is None and time.monotonic() < deadline, text(log)
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(delay)
+            serve.send_signal(signal.SIGTERM)
+            stopped_at = time.monotonic()
+            await asyncio.wait_for(serve.wait(), timeout=30)
+            took = time.monotonic() - stopped_at
+            assert took < 12, f"{took:.1f} s after SIGTERM {delay} s into start-up:\n{text(log)}"
+            assert "refused to gracefully stop" not in text(log)
+        finally:
+            if serve.returncode is None:
+                serve.kill()
+                await serve.wait()
