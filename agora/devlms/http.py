@@ -36,6 +36,8 @@ router = Router(
         services.post_score,
         services.results,
         services.memberships,
+        services.groups,
+        services.group_sets,
     ],
     guards=[dev_only],
     include_in_schema=False,

@@ -52,6 +52,22 @@ PEOPLE = [
 ]
 
 
+# The demo course's groups, as an LMS's group sets hold them (LTI Course Groups): a team
+# assignment's instructor can build its teams from one set. (set id, set name, group id, group
+# name, members' subs)
+GROUP_SETS = [("project-teams", "Project teams"), ("lab-sections", "Lab sections")]
+GROUPS = [
+    ("project-teams", "team-sun", "Team Sun", ("dev-learner-1", "dev-learner-2")),
+    ("project-teams", "team-moon", "Team Moon", ("dev-learner-3", "dev-learner-4")),
+    ("lab-sections", "lab-tuesday", "Tuesday lab", ("dev-learner-1", "dev-learner-3")),
+    ("lab-sections", "lab-thursday", "Thursday lab", ("dev-learner-2", "dev-learner-4")),
+]
+
+
+def groups_of(sub: str) -> list[str]:
+    return [group for _, group, _, members in GROUPS if sub in members]
+
+
 def person(sub: str) -> Person | None:
     return next((p for p in PEOPLE if p.sub == sub), None)
 
@@ -63,6 +79,8 @@ class Urls(msgspec.Struct, frozen=True, kw_only=True):
     token: str
     lineitems: str
     memberships: str
+    groups: str
+    group_sets: str
     deep_link_return: str
     launch: str
     login: str
@@ -75,6 +93,8 @@ def urls(settings: Settings) -> Urls:
         token=f"{base}/dev/lms/token",
         lineitems=f"{base}/dev/lms/lineitems",
         memberships=f"{base}/dev/lms/memberships",
+        groups=f"{base}/dev/lms/groups",
+        group_sets=f"{base}/dev/lms/group-sets",
         deep_link_return=f"{base}/dev/lms/deep-link/return",
         launch=f"{base}/lti/launch",
         login=f"{base}/lti/login",
@@ -149,6 +169,12 @@ def launch_claims(
             "lineitems": u.lineitems,
         },
         c.NRPS: {"context_memberships_url": u.memberships, "service_versions": ["2.0"]},
+        c.GROUPS: {
+            "scope": [c.SCOPE_GROUPS],
+            "context_groups_url": u.groups,
+            "context_group_sets_url": u.group_sets,
+            "service_versions": ["1.0"],
+        },
     }
     if link is None:
         claims[c.MESSAGE_TYPE] = c.DEEP_LINKING_REQUEST

@@ -1,6 +1,7 @@
 """The dev LMS's LTI Advantage services, so passback and roster sync work under `make run`:
 an OAuth2 client_credentials token endpoint (the tool's signed client assertion), AGS line items,
-scores and results, and NRPS memberships paged with a Link header."""
+scores and results, NRPS memberships paged with a Link header (each member with the groups it is
+in) and the Course Groups service's groups and group sets."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from litestar import Request, Response, get, post
 from agora.demo import DEMO_CONTEXT_ID, DEV_CLIENT_ID
 from agora.deps import AppSettings, Db, Redis
 from agora.devlms import queries
-from agora.devlms.platform import COURSE_TITLE, PEOPLE, ROLE_URIS, person, tool_claims, urls
+from agora.devlms.platform import (
+    COURSE_TITLE,
+    GROUP_SETS,
+    GROUPS,
+    PEOPLE,
+    ROLE_URIS,
+    groups_of,
+    person,
+    tool_claims,
+    urls,
+)
 from agora.lti import claims as c
 from agora.params import PathId
 
@@ -25,6 +36,7 @@ LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
 MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+GROUP_CONTAINER = "application/vnd.ims.lti-gs.v1.contextgroupcontainer+json"
 SCORE_FIELDS = ("userId", "timestamp", "activityProgress", "gradingProgress")
 
 
@@ -222,6 +234,7 @@ async def memberships(
             "email": p.email,
             "status": "Active",
             "roles": ROLE_URIS[p.role],
+            "group_enrollments": [{"group_id": group} for group in groups_of(p.sub)],
         }
         for p in chunk
     ]
@@ -234,3 +247,24 @@ async def memberships(
         headers=headers,
         media_type=MEMBERSHIP_CONTAINER,
     )
+
+
+@get("/groups", include_in_schema=False)
+async def groups(
+    request: Request[Any, Any, Any], redis: Redis, settings: AppSettings
+) -> Response[Any]:
+    """The demo course's groups, each naming its set (one page: there are four)."""
+    if not await authorised(request, redis, c.SCOPE_GROUPS):
+        return unauthorised()
+    found = [{"id": key, "name": name, "set_id": set_id} for set_id, key, name, _ in GROUPS]
+    return Response({"id": urls(settings).groups, "groups": found}, media_type=GROUP_CONTAINER)
+
+
+@get("/group-sets", include_in_schema=False)
+async def group_sets(
+    request: Request[Any, Any, Any], redis: Redis, settings: AppSettings
+) -> Response[Any]:
+    if not await authorised(request, redis, c.SCOPE_GROUPS):
+        return unauthorised()
+    sets = [{"id": key, "name": name} for key, name in GROUP_SETS]
+    return Response({"id": urls(settings).group_sets, "sets": sets}, media_type=GROUP_CONTAINER)

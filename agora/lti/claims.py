@@ -19,6 +19,7 @@ DL_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
 DL_MSG = "https://purl.imsglobal.org/spec/lti-dl/claim/msg"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+GROUPS = "https://purl.imsglobal.org/spec/lti-gs/claim/groupsservice"
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
@@ -29,6 +30,7 @@ SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SCOPE_GROUPS = "https://purl.imsglobal.org/spec/lti-gs/scope/contextgroup.readonly"
 
 CONTEXT_ROLE_PREFIXES = (
     "http://purl.imsglobal.org/vocab/lis/v2/membership#",

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 from agora.db import Database
-from agora.lti import ags, keys, nrps, outbound
+from agora.lti import ags, groups, keys, nrps, outbound
 from agora.lti import claims as c
 from agora.lti.queries import passbacks, platforms, rosters
 
@@ -302,19 +302,23 @@ async def lti_publish_scores(
 
 
 async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
-    """Upsert the course roster from NRPS; returns how many members were seen."""
+    """Upsert the course roster from NRPS and, where the platform offers Course Groups, the
+    course's groups and who is in which; returns how many members were seen."""
     db: Database = ctx["db"]
     async with db.acquire() as connection:
-        nrps_url = await rosters.select_nrps_url(connection, course_id)
+        services = await rosters.select_course_services(connection, course_id)
         platform = await platforms.select_course_platform(connection, course_id)
         key = await keys.signing_key(connection)
-    if not nrps_url or platform is None:
+    if services is None or not services["nrps_url"] or platform is None:
         return 0
     seen = 0
+    group_keys: frozenset[str] | None = frozenset()  # None: the groups could not be read
     try:
         async with outbound.client(outbound.Policy.of(ctx["settings"])) as http:
+            if services["groups_url"]:
+                group_keys = await _sync_groups(ctx, http, dict(platform), key, course_id, services)
             async for members in nrps.member_pages(
-                http, ctx["redis"], dict(platform), key, nrps_url
+                http, ctx["redis"], dict(platform), key, services["nrps_url"]
             ):
                 async with db.acquire() as connection, connection.transaction():
                     seen += await nrps.upsert_members(
@@ -322,6 +326,7 @@ async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
                         platform_id=platform["id"],
                         course_id=course_id,
                         members=members,
+                        group_keys=group_keys or frozenset(),
                     )
     except outbound.PlatformHTTPError as error:
         async with db.acquire() as connection:
@@ -330,9 +335,46 @@ async def lti_sync_roster(ctx: dict[str, Any], course_id: int) -> int:
         if error.retriable and job_try < 3:
             raise Retry(defer=backoff(job_try + 2)) from None
         return seen
-    async with db.acquire() as connection:
+    async with db.acquire() as connection, connection.transaction():
+        if group_keys is not None:  # else the last snapshot stays as it was
+            await rosters.finish_groups_sync(connection, course_id, services["started_at"])
         await rosters.update_roster_synced(connection, course_id)
     return seen
+
+
+async def _sync_groups(
+    ctx: dict[str, Any],
+    http: Any,
+    platform: dict[str, Any],
+    key: RSAKey,
+    course_id: int,
+    services: asyncpg.Record,
+) -> frozenset[str] | None:
+    """Read the course's groups (before the roster, whose members name them) and store them;
+    None if the platform would not give them: the roster is read all the same (groups are an
+    optional service, and a platform may name it without granting its scope)."""
+    try:
+        found = await groups.read_groups(
+            http,
+            ctx["redis"],
+            platform,
+            key,
+            groups_url=services["groups_url"],
+            sets_url=services["group_sets_url"],
+        )
+    except outbound.PlatformHTTPError as error:
+        log.warning("course %s: the LMS's groups could not be read: %s", course_id, error)
+        return None
+    async with ctx["db"].acquire() as connection:
+        await rosters.upsert_groups(
+            connection,
+            course_id,
+            keys=[g.key for g in found],
+            names=[g.name for g in found],
+            set_keys=[g.set_key for g in found],
+            set_names=[g.set_name for g in found],
+        )
+    return frozenset(g.key for g in found)
 
 
 FUNCTIONS: list[Function] = [

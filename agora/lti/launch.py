@@ -160,6 +160,14 @@ def _object(claims: dict[str, Any], name: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _service_url(value: object) -> str | None:
+    """A service endpoint named in the launch, if it is an http(s) URL (the outbound guard
+    checks it again before any call)."""
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return value[:2000]
+    return None
+
+
 def _text(value: object, limit: int = 255) -> str:
     return clean_text(value)[:limit] if isinstance(value, str) else ""
 
@@ -224,10 +232,16 @@ async def complete_launch(
         connection, course_id=course_id, user_id=user_id, role=launch.role, lti_roles=roles
     )
     ags = _object(claims, c.AGS_ENDPOINT)
-    nrps_url = _object(claims, c.NRPS).get("context_memberships_url")
-    if isinstance(nrps_url, str) and nrps_url.startswith(("https://", "http://")):
-        if await launches.upsert_nrps_url(connection, course_id, nrps_url[:2000]):
-            await enqueue(connection, "lti_sync_roster", course_id, course_id=course_id)
+    nrps_url = _service_url(_object(claims, c.NRPS).get("context_memberships_url"))
+    groups = _object(claims, c.GROUPS)  # Course Groups: read with the roster (NRPS)
+    if nrps_url is not None and await launches.upsert_course_services(
+        connection,
+        course_id,
+        nrps_url=nrps_url,
+        groups_url=_service_url(groups.get("context_groups_url")),
+        group_sets_url=_service_url(groups.get("context_group_sets_url")),
+    ):
+        await enqueue(connection, "lti_sync_roster", course_id, course_id=course_id)
 
     deep_link = None
     if launch.message_type == c.RESOURCE_LINK_REQUEST:

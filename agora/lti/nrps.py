@@ -17,22 +17,30 @@ from agora.lti.queries import rosters
 
 MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_PAGES = 1000
-MAX_MEMBERS_PER_PAGE = 10_000
+MAX_ITEMS_PER_PAGE = 10_000
+MAX_GROUPS_PER_MEMBER = 100
 
 
-async def member_pages(
-    http: httpx.AsyncClient, redis: Redis, platform: dict[str, Any], key: RSAKey, url: str
+async def service_pages(
+    http: httpx.AsyncClient,
+    redis: Redis,
+    platform: dict[str, Any],
+    key: RSAKey,
+    url: str,
+    *,
+    scope: str,
+    accept: str,
+    items: str,
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Yield the members of each page, following Link: rel="next" at most MAX_PAGES times."""
-    scopes = [c.SCOPE_NRPS]
+    """Yield the `items` list of each page of a platform's paged container (NRPS members,
+    Course Groups groups and sets), following Link: rel="next" at most MAX_PAGES times."""
+    scopes = [scope]
     for _ in range(MAX_PAGES):
         for attempt in (1, 2):
             token = await tokens.access_token(http, redis, platform, key, scopes)
             try:
                 response, document = await outbound.get_json(
-                    http,
-                    url,
-                    headers={"Accept": MEMBERSHIP_CONTAINER, "Authorization": f"Bearer {token}"},
+                    http, url, headers={"Accept": accept, "Authorization": f"Bearer {token}"}
                 )
                 break
             except outbound.PlatformHTTPError as error:
@@ -40,14 +48,24 @@ async def member_pages(
                     await tokens.forget(redis, platform["id"], scopes)
                     continue
                 raise
-        members = document.get("members") if isinstance(document, dict) else None
-        if not isinstance(members, list):
-            raise outbound.PlatformHTTPError(f"{url}: not a membership container", retriable=False)
-        yield [m for m in members[:MAX_MEMBERS_PER_PAGE] if isinstance(m, dict)]
+        found = document.get(items) if isinstance(document, dict) else None
+        if not isinstance(found, list):
+            raise outbound.PlatformHTTPError(f"{url}: no {items} list", retriable=False)
+        yield [item for item in found[:MAX_ITEMS_PER_PAGE] if isinstance(item, dict)]
         following = next_link(response)
         if following is None:
             return
         url = following
+
+
+def member_pages(
+    http: httpx.AsyncClient, redis: Redis, platform: dict[str, Any], key: RSAKey, url: str
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The roster's members, page by page."""
+    return service_pages(
+        http, redis, platform, key, url,
+        scope=c.SCOPE_NRPS, accept=MEMBERSHIP_CONTAINER, items="members",
+    )  # fmt: skip
 
 
 def _text(value: object, limit: int = 255) -> str:
@@ -65,6 +83,7 @@ class Member(NamedTuple):
     role: str
     lti_roles: list[str]
     active: bool
+    groups: tuple[str, ...]  # Course Groups: the group ids of the member's group_enrollments
 
 
 async def upsert_members(
@@ -73,8 +92,10 @@ async def upsert_members(
     platform_id: int,
     course_id: int,
     members: list[dict[str, Any]],
+    group_keys: frozenset[str] = frozenset(),
 ) -> int:
-    """Set-based upsert of one page of members: users, then memberships. Returns how many."""
+    """Set-based upsert of one page of members: users, then memberships, then who is in which
+    of the course's groups (`group_keys`, read first; others are ignored). Returns how many."""
     by_sub: dict[str, Member] = {}
     for member in members:
         sub = member.get("user_id")
@@ -90,6 +111,7 @@ async def upsert_members(
             c.map_roles(roles),
             roles,
             member.get("status", "Active") != "Inactive",
+            _group_enrollments(member),
         )
     rows = list(by_sub.values())
     if not rows:
@@ -107,4 +129,21 @@ async def upsert_members(
         lti_roles=[r.lti_roles for r in rows],
         active=[r.active for r in rows],
     )
+    pairs = [(r.sub, group) for r in rows for group in r.groups if group in group_keys]
+    if pairs:
+        await rosters.upsert_group_members(
+            connection,
+            course_id,
+            platform_id,
+            subs=[sub for sub, _ in pairs],
+            group_keys=[group for _, group in pairs],
+        )
     return len(rows)
+
+
+def _group_enrollments(member: dict[str, Any]) -> tuple[str, ...]:
+    enrollments = member.get("group_enrollments")
+    if not isinstance(enrollments, list):
+        return ()
+    keys = (e.get("group_id") for e in enrollments[:MAX_GROUPS_PER_MEMBER] if isinstance(e, dict))
+    return tuple(k[:255] for k in keys if isinstance(k, str) and k)

@@ -33,7 +33,7 @@ from agora.web import html_response, render
 log = logging.getLogger("agora.lti.registration")
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_SCORE, c.SCOPE_RESULT, c.SCOPE_NRPS]
+SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_SCORE, c.SCOPE_RESULT, c.SCOPE_NRPS, c.SCOPE_GROUPS]
 DESCRIPTION = "Course forums and calibrated peer review for MOOCs."
 INVITE_PARAM = "invite"
 MAX_INVITE_LENGTH = 100

@@ -144,18 +144,29 @@ async def upsert_resource_link(
     return link_id
 
 
-async def upsert_nrps_url(conn: asyncpg.Connection, course_id: int, url: str) -> bool:
-    """Store the NRPS URL; True (and marked requested) when a roster sync is due: never
-    requested, or last requested more than 6 hours ago."""
+async def upsert_course_services(
+    conn: asyncpg.Connection,
+    course_id: int,
+    *,
+    nrps_url: str,
+    groups_url: str | None,
+    group_sets_url: str | None,
+) -> bool:
+    """Record the roster (NRPS) and groups endpoints the launch named; True when a roster sync
+    is due (never requested, or not in the last 6 hours): the caller enqueues it."""
     due = bool(
         await conn.fetchval(
-            """INSERT INTO lti_course_services (course_id, nrps_url) VALUES ($1, $2)
+            """INSERT INTO lti_course_services (course_id, nrps_url, groups_url, group_sets_url)
+               VALUES ($1, $2, $3, $4)
                ON CONFLICT (course_id) DO UPDATE
-                  SET nrps_url = EXCLUDED.nrps_url, updated_at = now()
+                  SET nrps_url = EXCLUDED.nrps_url, groups_url = EXCLUDED.groups_url,
+                      group_sets_url = EXCLUDED.group_sets_url, updated_at = now()
                RETURNING nrps_requested_at IS NULL
                       OR nrps_requested_at < now() - interval '6 hours'""",
             course_id,
-            url,
+            nrps_url,
+            groups_url,
+            group_sets_url,
         )
     )
     if due:

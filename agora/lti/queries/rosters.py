@@ -1,18 +1,23 @@
-"""NRPS roster sync: the course's memberships URL, set-based upserts of a page of members, and
-the state of the last sync."""
+"""Roster sync: the course's NRPS and Course Groups endpoints, set-based upserts of a page of
+members and of the course's groups, and the state of the last sync."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import asyncpg
 
 ROLE_SEPARATOR = "\x1f"  # chr(31), the unit separator: never in a role URI
 
 
-async def select_nrps_url(conn: asyncpg.Connection, course_id: int) -> str | None:
-    url: str | None = await conn.fetchval(
-        "SELECT nrps_url FROM lti_course_services WHERE course_id = $1", course_id
+async def select_course_services(conn: asyncpg.Connection, course_id: int) -> asyncpg.Record | None:
+    """The roster and groups endpoints, and the database's clock (a sync's start: rows it does
+    not see again are older than that; the clock, not now(), which a transaction holds still)."""
+    return await conn.fetchrow(
+        """SELECT nrps_url, groups_url, group_sets_url, clock_timestamp() AS started_at
+             FROM lti_course_services WHERE course_id = $1""",
+        course_id,
     )
-    return url
 
 
 async def upsert_roster_page(
@@ -79,6 +84,72 @@ async def update_roster_error(conn: asyncpg.Connection, course_id: int, error: s
 async def update_roster_synced(conn: asyncpg.Connection, course_id: int) -> None:
     await conn.execute(
         """UPDATE lti_course_services SET nrps_synced_at = now(), nrps_last_error = NULL
+            WHERE course_id = $1""",
+        course_id,
+    )
+
+
+async def upsert_groups(
+    conn: asyncpg.Connection,
+    course_id: int,
+    *,
+    keys: list[str],
+    names: list[str],
+    set_keys: list[str],
+    set_names: list[str],
+) -> None:
+    await conn.execute(
+        """INSERT INTO lti_groups (course_id, group_key, name, set_key, set_name)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+           ON CONFLICT (course_id, group_key) DO UPDATE
+              SET name = EXCLUDED.name, set_key = EXCLUDED.set_key,
+                  set_name = EXCLUDED.set_name, synced_at = clock_timestamp()""",
+        course_id,
+        keys,
+        names,
+        set_keys,
+        set_names,
+    )
+
+
+async def upsert_group_members(
+    conn: asyncpg.Connection,
+    course_id: int,
+    platform_id: int,
+    *,
+    subs: list[str],
+    group_keys: list[str],
+) -> None:
+    """Who is in which group, one (member, group) pair per entry; the users exist already
+    (upserted with the same roster page)."""
+    await conn.execute(
+        """INSERT INTO lti_group_members (course_id, group_key, user_id)
+           SELECT $1, i.group_key, u.id
+             FROM unnest($3::text[], $4::text[]) AS i(sub, group_key)
+             JOIN users u ON u.platform_id = $2 AND u.sub = i.sub
+           ON CONFLICT (course_id, group_key, user_id)
+           DO UPDATE SET synced_at = clock_timestamp()""",
+        course_id,
+        platform_id,
+        subs,
+        group_keys,
+    )
+
+
+async def finish_groups_sync(conn: asyncpg.Connection, course_id: int, started_at: Any) -> None:
+    """Drop the groups and memberships this sync did not see (all of them when the platform
+    no longer offers groups), and note the time."""
+    await conn.execute(
+        "DELETE FROM lti_group_members WHERE course_id = $1 AND synced_at < $2",
+        course_id,
+        started_at,
+    )
+    await conn.execute(
+        "DELETE FROM lti_groups WHERE course_id = $1 AND synced_at < $2", course_id, started_at
+    )
+    await conn.execute(
+        """UPDATE lti_course_services
+              SET groups_synced_at = CASE WHEN groups_url IS NULL THEN NULL ELSE now() END
             WHERE course_id = $1""",
         course_id,
     )

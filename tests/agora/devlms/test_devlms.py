@@ -187,6 +187,20 @@ async def test_dev_lms_records_a_passed_back_score_and_serves_the_roster(
         "dev-learner-3": "learner",
         "dev-learner-4": "learner",
     }
+    groups = await conn.fetch(
+        """SELECT g.set_name, g.name, array_agg(u.sub ORDER BY u.sub) AS subs
+             FROM lti_groups g
+             JOIN lti_group_members m USING (course_id, group_key)
+             JOIN users u ON u.id = m.user_id
+            WHERE g.course_id = $1 GROUP BY 1, 2 ORDER BY 1, 2""",
+        principal.course_id,
+    )  # the Course Groups service, read with the roster
+    assert [tuple(r) for r in groups] == [
+        ("Lab sections", "Thursday lab", ["dev-learner-2", "dev-learner-4"]),
+        ("Lab sections", "Tuesday lab", ["dev-learner-1", "dev-learner-3"]),
+        ("Project teams", "Team Moon", ["dev-learner-3", "dev-learner-4"]),
+        ("Project teams", "Team Sun", ["dev-learner-1", "dev-learner-2"]),
+    ]
 
 
 async def test_dev_lms_launches_in_the_language_chosen_on_its_page(dev, conn):

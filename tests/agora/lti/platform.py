@@ -79,6 +79,11 @@ class Platform:
     page_size: int = 2
     link_header_name: str = "Link"
     membership_requests: int = 0
+    # Course Groups: each group {"id", "name", "set_id"?}, each set {"id", "name"}; members name
+    # theirs in "group_enrollments". A launch names the service with groups=platform.groups_claim.
+    groups: list[dict] = field(default_factory=list)
+    group_sets: list[dict] = field(default_factory=list)
+    group_requests: int = 0
     registrations: list[dict] = field(default_factory=list)
     user_agents: set = field(default_factory=set)
     # What /.well-known/openid-configuration answers differently (e.g. another issuer).
@@ -99,6 +104,9 @@ class Platform:
         self.score_failures = 0
         self.members = []
         self.membership_requests = 0
+        self.groups = []
+        self.group_sets = []
+        self.group_requests = 0
         self.registrations.clear()
         self.user_agents.clear()
         self.configuration = {}
@@ -108,6 +116,15 @@ class Platform:
     @property
     def issuer(self) -> str:
         return self.url
+
+    @property
+    def groups_claim(self) -> dict:
+        return {
+            "scope": [c.SCOPE_GROUPS],
+            "context_groups_url": f"{self.url}/groups",
+            "context_group_sets_url": f"{self.url}/group_sets",
+            "service_versions": ["1.0"],
+        }
 
     @property
     def key(self) -> RSAKey:
@@ -156,6 +173,7 @@ class Platform:
                 "dl_settings": c.DL_SETTINGS,
                 "ags": c.AGS_ENDPOINT,
                 "nrps": c.NRPS,
+                "groups": c.GROUPS,
             }.get(name, name)
             if value is None:
                 body.pop(name, None)
@@ -291,6 +309,34 @@ def build_app(platform: Platform) -> Litestar:
             media_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
         )
 
+    def group_container(request: Request, name: str, items: list[dict]) -> Response:
+        """Groups or sets, page_size at a time, the next page named by a Link header."""
+        if (denied := _bearer(platform, request, c.SCOPE_GROUPS)) is not None:
+            return denied
+        platform.group_requests += 1
+        page = int(request.query_params.get("page", "0"))
+        headers = {}
+        if (page + 1) * platform.page_size < len(items):
+            headers["Link"] = f'<{platform.url}/{name}?page={page + 1}>; rel="next"'
+        return Response(
+            {
+                "id": f"{platform.url}/{name}",
+                "sets" if name == "group_sets" else "groups": items[
+                    page * platform.page_size : (page + 1) * platform.page_size
+                ],
+            },
+            headers=headers,
+            media_type="application/vnd.ims.lti-gs.v1.contextgroupcontainer+json",
+        )
+
+    @get("/groups")
+    async def list_groups(request: Request) -> Response:
+        return group_container(request, "groups", platform.groups)
+
+    @get("/group_sets")
+    async def list_group_sets(request: Request) -> Response:
+        return group_container(request, "group_sets", platform.group_sets)
+
     @get("/redirect")
     async def open_redirect(request: Request) -> Response:
         """An open redirect, as many LMS have one (e.g. after login)."""
@@ -349,6 +395,8 @@ def build_app(platform: Platform) -> Litestar:
             post_score,
             results,
             memberships,
+            list_groups,
+            list_group_sets,
             openid_configuration,
             open_redirect,
             register,
