@@ -92,6 +92,7 @@ class AssignmentUpdate(Input, kw_only=True):
     peer_weight: StepWeight | None = None
     self_weight: StepWeight | None = None
     review_quality_weight: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
+    team_submissions: bool | None = None  # only while the assignment is a draft
 
 
 class PhaseChange(Input, kw_only=True):

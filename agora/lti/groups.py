@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import asyncpg
 import httpx
 from joserfc.jwk import RSAKey
 from redis.asyncio import Redis
 
 from agora.lti import claims as c
 from agora.lti.nrps import service_pages
+from agora.lti.queries import rosters
+from agora.outbox import enqueue
 
 GROUP_CONTAINER = "application/vnd.ims.lti-gs.v1.contextgroupcontainer+json"
 MAX_GROUPS = 50_000  # a MOOC's teams of 3-4 at 160,000 learners
@@ -82,3 +85,12 @@ async def read_groups(
                 set_names.get(set_key, set_key),
             )
     return list(groups.values())
+
+
+async def request_sync(conn: asyncpg.Connection, course_id: int) -> bool:
+    """Queue a roster and groups sync now (staff asked for fresh groups), at most once a
+    minute per course; False when the LMS named no roster service or one was just queued."""
+    if not await rosters.mark_sync_requested(conn, course_id):
+        return False
+    await enqueue(conn, "lti_sync_roster", course_id, course_id=course_id)
+    return True

@@ -103,6 +103,8 @@ def assignment_fields(form: dict[str, str]) -> dict[str, Any]:
     if form.get("steps"):  # the editor's steps fieldset (unticked boxes post nothing)
         raw["peer_review"] = web.form_checked(form.get("peer_review"))
         raw["self_assessment"] = web.form_checked(form.get("self_assessment"))
+        if form.get("team_field"):  # offered while a draft (see the editor)
+            raw["team_submissions"] = web.form_checked(form.get("team_submissions"))
         for field in ("peer_weight", "self_weight", "review_quality_weight"):
             if form.get(field, "").strip():
                 raw[field] = form[field].strip().replace(",", ".")

@@ -1,5 +1,6 @@
 """The teams page of a team assignment (staff): who is in which team, who is in none, and
-replacing the teams from a pasted list (instructors, until reviews are allocated)."""
+replacing the teams from a pasted list or from one of the LMS's group sets (instructors, until
+reviews are allocated)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from litestar import Request, Response, get, post
 
 from agora import web
 from agora.deps import CurrentPrincipal, Db
+from agora.errors import Unprocessable
 from agora.params import PathId
 from peerreview.pages.urls import ASSIGNMENT, SECTION
 from peerreview.service import common as common_service
@@ -63,4 +65,35 @@ async def import_teams(
     return await _page(request, db, principal, assignment_id, done=done)
 
 
-ROUTES = [teams_page, import_teams]
+@post(ASSIGNMENT + "/teams/lms-groups", status_code=200)
+async def import_lms_groups(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
+    """A set that cannot be used (a learner in two of its groups) answers 422 saying why."""
+    set_key = (await web.form_fields(request)).get("set", "")
+    try:
+        done = await teams_service.import_lms_groups(db, principal, assignment_id, set_key)
+    except Unprocessable as error:
+        return await _page(
+            request, db, principal, assignment_id, status=422, groups_problem=error.detail
+        )
+    return await _page(request, db, principal, assignment_id, done=done)
+
+
+@post(ASSIGNMENT + "/teams/lms-groups/refresh", status_code=200)
+async def refresh_lms_groups(
+    request: Request[Any, Any, Any],
+    course_id: PathId,
+    assignment_id: PathId,
+    db: Db,
+    principal: CurrentPrincipal,
+) -> Response[Any]:
+    asked = await teams_service.refresh_lms_groups(db, principal, assignment_id)
+    return await _page(request, db, principal, assignment_id, groups_asked=asked)
+
+
+ROUTES = [teams_page, import_teams, import_lms_groups, refresh_lms_groups]

@@ -183,7 +183,7 @@ async def update_assignment(
                 extra_reviews = $16, phase = $17, allocation_seed = $18, allocated_at = $19,
                 graded_at = $20, released_at = $21, peer_review = $22, self_assessment = $23,
                 peer_weight = $24, self_weight = $25, review_quality_weight = $26,
-                updated_at = now()
+                team_submissions = $27, updated_at = now()
              WHERE course_id = $1 AND id = $2
          RETURNING id, course_id, title, prompt, prompt_html, rubric, points_possible,
                   reviews_per_submission, reviews_required, calibration_required, phase,
@@ -217,6 +217,7 @@ async def update_assignment(
         merged["peer_weight"],
         merged["self_weight"],
         merged["review_quality_weight"],
+        merged["team_submissions"],
     )
     updated = _assignment(row)
     assert updated is not None  # the row was just read in this transaction

@@ -170,6 +170,9 @@ async def update_assignment(
             raise Conflict(
                 "the rubric, k, allocation mode and peer review are fixed once reviewing starts"
             )
+    if values.get("team_submissions", assignment.team_submissions) != assignment.team_submissions:
+        if assignment.phase != "draft":  # submissions are a learner's or a team's, never both
+            raise Conflict("team work is switched on or off while the assignment is a draft")
     if data.rubric is not None:
         values["rubric"], values["points_possible"] = _rubric(data.rubric)
     _check_deadlines(

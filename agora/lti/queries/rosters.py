@@ -153,3 +153,17 @@ async def finish_groups_sync(conn: asyncpg.Connection, course_id: int, started_a
             WHERE course_id = $1""",
         course_id,
     )
+
+
+async def mark_sync_requested(conn: asyncpg.Connection, course_id: int) -> bool:
+    """Note a sync asked for now, unless the course has no roster service or one was asked
+    for in the last minute."""
+    return bool(
+        await conn.fetchval(
+            """UPDATE lti_course_services SET nrps_requested_at = now()
+                WHERE course_id = $1 AND nrps_url IS NOT NULL
+                  AND (nrps_requested_at IS NULL OR nrps_requested_at < now() - interval '1 minute')
+            RETURNING true""",
+            course_id,
+        )
+    )
