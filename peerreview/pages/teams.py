@@ -79,9 +79,10 @@ async def import_lms_groups(
         done = await teams_service.import_lms_groups(db, principal, assignment_id, set_key)
     except Unprocessable as error:
         return await _page(
-            request, db, principal, assignment_id, status=422, groups_problem=error.detail
-        )
-    return await _page(request, db, principal, assignment_id, done=done)
+            request, db, principal, assignment_id, status=422, groups_problem=error.detail,
+            chosen_set=set_key,
+        )  # fmt: skip
+    return await _page(request, db, principal, assignment_id, done=done, chosen_set=set_key)
 
 
 @post(ASSIGNMENT + "/teams/lms-groups/refresh", status_code=200)
