@@ -10,6 +10,7 @@ import pytest
 from forum.deeplink import SOURCES
 from forum.service import grading
 from tests.forum.pages.conftest import principal_of
+from tests.forum.pages.test_statements import statements
 
 RULE = {"mode": "count", "points": 10, "min_threads": 1, "min_replies": 2}
 
@@ -181,6 +182,16 @@ async def test_the_staff_page_sets_the_rule_and_lists_learners(client, course):
     )  # fmt: skip
     assert bad.status_code == 400
     assert (await client.get(page, headers=course.alice.headers)).status_code == 404
+
+
+async def test_the_staff_page_reads_the_rule_once(client, conn, course):
+    """Three reads of forum_board_grading before (every graded board's points, then the rule
+    for the form and again for the learners); one now."""
+    board_id = await _graded(client, course)
+    page = f"/ui/courses/{course.id}/forum/boards/{board_id}/grading"
+    queries, response = await statements(conn, client.get(page, headers=course.ta.headers))
+    assert sum("forum_board_grading" in q for q in queries) == 1, queries
+    assert "Alice" in response.text
 
 
 async def test_the_sweep_queues_open_count_boards_only(client, conn, course):
