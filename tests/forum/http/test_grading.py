@@ -102,6 +102,15 @@ async def test_a_learner_sees_where_they_stand(client, forum, course):
     assert "This board is graded" in page.text and "6.67 so far" in page.text
 
 
+async def test_the_board_list_says_which_boards_are_graded(client, course):
+    board_id = await _graded(client, course)
+    graded = {b["id"]: b["graded"] for b in await _boards(client, course)}
+    assert graded[board_id] and list(graded.values()).count(True) == 1
+    removed = await client.delete(_url(course, board_id), headers=course.instructor.headers)
+    assert removed.status_code == 204
+    assert not any(b["graded"] for b in await _boards(client, course))
+
+
 async def test_count_scores_reach_the_gradebook_once_each(client, forum, conn, course):
     board_id = await _graded(client, course)
     created = await forum.thread(course.alice, board_id=board_id)
