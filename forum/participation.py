@@ -12,16 +12,16 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from agora.evidence.sources import Event, Facts, Source, Window
+from agora.evidence.sources import Column, Event, Facts, Source, Window
 
-COLUMNS = [
-    ("forum_threads", "forum threads"),
-    ("forum_replies", "forum replies"),
-    ("forum_notes_shared", "notes shared"),
-    ("forum_answers_accepted", "answers accepted"),
-    ("forum_answers_endorsed", "answers endorsed"),
-    ("forum_votes_received", "votes received"),
-    ("forum_votes_cast", "votes cast"),
+COLUMNS = [  # counts: 0 for a learner who did none of it
+    Column("forum_threads", "forum threads"),
+    Column("forum_replies", "forum replies"),
+    Column("forum_notes_shared", "notes shared"),
+    Column("forum_answers_accepted", "answers accepted"),
+    Column("forum_answers_endorsed", "answers endorsed"),
+    Column("forum_votes_received", "votes received"),
+    Column("forum_votes_cast", "votes cast"),
 ]
 
 _POSTS = """
@@ -85,7 +85,7 @@ def _merge(facts: Facts, row: asyncpg.Record) -> None:
     facts.last = row["last"] if facts.last is None else max(facts.last, row["last"])
 
 
-async def columns(conn: asyncpg.Connection, course_id: int) -> list[tuple[str, str]]:
+async def columns(conn: asyncpg.Connection, course_id: int) -> list[Column]:
     return COLUMNS
 
 
@@ -96,7 +96,7 @@ async def learners(
     args = (course_id, user_ids, window.start, window.end)
     for row in await conn.fetch(_POSTS, *args):
         facts = found.setdefault(row["user_id"], Facts())
-        facts.values.update({key: row[key] for key, _ in COLUMNS[:5]})
+        facts.values.update({c.key: row[c.key] for c in COLUMNS[:5]})
         _merge(facts, row)
     for row in await conn.fetch(_VOTES_RECEIVED, *args):
         found.setdefault(row["user_id"], Facts()).values["forum_votes_received"] = row[1]

@@ -104,6 +104,7 @@ class BoardRead(Output):
     thread_count: int = 0
     unread_threads: int = 0
     following: bool = False
+    graded: bool = False  # has a grading rule (forum.service.grading); listed boards only
 
 
 # ---- threads and posts ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import asyncpg
 
-from agora.evidence.sources import Event, Facts, Source, Window
+from agora.evidence.sources import Column, Event, Facts, Source, Window
 
 _ASSIGNMENTS = """
     SELECT id, title, points_possible FROM pr_assignments
@@ -61,14 +61,16 @@ def _grade_key(assignment_id: int) -> str:
     return f"peer_grade_{assignment_id}"
 
 
-async def columns(conn: asyncpg.Connection, course_id: int) -> list[tuple[str, str]]:
+async def columns(conn: asyncpg.Connection, course_id: int) -> list[Column]:
+    # A grade not released is an empty cell, not a 0 (which would read as a failing grade).
     grades = [
-        (_grade_key(row["id"]), f"grade: {row['title']} (/{row['points_possible']:g})")
+        Column(_grade_key(row["id"]), f"grade: {row['title']} (/{row['points_possible']:g})",
+               blank=True)
         for row in await conn.fetch(_ASSIGNMENTS, course_id)
-    ]
+    ]  # fmt: skip
     return [
-        ("peer_submissions", "peer submissions"),
-        ("peer_reviews", "peer reviews done"),
+        Column("peer_submissions", "peer submissions"),
+        Column("peer_reviews", "peer reviews done"),
     ] + grades
 
 

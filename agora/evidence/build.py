@@ -20,7 +20,7 @@ import asyncpg
 import msgspec
 from joserfc import jwt
 
-from agora.evidence.sources import Event, Facts, Source, Window
+from agora.evidence.sources import Column, Event, Facts, Source, Window
 from agora.lti import keys
 from agora.queries import evidence as evidence_queries
 from agora.spreadsheet import csv_text
@@ -63,7 +63,7 @@ def _stamp(moment: datetime | None) -> str:
 
 
 def learner_row(
-    member: asyncpg.Record, facts: Sequence[Facts], keys_: Sequence[str]
+    member: asyncpg.Record, facts: Sequence[Facts], context_columns: Sequence[Column]
 ) -> list[object]:
     values: dict[str, object] = {}
     days: set[object] = set()
@@ -78,7 +78,7 @@ def learner_row(
         member["email"],
         "yes" if member["active"] else "no",
     ]
-    row += [values.get(key, 0 if not key.startswith("peer_grade_") else "") for key in keys_]
+    row += [values.get(c.key, "" if c.blank else 0) for c in context_columns]
     return row + [len(days), _stamp(min(firsts, default=None)), _stamp(max(lasts, default=None))]
 
 
@@ -103,11 +103,8 @@ async def merged_events(streams: list[AsyncIterator[Event]]) -> AsyncIterator[Ev
 async def _learners_file(
     conn: asyncpg.Connection, course_id: int, window: Window, sources: list[Source]
 ) -> dict[str, Any]:
-    columns = list(IDENTITY)
-    for source in sources:
-        columns += await source.columns(conn, course_id)
-    columns += OVERALL
-    context_keys = [key for key, _ in columns[len(IDENTITY) : len(columns) - len(OVERALL)]]
+    context_columns = [c for source in sources for c in await source.columns(conn, course_id)]
+    columns = IDENTITY + [(c.key, c.header) for c in context_columns] + OVERALL
     out = HashedGzip()
     out.write(csv_text([[header for _, header in columns]]))
     totals: dict[str, float] = {}
@@ -118,7 +115,7 @@ async def _learners_file(
             break
         ids = [m["user_id"] for m in members]
         found = [await source.learners(conn, course_id, ids, window) for source in sources]
-        rows = [learner_row(m, [f.get(m["user_id"], Facts()) for f in found], context_keys)
+        rows = [learner_row(m, [f.get(m["user_id"], Facts()) for f in found], context_columns)
                 for m in members]  # fmt: skip
         for row in rows:
             for (key, _), value in zip(columns, row, strict=True):

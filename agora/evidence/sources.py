@@ -32,6 +32,17 @@ class Facts:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A context's column of the learners file: its key in Facts.values, its header, and whether
+    a learner it has no value for gets an empty cell (`blank`: a grade not released) rather than
+    0 (a count of nothing)."""
+
+    key: str
+    header: str
+    blank: bool = False
+
+
+@dataclass(frozen=True)
 class Event:
     """A line of the raw log: who did what, when, to which object (ids only, no text)."""
 
@@ -41,7 +52,7 @@ class Event:
     object_id: int
 
 
-Columns = Callable[[asyncpg.Connection, int], Awaitable[list[tuple[str, str]]]]
+Columns = Callable[[asyncpg.Connection, int], Awaitable[list[Column]]]
 Learners = Callable[[asyncpg.Connection, int, list[int], Window], Awaitable[dict[int, Facts]]]
 # The context's raw log in (at, kind, object_id, user_id) order, streamed from a cursor (the
 # caller holds a transaction on the connection).
@@ -50,8 +61,8 @@ Events = Callable[[asyncpg.Connection, int, Window], AsyncIterator[Event]]
 
 @dataclass(frozen=True)
 class Source:
-    """`columns` names the context's columns (key, header) for this course, `learners` fills them
-    for a batch of user ids, `events` streams the context's raw log."""
+    """`columns` declares the context's columns for this course, `learners` fills them for a
+    batch of user ids, `events` streams the context's raw log."""
 
     name: str
     columns: Columns

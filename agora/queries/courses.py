@@ -1,4 +1,4 @@
-"""Courses as pages show them (title, label, language, settings)."""
+"""Courses as pages show them (title, label, language, settings), and who is a member."""
 
 from __future__ import annotations
 
@@ -21,3 +21,11 @@ async def select_course(conn: asyncpg.Connection, course_id: int) -> CourseView 
         "SELECT id, title, label, language, settings FROM courses WHERE id = $1", course_id
     )
     return CourseView(**dict(row)) if row else None
+
+
+async def select_member_role(conn: asyncpg.Connection, course_id: int, user_id: int) -> str | None:
+    """The member's role in the course (None: not a member)."""
+    role: str | None = await conn.fetchval(
+        "SELECT role FROM memberships WHERE course_id = $1 AND user_id = $2", course_id, user_id
+    )
+    return role

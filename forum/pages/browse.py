@@ -135,8 +135,9 @@ async def _thread_list(
             request, db, principal, "forum/_thread_rows.html", **view[1]
         )
     graded = None
-    if board_id is not None:  # a graded board tells the reader where they stand
-        graded = await grading_service.progress(db, principal, principal.course_id, board_id)
+    board = view[1]["board"]
+    if board is not None and board.graded:  # a graded board tells the reader where they stand
+        graded = await grading_service.progress(db, principal, principal.course_id, board.id)
     return await web.render_view(request, db, principal, view, section=SECTION, graded=graded)
 
 

@@ -51,12 +51,8 @@ async def _page(
     board = await board_sql.select_board(db, course_id, board_id)
     if board is None:
         raise NotFound("no such board")
-    rule = learners = None
-    if board_id in await grading_service.graded_points(db, course_id):
-        rule = await grading_service.get_grading(db, principal, course_id, board_id)
-        learners = await grading_service.learner_grades(
-            db, principal, course_id, board_id, cursor, None, q
-        )
+    graded = await grading_service.staff_view(db, principal, course_id, board_id, cursor, q)
+    rule, learners = graded if graded is not None else (None, None)
     return await web.render_page(
         request, db, principal, "forum/board_grading.html", section=SECTION, board=board,
         rule=rule, learners=learners, q=q or "", saved=saved,

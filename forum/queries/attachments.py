@@ -1,4 +1,5 @@
-"""Attachments: the rows that say what each stored file is, whose post it is on, and its size."""
+"""Attachments: the rows that say what each stored file is, whose post it is on, and its size
+(the forum's agora.attachments.AttachmentRows, through which the shared upload code works)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ async def select_post_attachments(
     return [AttachmentRow(**r) for r in rows]
 
 
-async def count_post_attachments(conn: asyncpg.Connection, course_id: int, post_id: int) -> int:
+async def count_attachments(conn: asyncpg.Connection, course_id: int, post_id: int) -> int:
     count: int = await conn.fetchval(
         "SELECT count(*) FROM forum_attachments WHERE course_id = $1 AND post_id = $2",
         course_id,

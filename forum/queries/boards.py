@@ -57,7 +57,9 @@ async def select_boards(
                       AND t.last_seq > coalesce(r.read_seq, 0)) AS unread_threads,
                   EXISTS (SELECT 1 FROM forum_follows f
                            WHERE f.course_id = b.course_id AND f.user_id = $2
-                             AND f.target_kind = 'board' AND f.target_id = b.id) AS following
+                             AND f.target_kind = 'board' AND f.target_id = b.id) AS following,
+                  EXISTS (SELECT 1 FROM forum_board_grading g
+                           WHERE g.course_id = b.course_id AND g.board_id = b.id) AS graded
              FROM forum_boards b
             WHERE b.course_id = $1 AND ($3 OR NOT b.archived)
             ORDER BY b.position, b.id LIMIT $4""",

@@ -202,12 +202,27 @@ async def select_open_count_boards(conn: asyncpg.Connection) -> list[asyncpg.Rec
     )
 
 
-async def is_member_learner(conn: asyncpg.Connection, course_id: int, user_id: int) -> bool:
-    return bool(
-        await conn.fetchval(
-            """SELECT 1 FROM memberships
-                WHERE course_id = $1 AND user_id = $2 AND role = 'learner'""",
-            course_id,
-            user_id,
-        )
+async def select_learner(
+    conn: asyncpg.Connection, course_id: int, user_id: int
+) -> asyncpg.Record | None:
+    """The learner's name and email, if they are a learner in the course (None otherwise)."""
+    return await conn.fetchrow(
+        """SELECT u.name, u.email FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.course_id = $1 AND m.user_id = $2 AND m.role = 'learner'""",
+        course_id,
+        user_id,
     )
+
+
+async def select_staff_score(
+    conn: asyncpg.Connection, course_id: int, board_id: int, user_id: int
+) -> float | None:
+    """The score staff gave the learner on the board (None: not yet)."""
+    score: float | None = await conn.fetchval(
+        """SELECT score FROM forum_board_scores
+            WHERE course_id = $1 AND board_id = $2 AND user_id = $3""",
+        course_id,
+        board_id,
+        user_id,
+    )
+    return score

@@ -3,11 +3,8 @@
 Bounded three ways (AGORA_ATTACHMENT_*): bytes per file (413), files per post (422), and bytes
 per member per course, their quota (413). The type is what the bytes are (agora.media.detect_type),
 checked against the allowed list (415); the uploader's file name is kept for display only.
-
-Nothing is half-written: every check runs before anything is written; the objects are written,
-then their rows in the request's transaction; if a row cannot be written the objects just
-written are deleted, and objects whose transaction failed after that (or whose row was deleted)
-are removed by `sweep_orphans` once they are older than agora.storage.ORPHAN_AGE.
+What is accepted, the order of writes, signed links and the orphan sweep are agora.attachments';
+this module says which rows hold the forum's files and who may attach and see them.
 
 Who sees a file is who sees its post's body (forum.rules.can_see_attachments), checked again on
 every download; the uploader never leaves the forum (AttachmentRead has no such field), so an
@@ -16,15 +13,15 @@ anonymous post's files do not name its author.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import msgspec
 
-from agora import mail, media, storage
-from agora.errors import Forbidden, NotFound, TooLarge, Unprocessable, UnsupportedType
+from agora import attachments as files
+from agora import media, storage
+from agora.errors import Forbidden, NotFound
 from agora.media import Upload
 from agora.sessions import Principal
 from agora.settings import Settings
@@ -36,10 +33,9 @@ from forum.schemas import AttachmentRead, PostRead
 from forum.service.context import Context, load_context
 from forum.service.posts import post_for_write, visible_post
 
-log = logging.getLogger("forum.attachments")
-
-AREA = "forum"  # object keys: forum/<course_id>/<random>
 MEDIA_PATH = "/media/attachments/"
+# Object keys: forum/<course_id>/<random>; the rows are this context's attachment queries.
+FILES = files.Area(name="forum", media_path=MEDIA_PATH, holder="post", rows=attachment_sql)
 
 
 def attachment_view(row: AttachmentRow, url: str) -> AttachmentRead:
@@ -50,27 +46,11 @@ def attachment_view(row: AttachmentRow, url: str) -> AttachmentRead:
     )  # fmt: skip
 
 
-async def link_key(conn: asyncpg.Connection) -> bytes:
-    """The installation's link-signing key: one read (made once, on first use)."""
-    key: bytes | None = await conn.fetchval(
-        "SELECT value FROM app_secrets WHERE name = 'link_signing'"
-    )
-    return key if key is not None else await mail.signing_key(conn)
-
-
-def signed_url(key: bytes, course_id: int, row: AttachmentRow, user_id: int) -> str:
-    link = media.MediaLink(AREA, course_id, row.id, user_id, media.link_expiry())
-    return MEDIA_PATH + media.sign_link(key, link)
-
-
 async def views(
     conn: asyncpg.Connection, principal: Principal, rows: Sequence[AttachmentRow]
 ) -> list[AttachmentRead]:
-    if not rows:
-        return []
-    key = await link_key(conn)
-    course_id, user_id = principal.course_id, principal.user_id
-    return [attachment_view(r, signed_url(key, course_id, r, user_id)) for r in rows]
+    urls = await files.signed_urls(conn, FILES, principal, [r.id for r in rows])
+    return [attachment_view(r, url) for r, url in zip(rows, urls, strict=True)]
 
 
 async def with_attachments(
@@ -94,26 +74,6 @@ async def with_attachments(
     ]
 
 
-def check_uploads(settings: Settings, uploads: Sequence[Upload]) -> list[tuple[Upload, str]]:
-    """Each upload with its detected type, or the problem with the first that is refused."""
-    allowed = media.allowed_types(settings.attachment_types)
-    checked = []
-    for upload in uploads:
-        if not upload.data:
-            raise Unprocessable(f"{upload.filename} is empty")
-        if len(upload.data) > settings.attachment_max_bytes:
-            raise TooLarge(
-                f"{upload.filename} is larger than {settings.attachment_max_bytes:,} bytes"
-            )
-        kind = media.detect_type(upload.data)
-        if kind not in allowed:
-            raise UnsupportedType(
-                f"{upload.filename}: only these types can be attached: {', '.join(sorted(allowed))}"
-            )
-        checked.append((upload, kind))
-    return checked
-
-
 async def attach_files(
     conn: asyncpg.Connection,
     store: storage.Store,
@@ -127,53 +87,21 @@ async def attach_files(
     """Attach files to a post the viewer may edit; all of them or none."""
     if not uploads:
         return []
-    course_id = principal.course_id
     if ctx is None:
         ctx = await load_context(conn, principal)
     ctx.require_write()
     # No thread lock (unlike the forum's writes to a post's row): attaching changes no thread or
     # post row, and uploads, which hold their transaction while the store writes, would queue
     # behind each other and every reply in the thread. A member's uploads are serialised by
-    # lock_uploader below; a post deleted meanwhile shows no files (they follow its body).
+    # the uploader lock files.store_files takes; a post deleted meanwhile shows no files (they
+    # follow its body).
     post = await visible_post(conn, principal, post_id)
     now = datetime.now(UTC)
     if not rules.can_attach(
         principal, post, settings=ctx.settings, restrictions=ctx.restrictions, now=now
     ):
         raise Forbidden("you can attach files only to your own posts, while you may edit them")
-    checked = check_uploads(settings, uploads)
-    present = await attachment_sql.count_post_attachments(conn, course_id, post_id)
-    if present + len(checked) > settings.attachment_max_per_post:
-        raise Unprocessable(f"a post carries at most {settings.attachment_max_per_post} files")
-    await attachment_sql.lock_uploader(conn, course_id, principal.user_id)
-    used = await attachment_sql.select_used_bytes(conn, course_id, principal.user_id)
-    adding = sum(len(u.data) for u, _ in checked)
-    if used + adding > settings.attachment_quota_bytes:
-        left = max(0, settings.attachment_quota_bytes - used)
-        raise TooLarge(f"your files in this course may total {left:,} more bytes")
-    written: list[str] = []
-    try:
-        rows = []
-        for upload, kind in checked:
-            key = storage.new_key(AREA, course_id)
-            data = media.strip_metadata(upload.data, kind)  # no GPS, device or owner's name
-            await storage.put(store, key, data)
-            written.append(key)
-            rows.append(
-                await attachment_sql.insert_attachment(
-                    conn,
-                    course_id,
-                    post_id,
-                    uploader_id=principal.user_id,
-                    object_key=key,
-                    filename=media.safe_filename(upload.filename),
-                    content_type=kind,
-                    size_bytes=len(data),
-                )  # fmt: skip
-            )
-    except BaseException:
-        await storage.delete(store, written)
-        raise
+    rows = await files.store_files(conn, store, settings, FILES, principal, post_id, uploads)
     return await views(conn, principal, rows)
 
 
@@ -225,48 +153,15 @@ async def open_link(
 ) -> tuple[AttachmentRow, bytes]:
     """The file a signed link names, if the link is genuine and unexpired and its viewer may
     still see the post (their role read again: a learner removed from the course gets 404)."""
-    link = media.verify_link(await link_key(conn), token)
-    if link is None or link.area != AREA:
-        raise NotFound("this link is not valid (it may have expired: reload the page)")
-    role = await conn.fetchval(
-        "SELECT role FROM memberships WHERE course_id = $1 AND user_id = $2",
-        link.course_id,
-        link.user_id,
-    )
-    if role is None:
-        raise NotFound("no such file")
-    viewer = Principal(user_id=link.user_id, course_id=link.course_id, role=role)
+    viewer, attachment_id = await files.link_viewer(conn, FILES, token)
     ctx = await load_context(conn, viewer)
     ctx.require_read()
-    row = await visible_attachment(conn, viewer, link.item_id)
-    try:
-        return row, await storage.get(store, row.object_key)
-    except storage.ObjectMissing:
-        log.error(
-            "attachment %s of course %s: object %s missing", row.id, link.course_id, row.object_key
-        )
-        raise NotFound("this file is missing") from None
+    row = await visible_attachment(conn, viewer, attachment_id)
+    return row, await files.read_object(store, FILES, row.id, row.object_key)
 
 
 async def sweep_orphans(
     conn: asyncpg.Connection, store: storage.Store, *, age: timedelta = storage.ORPHAN_AGE
 ) -> int:
-    """Delete stored attachment objects older than `age` that have no row (a transaction that
-    failed after its files were written; a removed attachment)."""
-    keys = await storage.keys_older_than(store, AREA + "/", age)
-    orphans: list[str] = []
-    for start in range(0, len(keys), 1000):
-        batch = keys[start : start + 1000]
-        pairs = [(k, _course_of(k)) for k in batch]
-        valid = [(k, c) for k, c in pairs if c is not None]
-        known = await attachment_sql.select_known_keys(
-            conn, [c for _, c in valid], [k for k, _ in valid]
-        )
-        orphans += [k for k in batch if k not in known]
-    await storage.delete(store, orphans)
-    return len(orphans)
-
-
-def _course_of(key: str) -> int | None:
-    parts = key.split("/")
-    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+    """Delete stored attachment objects older than `age` that have no row."""
+    return await files.sweep_orphans(conn, store, FILES, age=age)

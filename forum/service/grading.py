@@ -56,16 +56,12 @@ def grading_view(row: asyncpg.Record) -> BoardGradingRead:
     )  # fmt: skip
 
 
-def count_score(rule: asyncpg.Record | BoardGradingRead, threads: int, replies: int) -> float:
+def count_score(rule: asyncpg.Record, threads: int, replies: int) -> float:
     """The 'count' rule's score (the SQL in grading_sql.select_count_scores computes the same)."""
-    n, m = _get(rule, "min_threads"), _get(rule, "min_replies")
+    n: int = rule["min_threads"]
+    m: int = rule["min_replies"]
     done = min(threads, n) + min(replies, m)
-    return float(_get(rule, "points")) * done / (n + m)
-
-
-def _get(rule: asyncpg.Record | BoardGradingRead, key: str) -> int:
-    value = rule[key] if isinstance(rule, asyncpg.Record) else getattr(rule, key)
-    return value  # type: ignore[no-any-return]
+    return float(rule["points"]) * done / (n + m)
 
 
 async def graded_points(conn: asyncpg.Connection, course_id: int) -> dict[int, float]:
@@ -158,15 +154,10 @@ async def progress(
         conn, course_id, board_id, rule["opens_at"], rule["closes_at"], principal.user_id
     )
     threads, replies = (counts["threads"], counts["replies"]) if counts else (0, 0)
-    score: float | None = None
     if rule["mode"] == "count":
-        score = count_score(rule, threads, replies)
+        score: float | None = count_score(rule, threads, replies)
     else:
-        score = await conn.fetchval(
-            """SELECT score FROM forum_board_scores
-                WHERE course_id = $1 AND board_id = $2 AND user_id = $3""",
-            course_id, board_id, principal.user_id,
-        )  # fmt: skip
+        score = await grading_sql.select_staff_score(conn, course_id, board_id, principal.user_id)
     return BoardProgress(grading=grading_view(rule), threads=threads, replies=replies, score=score)
 
 
@@ -184,10 +175,40 @@ async def learner_grades(
     await load_context(conn, principal, course_id)  # the course exists, the viewer is in it
     require_staff(principal)
     rule = await _rule(conn, course_id, board_id)
+    return await _learner_page(conn, course_id, rule, cursor, limit, q)
+
+
+async def staff_view(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    course_id: int,
+    board_id: int,
+    cursor: str | None,
+    q: str | None = None,
+) -> tuple[BoardGradingRead, BoardLearnerGradePage] | None:
+    """Staff: the board's rule and a page of its learners' grades (as get_grading and
+    learner_grades), reading the rule once; None when the board is not graded."""
+    ctx = await load_context(conn, principal, course_id)
+    ctx.require_read()
+    require_staff(principal)
+    rule = await grading_sql.select_rule(conn, course_id, board_id)
+    if rule is None:
+        return None
+    return grading_view(rule), await _learner_page(conn, course_id, rule, cursor, None, q)
+
+
+async def _learner_page(
+    conn: asyncpg.Connection,
+    course_id: int,
+    rule: asyncpg.Record,
+    cursor: str | None,
+    limit: int | None,
+    q: str | None,
+) -> BoardLearnerGradePage:
     limit = page_limit(limit, default=50, maximum=200)
     after = decode_cursor(cursor, (int,))
     rows = await grading_sql.select_learner_page(
-        conn, course_id, board_id, rule, after_user_id=after[0] if after else 0,
+        conn, course_id, rule["board_id"], rule, after_user_id=after[0] if after else 0,
         limit=limit + 1, name_prefix=like_prefix(q or ""),
     )  # fmt: skip
     page, next_cursor = next_page(rows, limit, lambda r: (r["user_id"],))
@@ -226,7 +247,8 @@ async def give_score(
         raise Unprocessable("this board's scores are counted, not given")
     if data.score > rule["points"]:
         raise Unprocessable(f"the score is out of {rule['points']:g}")
-    if not await grading_sql.is_member_learner(conn, course_id, user_id):
+    learner = await grading_sql.select_learner(conn, course_id, user_id)
+    if learner is None:
         raise NotFound("no such learner in this course")
     async with conn.transaction():
         graded_at = await grading_sql.upsert_staff_score(
@@ -241,9 +263,8 @@ async def give_score(
     counts = await grading_sql.select_counts(
         conn, course_id, board_id, rule["opens_at"], rule["closes_at"], user_id
     )
-    name = await conn.fetchrow("SELECT name, email FROM users WHERE id = $1", user_id)
     return BoardLearnerGrade(
-        user_id=user_id, name=name["name"] if name else "", email=name["email"] if name else "",
+        user_id=user_id, name=learner["name"], email=learner["email"],
         threads=counts["threads"] if counts else 0, replies=counts["replies"] if counts else 0,
         score=data.score, comment=data.comment,
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Submission attachments: what each stored file is, whose submission it belongs to, its size."""
+"""Submission attachments: what each stored file is, whose submission it belongs to, its size
+(peer review's agora.attachments.AttachmentRows, through which the shared upload code works)."""
 
 from __future__ import annotations
 
@@ -72,9 +73,7 @@ async def select_submission_attachments(
     return [AttachmentRow(**r) for r in rows]
 
 
-async def count_submission_attachments(
-    conn: asyncpg.Connection, course_id: int, submission_id: int
-) -> int:
+async def count_attachments(conn: asyncpg.Connection, course_id: int, submission_id: int) -> int:
     count: int = await conn.fetchval(
         """SELECT count(*) FROM pr_submission_attachments
             WHERE course_id = $1 AND submission_id = $2""",

@@ -15,6 +15,8 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from agora.evidence import build_evidence
+from agora.evidence.build import learner_row
+from agora.evidence.sources import Column, Facts
 from agora.outbox import relay_pending
 from tests.conftest import create_course
 from tests.forum.conftest import TEST_FORUM_SETTINGS, Forum
@@ -106,6 +108,14 @@ async def test_a_snapshot_counts_each_learners_participation(client, conn, cours
     assert alice["first activity (UTC)"] and carol["peer submissions"] == "0"
     assert snapshot["totals"]["forum_threads"] == 2
     assert snapshot["totals"][f"peer_grade_{assignment.id}"] == pytest.approx(7.46)
+
+
+def test_a_missing_value_is_blank_where_its_column_says_so_and_0_elsewhere():
+    """What a source declares decides, not how its keys are named."""
+    member = {"user_id": 7, "name": "Ann", "email": "a@x.test", "active": True}
+    columns = [Column("grade", "grade", blank=True), Column("peer_grade_x", "reviews")]
+    facts = [Facts(values={"other": 1})]
+    assert learner_row(member, facts, columns)[4:6] == ["", 0]
 
 
 async def test_files_are_the_signed_text_and_the_signature_verifies(client, conn, course, drain):

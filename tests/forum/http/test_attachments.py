@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from agora import media, storage
+from agora import attachments, media, storage
 from agora.app import create_app
 from agora.settings import load_settings
 from forum.service import attachments as attachments_service
@@ -207,7 +207,7 @@ async def test_a_link_cannot_be_forged_moved_to_another_file_or_used_once_expire
     token = link.removeprefix(attachments_service.MEDIA_PATH)
     payload, _, mac = token.partition(".")
     assert (await client.get(link[:-2] + ("AA" if link[-2:] != "AA" else "BB"))).status_code == 404
-    key = await attachments_service.link_key(conn)
+    key = await attachments.link_key(conn)
     verified = media.verify_link(key, token)
     assert verified is not None and verified.course_id == course.id
     # The same file id in another course, signed by someone without the key: refused.

@@ -10,6 +10,7 @@ import pytest
 from forum.deeplink import SOURCES
 from forum.service import grading
 from tests.forum.pages.conftest import principal_of
+from tests.forum.pages.test_statements import statements
 
 RULE = {"mode": "count", "points": 10, "min_threads": 1, "min_replies": 2}
 
@@ -101,6 +102,15 @@ async def test_a_learner_sees_where_they_stand(client, forum, course):
     assert "This board is graded" in page.text and "6.67 so far" in page.text
 
 
+async def test_the_board_list_says_which_boards_are_graded(client, course):
+    board_id = await _graded(client, course)
+    graded = {b["id"]: b["graded"] for b in await _boards(client, course)}
+    assert graded[board_id] and list(graded.values()).count(True) == 1
+    removed = await client.delete(_url(course, board_id), headers=course.instructor.headers)
+    assert removed.status_code == 204
+    assert not any(b["graded"] for b in await _boards(client, course))
+
+
 async def test_count_scores_reach_the_gradebook_once_each(client, forum, conn, course):
     board_id = await _graded(client, course)
     created = await forum.thread(course.alice, board_id=board_id)
@@ -181,6 +191,16 @@ async def test_the_staff_page_sets_the_rule_and_lists_learners(client, course):
     )  # fmt: skip
     assert bad.status_code == 400
     assert (await client.get(page, headers=course.alice.headers)).status_code == 404
+
+
+async def test_the_staff_page_reads_the_rule_once(client, conn, course):
+    """Three reads of forum_board_grading before (every graded board's points, then the rule
+    for the form and again for the learners); one now."""
+    board_id = await _graded(client, course)
+    page = f"/ui/courses/{course.id}/forum/boards/{board_id}/grading"
+    queries, response = await statements(conn, client.get(page, headers=course.ta.headers))
+    assert sum("forum_board_grading" in q for q in queries) == 1, queries
+    assert "Alice" in response.text
 
 
 async def test_the_sweep_queues_open_count_boards_only(client, conn, course):

@@ -11,6 +11,7 @@ import re
 from tests.forum.pages.conftest import ui
 
 HTMX = {"HX-Request": "true"}
+RULE_READ = "g.min_threads, g.min_replies"  # forum.queries.grading.select_rule
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|SAVEPOINT|RELEASE|COMMIT|ROLLBACK)\b", re.I)
 
 
@@ -69,3 +70,32 @@ async def test_a_reply_from_the_page_loads_its_context_once_and_answers_with_the
         assert sum("forum_restrictions" in q for q in queries) == 1  # the context, once
         assert not any("FROM courses WHERE" in q for q in queries)  # the course, from it
         assert 'id="thread-live"' not in response.text and "Per unit mass." in response.text
+
+
+async def test_a_board_page_reads_the_grading_rule_only_for_a_graded_board(client, conn, course):
+    """The board page asked for the board's grading rule on every view before, graded or not;
+    now the board list says which boards are graded: an ungraded board's page runs no grading
+    statement, a graded board's reads its rule once (and the reader's counts for the banner)."""
+    api = f"/api/v1/courses/{course.id}/boards"
+    staff = course.instructor.headers
+    graded_id, plain_id = [
+        (await client.post(api, json={"name": name}, headers=staff)).json()["id"]
+        for name in ("Week 2", "Week 3")
+    ]
+    rule = {"mode": "count", "points": 10, "min_threads": 1, "min_replies": 2}
+    put = await client.put(f"{api}/{graded_id}/grading", json=rule, headers=staff)
+    assert put.status_code == 200, put.text
+    # The first page a process serves reads the platforms for its framing policy: not counted.
+    await client.get(ui(course, "/forum"), headers=course.alice.headers)
+    for who in (course.alice, course.ta):
+        plain, response = await statements(
+            conn, client.get(ui(course, f"/forum/boards/{plain_id}"), headers=who.headers)
+        )
+        assert not any(RULE_READ in q for q in plain), plain
+        assert "This board is graded" not in response.text
+        graded, response = await statements(
+            conn, client.get(ui(course, f"/forum/boards/{graded_id}"), headers=who.headers)
+        )
+        assert sum(RULE_READ in q for q in graded) == 1, graded
+        assert "This board is graded" in response.text
+        assert len(graded) == len(plain) + 2  # the rule and the reader's counts
