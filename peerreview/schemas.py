@@ -597,6 +597,34 @@ class ReviewQualityRead(Output, kw_only=True):
     feedback: list[ReviewFeedbackRead]  # the reviewer's reviews and the ratings they received
 
 
+class ReviewerQualityRow(Output, kw_only=True):
+    """One reviewer in staff's list of review quality: the score and its parts as in
+    ReviewQualityRead, with who they are."""
+
+    user_id: int
+    name: str = ""
+    email: str = ""
+    score: float  # 0-100
+    agreement: float | None
+    n_reviews: int
+    mean_deviation: float | None
+    calibration: float | None
+    n_calibration: int
+    calibration_deviation: float | None
+    helpfulness: float | None
+    n_rated: int
+    mean_rating: float | None
+
+
+class ReviewerQualityPage(Output, kw_only=True):
+    """Every scored reviewer of an assignment, worst first, a page at a time."""
+
+    weight: float  # the score's share of the grade, in percent (0: it does not count)
+    tolerance_points: float  # a review this many points off the grade or more agrees 0
+    items: list[ReviewerQualityRow]
+    next_cursor: str | None = None
+
+
 class SubmissionAttachmentRead(Output, kw_only=True):
     """A file on a submission. No uploader: reviews are blind."""
 

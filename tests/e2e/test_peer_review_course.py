@@ -6,8 +6,9 @@ a review-quality share of 20%, a submission deadline and one learner's extension
 submit, one of them assessing her own work; the deadline passes and the deadline job (what the
 worker's cron runs every minute) opens reviewing, not the instructor; the learner with the
 extension submits after the deadline, without a penalty; everyone reviews two peers; the worker
-computes the grades with each reviewer's review quality; the instructor releases them, reads
-everyone's review quality, and the dev LMS gradebook shows every learner's score rounded.
+computes the grades with each reviewer's review quality; the instructor releases them and reads
+everyone's review quality, worst first, from the dashboard; and the dev LMS gradebook shows every
+learner's score rounded.
 
 Any console error, uncaught exception or failed request fails the journey."""
 
@@ -183,6 +184,20 @@ async def test_a_peer_reviewed_assignment_from_submission_to_the_lms_gradebook(s
             "Grades released"
         )
         await settled(staff)
+
+        # The instructor reads everyone's review quality from the dashboard, worst first: Mei,
+        # who scored everything wrong, heads the list.
+        await staff.get_by_role("link", name="Review quality of every learner, worst first").click()
+        await expect(staff.get_by_role("heading", level=1)).to_have_text("Review quality")
+        listed = staff.locator("[data-review-quality-list] tbody tr")
+        await expect(listed).to_have_count(len(LEARNERS))
+        await expect(listed.nth(0)).to_contain_text(EXTENDED)
+        await expect(listed.nth(0).locator("[data-score]")).to_have_text("17 / 100")
+        await expect(listed.nth(1).locator("[data-score]")).to_have_text("42 / 100")
+        await expect(listed.nth(0).locator("[data-agreement]")).to_contain_text(
+            "2 reviews, 2.0 points off on average"
+        )
+        await check_accessibility(staff, "course-journey-review-quality")
 
         # Amara reads her grade: the steps combined, her self-assessment, her review quality.
         await open_assignment(amara, assignment_url + "/grade")
