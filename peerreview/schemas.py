@@ -141,7 +141,7 @@ class AssignmentRead(Output, kw_only=True):
     # what the viewer may do now (peerreview.rules), for pages and clients
     can_manage: bool  # edit, move the phase, teams, calibration examples (instructors)
     can_supervise: bool  # dashboard, waiting list, staff scores, overrides, regrades (staff)
-    can_submit: bool
+    can_submit: bool  # now, for this viewer: their extension, grace and late work count
     can_calibrate: bool
     can_review: bool
     can_allocate: bool  # ask for batch allocation now
@@ -508,8 +508,10 @@ class LateStatus(Output, kw_only=True):
     extended: bool
     extension_reason: str
     grace_minutes: int
+    accept_late: bool  # work later than due + grace is taken (with the penalty) until reviews end
     closes_at: datetime | None  # the last moment they may submit (None: open while the phase is)
     can_submit: bool
+    open_late: bool  # they may submit only by their extension or the late-work policy
     submitted_at: datetime | None
     late_minutes: int  # past due, 0 if on time or within grace
     penalty_percent: float  # what it costs (the penalty per day, capped)

@@ -145,7 +145,7 @@ async def test_a_peer_reviewed_assignment_from_submission_to_the_lms_gradebook(s
         due = mei.locator("[data-due]")
         await expect(due).to_contain_text("Your extension: submit by")
         await expect(due).to_contain_text(EXTENSION_REASON)
-        await mei.locator("#late-submission-body").fill("Essay 2: microbes wake up, late.")
+        await mei.locator("#submission-body").fill("Essay 2: microbes wake up, late.")
         await mei.get_by_role("button", name="Submit").click()
         await expect(mei.get_by_text("Saved.")).to_be_visible()
         await expect(mei.locator("[data-late-penalty]")).to_have_count(0)
