@@ -142,7 +142,7 @@ class AssignmentRead(Output, kw_only=True):
     # what the viewer may do now (peerreview.rules), for pages and clients
     can_manage: bool  # edit, move the phase, teams, calibration examples (instructors)
     can_supervise: bool  # dashboard, waiting list, staff scores, overrides, regrades (staff)
-    can_submit: bool
+    can_submit: bool  # now, for this viewer: their extension, grace and late work count
     can_calibrate: bool
     can_review: bool
     can_allocate: bool  # ask for batch allocation now
@@ -509,8 +509,10 @@ class LateStatus(Output, kw_only=True):
     extended: bool
     extension_reason: str
     grace_minutes: int
+    accept_late: bool  # work later than due + grace is taken (with the penalty) until reviews end
     closes_at: datetime | None  # the last moment they may submit (None: open while the phase is)
     can_submit: bool
+    open_late: bool  # they may submit only by their extension or the late-work policy
     submitted_at: datetime | None
     late_minutes: int  # past due, 0 if on time or within grace
     penalty_percent: float  # what it costs (the penalty per day, capped)
@@ -596,6 +598,34 @@ class ReviewQualityRead(Output, kw_only=True):
     mean_rating: float | None  # 1-5
     tolerance_points: float  # a review this many points off the grade or more agrees 0
     feedback: list[ReviewFeedbackRead]  # the reviewer's reviews and the ratings they received
+
+
+class ReviewerQualityRow(Output, kw_only=True):
+    """One reviewer in staff's list of review quality: the score and its parts as in
+    ReviewQualityRead, with who they are."""
+
+    user_id: int
+    name: str = ""
+    email: str = ""
+    score: float  # 0-100
+    agreement: float | None
+    n_reviews: int
+    mean_deviation: float | None
+    calibration: float | None
+    n_calibration: int
+    calibration_deviation: float | None
+    helpfulness: float | None
+    n_rated: int
+    mean_rating: float | None
+
+
+class ReviewerQualityPage(Output, kw_only=True):
+    """Every scored reviewer of an assignment, worst first, a page at a time."""
+
+    weight: float  # the score's share of the grade, in percent (0: it does not count)
+    tolerance_points: float  # a review this many points off the grade or more agrees 0
+    items: list[ReviewerQualityRow]
+    next_cursor: str | None = None
 
 
 class SubmissionAttachmentRead(Output, kw_only=True):

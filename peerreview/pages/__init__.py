@@ -6,6 +6,7 @@ audience; thin handlers over peerreview.service, which holds the rules.
 - learner: submit, calibrate, review next, the grade page, helpfulness, regrade requests;
 - staff: the editor with its rubric builder, phases, allocate/grade now, calibration examples;
 - doubtful: the doubtful-grades queue and overrides;
+- review_quality: every learner's review quality, worst first (staff);
 - forms: reading the editor's and the scoring forms; urls: where the pages live.
 """
 
@@ -16,7 +17,15 @@ from pathlib import Path
 from litestar import Router
 
 from agora import web
-from peerreview.pages import deadlines, doubtful, learner, overview, staff, teams
+from peerreview.pages import (
+    deadlines,
+    doubtful,
+    learner,
+    overview,
+    review_quality,
+    staff,
+    teams,
+)
 
 web.register_templates("peerreview", Path(__file__).parent.parent / "templates")
 web.register_target("assignment", overview.launch_target)
@@ -29,5 +38,6 @@ ROUTES: list[Router] = [
         *doubtful.ROUTES,
         *deadlines.ROUTES,
         *teams.ROUTES,
+        *review_quality.ROUTES,
     )
 ]

@@ -36,6 +36,25 @@ async def upsert_extension(
     return row
 
 
+async def select_submit_windows(
+    conn: asyncpg.Connection, course_id: int, assignment_ids: list[int], user_id: int
+) -> list[asyncpg.Record]:
+    """For each assignment, what decides whether this learner may still submit: their
+    extension's due date (NULL: none) and the late-work policy (NULL: no schedule set, the
+    defaults apply). One statement for a page of assignments."""
+    return await conn.fetch(
+        """SELECT a.id AS assignment_id, e.due_at AS extension_due, sc.grace_minutes,
+                  sc.accept_late
+             FROM unnest($2::bigint[]) AS a(id)
+             LEFT JOIN pr_extensions e ON e.course_id = $1 AND e.assignment_id = a.id
+                  AND e.user_id = $3
+             LEFT JOIN pr_schedules sc ON sc.course_id = $1 AND sc.assignment_id = a.id""",
+        course_id,
+        assignment_ids,
+        user_id,
+    )
+
+
 async def delete_extension(
     conn: asyncpg.Connection, course_id: int, assignment_id: int, user_id: int
 ) -> bool:

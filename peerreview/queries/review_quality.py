@@ -195,3 +195,34 @@ async def later_rescore_pending(
         outbox_id,
     )
     return found
+
+
+async def select_review_quality_page(
+    conn: asyncpg.Connection,
+    course_id: int,
+    assignment_id: int,
+    *,
+    after: tuple[float, int] | None,
+    limit: int,
+    name: str | None = None,
+) -> list[asyncpg.Record]:
+    """A keyset page of every reviewer's score and its parts, worst first (ties by user id),
+    with each reviewer's name and email; `after` the (score, user id) of the last row shown,
+    `name` an agora.names.like_prefix pattern."""
+    return await conn.fetch(
+        """SELECT q.user_id, q.score, q.agreement, q.n_reviews, q.mean_deviation,
+                  q.calibration, q.n_calibration, q.calibration_deviation, q.helpfulness,
+                  q.n_rated, q.mean_rating, u.name, u.email
+             FROM pr_review_quality q JOIN users u ON u.id = q.user_id
+            WHERE q.course_id = $1 AND q.assignment_id = $2
+              AND ($3::float8 IS NULL OR (q.score, q.user_id) > ($3::float8, $4::bigint))
+              AND ($6::text IS NULL OR lower(u.name) LIKE $6 OR lower(u.family_name) LIKE $6
+                   OR lower(u.email) LIKE $6)
+            ORDER BY q.score, q.user_id LIMIT $5""",
+        course_id,
+        assignment_id,
+        after[0] if after else None,
+        after[1] if after else 0,
+        limit,
+        name,
+    )

@@ -22,6 +22,7 @@ from peerreview.queries import grades as grade_queries
 from peerreview.queries import self_assessments as self_assessment_queries
 from peerreview.queries import submissions as submission_queries
 from peerreview.queries.assignments import Assignment
+from peerreview.service import extensions
 from peerreview.service.common import (
     list_limit,
     load_assignment,
@@ -31,15 +32,18 @@ from peerreview.service.common import (
 )
 
 
-def assignment_read(assignment: Assignment, viewer: Principal) -> s.AssignmentRead:
-    """The assignment with what this viewer may do with it now."""
+def assignment_read(
+    assignment: Assignment, viewer: Principal, *, can_submit: bool = False
+) -> s.AssignmentRead:
+    """The assignment with what this viewer may do with it now; `can_submit` comes from
+    peerreview.service.extensions.submit_windows (a learner's extension counts)."""
     at = now()
     return msgspec.convert(
         msgspec.structs.asdict(assignment)
         | {
             "can_manage": rules.can_manage_assignment(viewer),
             "can_supervise": rules.can_supervise(viewer),
-            "can_submit": rules.can_submit(viewer, assignment, at),
+            "can_submit": can_submit,
             "can_calibrate": rules.can_calibrate(viewer, assignment),
             "can_review": rules.can_review(viewer, assignment, at),
             "can_allocate": rules.can_allocate(viewer, assignment),
@@ -143,15 +147,19 @@ async def list_assignments(
         include_drafts=principal.is_staff,
     )
     page, next_cursor = next_page(rows, limit, lambda a: (a.id,))
+    windows = await extensions.submit_windows(conn, principal, page, now())
     return s.AssignmentList(
-        items=[assignment_read(a, principal) for a in page], next_cursor=next_cursor
+        items=[assignment_read(a, principal, can_submit=windows[a.id]) for a in page],
+        next_cursor=next_cursor,
     )
 
 
 async def get_assignment(
     conn: asyncpg.Connection, principal: Principal, assignment_id: int
 ) -> s.AssignmentRead:
-    return assignment_read(await load_assignment(conn, principal, assignment_id), principal)
+    assignment = await load_assignment(conn, principal, assignment_id)
+    windows = await extensions.submit_windows(conn, principal, [assignment], now())
+    return assignment_read(assignment, principal, can_submit=windows[assignment.id])
 
 
 async def update_assignment(

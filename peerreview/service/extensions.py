@@ -88,6 +88,30 @@ def may_submit(
     return phase_ok and (closes is None or at < closes)
 
 
+async def submit_windows(
+    conn: asyncpg.Connection, principal: Principal, assignments: list[Assignment], at: datetime
+) -> dict[int, bool]:
+    """Whether the viewer may submit to each assignment now, by the same rule as their due date
+    page and the submit check (their extension, the grace period, late work accepted): by
+    assignment id; staff never submit."""
+    if principal.is_staff or not assignments:
+        return {a.id: False for a in assignments}
+    rows = await queries.select_submit_windows(
+        conn, principal.course_id, [a.id for a in assignments], principal.user_id
+    )
+    windows = {r["assignment_id"]: r for r in rows}
+    result = {}
+    for a in assignments:
+        row = windows[a.id]
+        policy = dict(deadline_queries.SCHEDULE_DEFAULTS)
+        if row["grace_minutes"] is not None:  # a schedule was set
+            policy |= {"grace_minutes": row["grace_minutes"], "accept_late": row["accept_late"]}
+        extended = row["extension_due"] is not None
+        due = row["extension_due"] if extended else a.submission_deadline
+        result[a.id] = may_submit(a, policy, extended, closes_at(a, policy, due), at)
+    return result
+
+
 async def late_status_for(
     conn: asyncpg.Connection, principal: Principal, assignment: Assignment, at: datetime
 ) -> s.LateStatus:
@@ -107,6 +131,9 @@ async def late_status_for(
             conn, course_id, assignment.id, key
         )
         submitted_at = mine["updated_at"] if mine else None
+    can_submit = not principal.is_staff and may_submit(
+        assignment, policy, extension is not None, closes, at
+    )
     late_minutes = 0
     if due is not None and submitted_at is not None and submitted_at > due:
         late_minutes = int((submitted_at - due).total_seconds() // 60)
@@ -118,9 +145,11 @@ async def late_status_for(
         extended=extension is not None,
         extension_reason=extension["reason"] if extension else "",
         grace_minutes=policy["grace_minutes"],
+        accept_late=policy["accept_late"],
         closes_at=closes,
-        can_submit=not principal.is_staff
-        and may_submit(assignment, policy, extension is not None, closes, at),
+        can_submit=can_submit,
+        # open for this learner only by their extension or the late-work policy
+        open_late=can_submit and not rules.can_submit(principal, assignment, at),
         submitted_at=submitted_at,
         late_minutes=late_minutes,
         penalty_percent=penalty_percent(policy, due, submitted_at),

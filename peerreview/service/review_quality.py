@@ -5,11 +5,14 @@ their score, its parts and the ratings their reviews received once grades are re
 from __future__ import annotations
 
 import asyncpg
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
 from agora.errors import NotFound
+from agora.names import like_prefix
 from agora.outbox import enqueue
+from agora.pagination import decode_cursor, next_page
 from agora.sessions import Principal
 from peerreview import rules, steps
 from peerreview import schemas as s
@@ -19,7 +22,7 @@ from peerreview.queries import review_quality as queries
 from peerreview.queries import self_assessments as self_assessment_queries
 from peerreview.queries.assignments import Assignment
 from peerreview.review_quality import TOLERANCE, review_quality
-from peerreview.service.common import load_assignment, rubric_points
+from peerreview.service.common import list_limit, load_assignment, require_staff, rubric_points
 
 # Reviews listed with their ratings: far more than any reviewer writes for one assignment.
 FEEDBACK_LIMIT = 200
@@ -157,6 +160,34 @@ async def my_review_quality(
         return await get_review_quality(conn, principal, assignment_id)
     except NotFound:
         return None
+
+
+async def list_review_quality(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    assignment_id: int,
+    cursor: str | None = None,
+    limit: int | None = None,
+    q: str | None = None,
+) -> s.ReviewerQualityPage:
+    """Staff: every scored reviewer of the assignment, worst first, a page at a time (`q` the
+    start of a learner's name or email). Learners: 403."""
+    require_staff(principal)
+    assignment = await load_assignment(conn, principal, assignment_id)
+    limit = list_limit(limit)
+    after = decode_cursor(cursor, (float, int))
+    rows = await queries.select_review_quality_page(
+        conn, principal.course_id, assignment_id,
+        after=(after[0], after[1]) if after else None, limit=limit + 1, name=like_prefix(q or ""),
+    )  # fmt: skip
+    page, next_cursor = next_page(rows, limit, lambda r: (r["score"], r["user_id"]))
+    lows, highs = _range(assignment)
+    return s.ReviewerQualityPage(
+        weight=review_quality_weight(assignment),
+        tolerance_points=TOLERANCE * (highs - lows),
+        items=[msgspec.convert(dict(r), s.ReviewerQualityRow) for r in page],
+        next_cursor=next_cursor,
+    )
 
 
 def _range(assignment: Assignment) -> tuple[float, float]:

@@ -119,7 +119,7 @@ async def test_worker_opens_reviewing_at_the_deadline_and_late_work_shows_its_pe
         due = mei.locator("[data-due]")
         await expect(due).to_contain_text("Your extension: submit by")
         await expect(due).to_contain_text(EXTENSION_REASON)
-        await mei.locator("#late-submission-body").fill("Essay: ice-albedo feedback, late.")
+        await mei.locator("#submission-body").fill("Essay: ice-albedo feedback, late.")
         await mei.get_by_role("button", name="Submit").click()
         await expect(mei.get_by_text("Saved.")).to_be_visible()
         await expect(mei.locator("[data-late-penalty]")).to_have_count(0)
@@ -127,7 +127,7 @@ async def test_worker_opens_reviewing_at_the_deadline_and_late_work_shows_its_pe
         # A learner without one submits late and reads the penalty and why.
         jonas = pages[LATE]
         await reload(jonas, assignment_url)
-        await jonas.locator("#late-submission-body").fill("Essay: sea ice, submitted late.")
+        await jonas.locator("#submission-body").fill("Essay: sea ice, submitted late.")
         await jonas.get_by_role("button", name="Submit").click()
         await expect(jonas.get_by_text("Saved.")).to_be_visible()
         penalty = jonas.locator("[data-late-penalty]")

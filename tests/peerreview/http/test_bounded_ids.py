@@ -67,7 +67,7 @@ async def _send(client, course, method: str, url: str, **kwargs):
 
 def test_the_route_table_has_ids_and_lists_to_check():
     assert len(list(_id_cases(course=False))) >= 25
-    assert len(list(_list_cases())) == 7
+    assert len(list(_list_cases())) == 8
 
 
 @pytest.mark.parametrize(("method", "path", "parameter"), list(_id_cases(course=False)))

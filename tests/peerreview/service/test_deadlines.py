@@ -372,6 +372,49 @@ async def test_extension_lets_one_learner_submit_after_the_batch_allocation(
     assert not status["extended"] and status["penalty_percent"] == 10
 
 
+async def test_the_assignment_says_a_learner_may_still_submit_by_extension_or_grace(client, conn):
+    """AssignmentRead.can_submit (read, listed, and what the page shows) follows the same rule
+    as the learner's due date and the submit check: their extension, then the grace period."""
+    course = await learners_course(conn, 2)
+    aid = await open_assignment(client, course, allocation_mode="dynamic")
+    extended, other = learners(course)
+    granted = await client.put(
+        f"{API}/assignments/{aid}/extensions",
+        json={"user_id": extended.user_id, "due_at": iso(now() + timedelta(days=1)),
+              "reason": "illness"},
+        headers=course.instructor.headers,
+    )  # fmt: skip
+    assert granted.status_code == 200, granted.text
+    await move_deadline(conn, course, aid, "submission_deadline", now() - timedelta(minutes=30))
+
+    async def flags(member):
+        read = (await client.get(f"{API}/assignments/{aid}", headers=member.headers)).json()
+        listed = await client.get(f"{API}/courses/{course.id}/assignments", headers=member.headers)
+        [item] = [a for a in listed.json()["items"] if a["id"] == aid]
+        due = (await client.get(f"{API}/assignments/{aid}/due", headers=member.headers)).json()
+        assert read["can_submit"] == item["can_submit"] == due["can_submit"]
+        return read["can_submit"], due["open_late"]
+
+    assert await flags(extended) == (True, True)
+    assert await flags(other) == (False, False)
+    assert not (await client.get(f"{API}/assignments/{aid}", headers=course.ta.headers)).json()[
+        "can_submit"
+    ]
+    page = f"/ui/courses/{course.id}/assignments/{aid}"
+    mine = await client.get(page, headers=extended.headers)
+    assert 'id="submission-body"' in mine.text  # the submission form, with its files
+    assert 'id="submission-body"' not in (await client.get(page, headers=other.headers)).text
+    due_page = await client.get(page + "/due", headers=extended.headers)
+    assert "your extension lets you submit until your due date" in due_page.text
+    await submit(client, extended, aid)
+    # a grace period opens the window again for everyone else, and the page says why
+    await set_schedule(client, course, aid, grace_minutes=60)
+    assert await flags(other) == (True, True)
+    due_page = await client.get(page + "/due", headers=other.headers)
+    assert "within the grace period still counts as on time" in due_page.text
+    await submit(client, other, aid)
+
+
 async def test_extension_of_another_course_is_not_found(client, conn, other_course):
     course = await learners_course(conn, 2)
     aid = await open_assignment(client, course)
