@@ -364,18 +364,20 @@ def can_delete(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]
 
 def can_vote(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]) -> bool:
     return (
-        can_write_forum(restrictions)
-        and not is_own(viewer, post)
-        and post_takes_votes(viewer, post)
+        can_write_forum(restrictions) and not is_own(viewer, post) and takes_reactions(viewer, post)
     )
 
 
-def post_takes_votes(viewer: Viewer, post: PostFacts) -> bool:
+def takes_reactions(viewer: Viewer, post: PostFacts) -> bool:
+    """Whether the viewer may vote on or flag the post: not a deleted one, and learners not a
+    hidden one, whose body they cannot see (staff already look at it)."""
     return not post.deleted and not (post.hidden and not viewer.is_staff)
 
 
 def can_flag(viewer: Viewer, post: PostFacts, *, restrictions: Collection[str]) -> bool:
-    return can_write_forum(restrictions) and not is_own(viewer, post) and not post.deleted
+    return (
+        can_write_forum(restrictions) and not is_own(viewer, post) and takes_reactions(viewer, post)
+    )
 
 
 AUTO_HIDE_ACTOR = 0  # the audit log's actor for the system's auto-hide: no person

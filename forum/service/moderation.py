@@ -213,6 +213,8 @@ async def flag_post(
         raise Unprocessable("you cannot flag your own post")
     if row.deleted:
         raise Conflict("this post was deleted")
+    if not rules.takes_reactions(principal, row):
+        raise Conflict("this post is already hidden while staff look at it")
     course_id = principal.course_id
     await mod_sql.insert_flag(
         conn, course_id, post_id, thread_id=row.thread_id, user_id=principal.user_id,

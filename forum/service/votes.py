@@ -36,7 +36,7 @@ async def vote_in_context(
     row = visible(principal, row)
     if rules.is_own(principal, row):
         raise Unprocessable("you cannot vote for your own post")
-    if not rules.post_takes_votes(principal, row):
+    if not rules.takes_reactions(principal, row):
         raise Conflict("this post cannot be voted on")
     course_id = principal.course_id
     score = await vote_sql.set_vote(conn, course_id, post_id, principal.user_id, up=bool(value))

@@ -222,3 +222,25 @@ async def test_every_moderator_action_is_in_the_audit_log(forum, course, client)
     actions = [a["action"] for a in log["items"] + more["items"]]
     assert actions == ["unmute", "mute", "thread_lock", "thread_pin"]
     assert all(a["actor_id"] == course.ta.user_id for a in log["items"] + more["items"])
+
+
+async def test_learners_cannot_flag_a_post_already_hidden(forum, course, client):
+    thread_id = (await forum.thread(course.alice))["thread"]["id"]
+    reply = await forum.reply(course.bob, thread_id, body="off topic")
+    hidden = await client.post(
+        f"/api/v1/posts/{reply['id']}/hide", json={"reason": "off topic"},
+        headers=course.ta.headers,
+    )  # fmt: skip
+    assert hidden.status_code == 200, hidden.text
+    post = (await forum.read(course.carol, thread_id))["posts"][1]
+    assert post["hidden"] and not post["can_flag"] and not post["can_vote"]
+    refused = await client.post(
+        f"/api/v1/posts/{reply['id']}/flags", json={"reason": "spam"}, headers=course.carol.headers
+    )
+    assert refused.status_code == 409
+    queue = await client.get(
+        f"/api/v1/courses/{course.id}/moderation/queue", headers=course.ta.headers
+    )
+    assert queue.json()["items"] == []
+    staff_view = (await forum.read(course.ta, thread_id))["posts"][1]
+    assert staff_view["can_flag"]  # staff still may (and see the body)
