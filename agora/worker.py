@@ -13,10 +13,13 @@ mid-run, short or long, is picked up again by any worker within LEASE_SECONDS.
 
 A job that fails on a transient error (TRANSIENT: PostgreSQL restarting or unreachable, a
 dropped connection, a deadlock or serialization failure, Redis unreachable or loading, a network
-error) is retried by arq after `retry_delay` (1, 2, 4… up to 60 s), up to MAX_TRIES runs (about
-five minutes of outage); any other error fails the job as before. The outbox row is marked when
-the job is enqueued, so this retry is what makes its side effect happen at least once; jobs are
-idempotent, so a rerun changes nothing that the first run did.
+error) is retried by arq after `retry_delay` (1, 2, 4… up to 60 s) for as long as the outage
+lasts, up to OUTAGE_LIMIT after it was enqueued (a day: an outage is waited out, a bug that looks
+like one is not retried for ever); any other error fails the job as before. The outbox row is
+marked when the job is enqueued, so this retry is what makes its side effect happen at least
+once; jobs are idempotent, so a rerun changes nothing that the first run did. (Before, a job gave
+up after MAX_TRIES runs, about five minutes: a longer PostgreSQL outage lost its side effect.) A
+function's own `max_tries` still bounds the runs it asks for itself (its own Retry).
 
 Redis down does not stop the worker: started without Redis it waits for it with backoff (arq
 alone retries a few times, then exits), and losing Redis while polling is logged and waited out
@@ -31,7 +34,8 @@ import dataclasses
 import logging
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +62,10 @@ log = logging.getLogger("agora.worker")
 JOB_TIMEOUT = 60  # seconds, for a function that names none
 LEASE_SECONDS = 30.0
 MAX_TRIES = 10  # for a function that names none
+# Runs arq allows a job, so that transient retries stop by OUTAGE_LIMIT, not by a count (at 60 s
+# apart, 2,000 runs outlast a day).
+TRANSIENT_TRIES = 2_000
+OUTAGE_LIMIT = timedelta(days=1)
 TRANSIENT: tuple[type[Exception], ...] = (
     OSError,  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
     asyncpg.PostgresConnectionError,  # class 08, and the connection closed mid-operation
@@ -128,15 +136,33 @@ def retry_delay(job_try: int) -> float:
     return float(min(2 ** (job_try - 1), 60))
 
 
-def retrying(job: Job) -> Job:
-    """`job`, asking arq to run it again later when it fails on a TRANSIENT error."""
+def retrying(
+    job: Job,
+    *,
+    outage_limit: timedelta = OUTAGE_LIMIT,
+    delay_of: Callable[[int], float] = retry_delay,
+) -> Job:
+    """`job`, asking arq to run it again later when it fails on a TRANSIENT error, until
+    `outage_limit` after it was enqueued. Its arq `max_tries` is raised to TRANSIENT_TRIES; the
+    limit it named (or MAX_TRIES) still bounds the retries it asks for itself."""
     coroutine = job.coroutine
+    own_tries = getattr(job, "max_tries", None) or MAX_TRIES
 
     async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return await coroutine(ctx, *args, **kwargs)
+        except Retry:
+            if ctx["job_try"] >= own_tries:  # its own retries, bounded as it said
+                raise RetriesExhausted(f"{job.name}: gave up after {ctx['job_try']} runs") from None
+            raise
         except TRANSIENT as error:
-            delay = retry_delay(ctx["job_try"])
+            enqueued = ctx.get("enqueue_time")
+            if enqueued is not None and datetime.now(UTC) - enqueued > outage_limit:
+                log.error(
+                    "%s: still failing after %s: %s; giving up", job.name, outage_limit, error
+                )
+                raise
+            delay = delay_of(ctx["job_try"])
             log.warning(
                 "%s: %s: %s; try %d again in %.0f s",
                 job.name,
@@ -148,7 +174,13 @@ def retrying(job: Job) -> Job:
             raise Retry(defer=delay) from error
 
     run.__qualname__ = coroutine.__qualname__
+    if isinstance(job, Function):
+        return dataclasses.replace(job, coroutine=run, max_tries=TRANSIENT_TRIES)
     return dataclasses.replace(job, coroutine=run)
+
+
+class RetriesExhausted(Exception):
+    """A job asked to run again (arq Retry) more often than its max_tries allows."""
 
 
 def leased(job: Job, lease: float) -> Job:
@@ -183,11 +215,16 @@ class AgoraWorker(Worker):
         functions: Sequence[Function],
         cron_jobs: Sequence[CronJob] | None = None,
         lease: float = LEASE_SECONDS,
+        outage_limit: timedelta = OUTAGE_LIMIT,
+        retry_delay_of: Callable[[int], float] = retry_delay,
         **kwargs: Any,
     ) -> None:
+        def wrap(job: Job) -> Job:
+            return leased(retrying(job, outage_limit=outage_limit, delay_of=retry_delay_of), lease)
+
         super().__init__(
-            functions=[leased(retrying(f), lease) for f in functions],
-            cron_jobs=[leased(retrying(c), lease) for c in cron_jobs] if cron_jobs else None,
+            functions=[wrap(f) for f in functions],
+            cron_jobs=[wrap(c) for c in cron_jobs] if cron_jobs else None,
             **kwargs,
         )
         self.in_progress_timeout_s = lease

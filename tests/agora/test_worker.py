@@ -11,9 +11,11 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 
 import asyncpg
 import pytest
+from arq import Retry
 from arq.constants import in_progress_key_prefix
 from arq.jobs import Job
 from arq.worker import func
@@ -301,3 +303,72 @@ async def test_a_job_that_cannot_open_a_database_connection_runs_again(
         await back.close()
     assert runs == [1, 2]
     assert (await Job("notify", redis).result_info()).success
+
+
+async def test_a_job_waits_out_an_outage_longer_than_its_tries_and_still_runs(
+    database_url, redis, tmp_path
+):
+    """Fifteen runs without PostgreSQL (more than MAX_TRIES, which used to drop the job and its
+    side effect after about five minutes): the job runs again until the database is back."""
+    gone = await asyncpg.create_pool(
+        f"postgresql://postgres@/none?host={tmp_path}/no-socket", min_size=0, timeout=1
+    )
+    back = await asyncpg.create_pool(database_url, min_size=0, max_size=1)
+    runs: list[int] = []
+
+    async def notify(ctx):
+        runs.append(ctx["job_try"])
+        database = Database(pool=gone if ctx["job_try"] <= 15 else back)
+        async with database.acquire() as connection:
+            return await connection.fetchval("SELECT 1")
+
+    await redis.enqueue_job("notify", _job_id="notify-long-outage")
+    worker = AgoraWorker(
+        functions=[func(notify, name="notify", timeout=10)],
+        redis_pool=redis, queue_name=QUEUE_NAME, burst=True, handle_signals=False,
+        poll_delay=0.01, retry_delay_of=lambda job_try: 0.01,
+    )  # fmt: skip
+    try:
+        await asyncio.wait_for(worker.main(), timeout=60)
+    finally:
+        await gone.close()
+        await back.close()
+    assert runs == list(range(1, 17))
+    assert (await Job("notify-long-outage", redis).result_info()).success
+
+
+async def test_a_job_still_failing_past_the_outage_limit_gives_up(redis, tmp_path):
+    runs: list[int] = []
+
+    async def never(ctx):
+        runs.append(ctx["job_try"])
+        raise ConnectionRefusedError("nobody listens")
+
+    await redis.enqueue_job("never", _job_id="never")
+    worker = AgoraWorker(
+        functions=[func(never, name="never", timeout=10)],
+        redis_pool=redis, queue_name=QUEUE_NAME, burst=True, handle_signals=False,
+        poll_delay=0.01, retry_delay_of=lambda job_try: 0.05,
+        outage_limit=timedelta(seconds=0.5),
+    )  # fmt: skip
+    await asyncio.wait_for(worker.main(), timeout=30)
+    assert len(runs) >= 3  # retried while within the limit
+    assert not (await Job("never", redis).result_info()).success
+
+
+async def test_a_job_asking_to_run_again_is_bounded_by_its_own_max_tries(redis):
+    runs: list[int] = []
+
+    async def again(ctx):
+        runs.append(ctx["job_try"])
+        raise Retry(defer=0.01)
+
+    await redis.enqueue_job("again", _job_id="again")
+    worker = AgoraWorker(
+        functions=[func(again, name="again", timeout=10, max_tries=3)],
+        redis_pool=redis, queue_name=QUEUE_NAME, burst=True, handle_signals=False,
+        poll_delay=0.01,
+    )  # fmt: skip
+    await asyncio.wait_for(worker.main(), timeout=30)
+    assert runs == [1, 2, 3]
+    assert not (await Job("again", redis).result_info()).success
