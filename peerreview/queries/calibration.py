@@ -106,3 +106,31 @@ async def select_all_answers(
     )
     assert row is not None  # an aggregate without GROUP BY always returns one row
     return row
+
+
+async def any_answer(conn: asyncpg.Connection, course_id: int, assignment_id: int) -> bool:
+    """Whether any learner has scored one of the assignment's examples."""
+    found: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM pr_calibration_answers
+                           WHERE course_id = $1 AND assignment_id = $2)""",
+        course_id,
+        assignment_id,
+    )
+    return found
+
+
+async def update_example_scores(
+    conn: asyncpg.Connection,
+    course_id: int,
+    *,
+    ids: list[int],
+    scores: list[list[float]],
+    totals: list[float],
+) -> None:
+    """Each example's reference scores and total again (one per id, in the same order; at most
+    100 examples, one pipelined statement each)."""
+    await conn.executemany(
+        """UPDATE pr_calibration_examples SET scores = $3, total = $4
+            WHERE course_id = $1 AND id = $2""",
+        [(course_id, i, sc, t) for i, sc, t in zip(ids, scores, totals, strict=True)],
+    )

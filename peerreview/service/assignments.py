@@ -22,7 +22,7 @@ from peerreview.queries import grades as grade_queries
 from peerreview.queries import self_assessments as self_assessment_queries
 from peerreview.queries import submissions as submission_queries
 from peerreview.queries.assignments import Assignment
-from peerreview.service import extensions
+from peerreview.service import calibration, extensions
 from peerreview.service.common import (
     list_limit,
     load_assignment,
@@ -183,6 +183,9 @@ async def update_assignment(
             raise Conflict("team work is switched on or off while the assignment is a draft")
     if data.rubric is not None:
         values["rubric"], values["points_possible"] = _rubric(data.rubric)
+        await calibration.rescore_examples(
+            conn, principal.course_id, assignment_id, values["rubric"]
+        )
     _check_deadlines(
         values.get("submission_deadline", assignment.submission_deadline),
         values.get("review_deadline", assignment.review_deadline),

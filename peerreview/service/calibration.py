@@ -3,11 +3,13 @@ reference scores (and their error) once they have answered."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import numpy as np
 
 from agora import remote_images
-from agora.errors import Conflict, Forbidden, NotFound
+from agora.errors import Conflict, Forbidden, NotFound, Unprocessable
 from agora.markup import clean_text
 from agora.sessions import Principal
 from peerreview import rules
@@ -122,3 +124,33 @@ async def answer_calibration(
         your_total=total,
         error=total - example["total"],
     )
+
+
+async def rescore_examples(
+    conn: asyncpg.Connection, course_id: int, assignment_id: int, rubric: list[dict[str, Any]]
+) -> None:
+    """The rubric is changing: score each calibration example's reference choices on the new
+    rubric, so a learner's answer is compared with a total of the same rubric. Refused when
+    learners have already answered (their answers would compare with another rubric's) or when
+    an example's choices do not fit the new criteria and options (the instructor deletes it or
+    keeps the rubric's shape)."""
+    examples = await queries.select_examples(conn, course_id, assignment_id)
+    if not examples:
+        return
+    if await queries.any_answer(conn, course_id, assignment_id):
+        raise Conflict(
+            "learners have scored the calibration examples on this rubric: it can no longer change"
+        )
+    rescored = []
+    for number, example in enumerate(examples, start=1):
+        try:
+            rescored.append(score_choices(rubric, list(example["choices"])))
+        except Unprocessable as error:
+            raise Conflict(
+                f"calibration example {number} was scored on the old rubric and does not fit the "
+                f"new one ({error.detail}): delete it first, or keep the criteria and options"
+            ) from None
+    await queries.update_example_scores(
+        conn, course_id, ids=[e["id"] for e in examples],
+        scores=[scores for scores, _ in rescored], totals=[total for _, total in rescored],
+    )  # fmt: skip

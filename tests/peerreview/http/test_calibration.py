@@ -56,3 +56,46 @@ async def test_calibration_gates_reviewing_and_reveals_reference(
     assert again.status_code == 409
     task = (await client.get(f"{API}/assignments/{aid}/reviews/next", headers=me.headers)).json()
     assert task["available"]
+
+
+async def test_a_rubric_change_rescores_the_examples_or_is_refused(client, conn):
+    """The examples' reference totals follow the rubric they are compared on: an edit keeping
+    the criteria's shape rescores them; one they no longer fit, or one after learners answered,
+    is refused and changes nothing."""
+    from tests.peerreview.helpers import RUBRIC
+
+    course = await learners_course(conn, 1)
+    aid = (await create_assignment(client, course))["id"]
+    added = await client.post(
+        f"{API}/assignments/{aid}/calibration/examples",
+        json={"body": "Example", "choices": [3, 2], "explanation": "why"},
+        headers=course.instructor.headers,
+    )
+    assert added.json()["total"] == 6 + RUBRIC[1]["options"][2]["points"]
+    doubled = [
+        {**c, "options": [{**o, "points": o["points"] * 2} for o in c["options"]]} for c in RUBRIC
+    ]
+    edited = await client.patch(f"{API}/assignments/{aid}", json={"rubric": doubled},
+                                headers=course.instructor.headers)  # fmt: skip
+    assert edited.status_code == 200, edited.text
+    total = await conn.fetchval(
+        "SELECT total FROM pr_calibration_examples WHERE course_id = $1", course.id
+    )
+    assert total == 2 * added.json()["total"]
+    shorter = [RUBRIC[0]]  # the example's second choice fits no criterion any more
+    refused = await client.patch(f"{API}/assignments/{aid}", json={"rubric": shorter},
+                                 headers=course.instructor.headers)  # fmt: skip
+    assert refused.status_code == 409 and "calibration example 1" in refused.text
+    await set_phase(client, course, aid, "submission")
+    (alice,) = learners(course)
+    example_id = added.json()["id"]
+    answered = await client.post(f"{API}/assignments/{aid}/calibration",
+                                 json={"example_id": example_id, "choices": [1, 1]},
+                                 headers=alice.headers)  # fmt: skip
+    assert answered.status_code == 200, answered.text
+    frozen = await client.patch(f"{API}/assignments/{aid}", json={"rubric": RUBRIC},
+                                headers=course.instructor.headers)  # fmt: skip
+    assert frozen.status_code == 409 and "learners have scored" in frozen.text
+    rubric = (await client.get(f"{API}/assignments/{aid}",
+                               headers=course.instructor.headers)).json()["rubric"]  # fmt: skip
+    assert rubric[0]["options"][1]["points"] == 4  # still the doubled one
