@@ -16,6 +16,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -157,6 +158,35 @@ def check_platform_url(url: object, platform: Mapping[str, Any], what: str) -> s
     return url
 
 
+async def check_resolved(url: httpx.URL) -> None:
+    """Resolve a host name before anything connects: if any of its addresses is not one Agora
+    calls, refuse the URL. (httpx-secure picks the address to use by opening a TCP connection,
+    then checks it: without this, a name pointing at an internal service received a connect,
+    though never a byte.) The connection still goes only to an address httpx-secure checked, so
+    a DNS answer that changes in between cannot slip in an internal one either."""
+    try:
+        ipaddress.ip_address(url.host)
+        return  # an address: check_url has checked it
+    except ValueError:
+        pass
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        async with asyncio.timeout(TIMEOUT.connect or 5.0):
+            found = await asyncio.get_running_loop().getaddrinfo(
+                url.host, port, type=socket.SOCK_STREAM
+            )
+    except (OSError, TimeoutError, UnicodeError):
+        raise PlatformHTTPError(
+            f"{_for_people(str(url))}: the host name does not resolve"
+        ) from None
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found}
+    if not addresses or not all(address_allowed(a) for a in addresses):
+        log.warning(
+            "outbound %s refused: %s resolves to %s", url, url.host, sorted(map(str, addresses))
+        )
+        raise UnsafeURL(f"{_for_people(str(url))}: leads to an address Agora does not call")
+
+
 def client(policy: Policy, *, follow_redirects: bool = True) -> httpx.AsyncClient:
     """An httpx client for calls to platforms under `policy`.
 
@@ -167,6 +197,8 @@ def client(policy: Policy, *, follow_redirects: bool = True) -> httpx.AsyncClien
 
     async def check_hop(request: httpx.Request) -> None:
         check_url(str(request.url), policy)
+        if not policy.allow_private:
+            await check_resolved(request.url)
 
     http = httpx.AsyncClient(
         timeout=TIMEOUT,

@@ -4,6 +4,7 @@ long, and what its failures say."""
 import asyncio
 import ipaddress
 import logging
+import socket
 
 import pytest
 
@@ -185,3 +186,37 @@ async def test_connection_failures_are_a_short_reason():
     async with outbound.client(LOOPBACK) as http:
         with pytest.raises(outbound.PlatformHTTPError, match="could not connect"):
             await outbound.request(http, "GET", "http://127.0.0.1:9/")
+
+
+async def test_a_host_name_resolving_to_an_internal_address_gets_no_connection_at_all():
+    """This machine's own name resolves to a loopback or private address (as an attacker's
+    name pointing at an internal service would): refused before any TCP connection is opened,
+    where httpx-secure alone opened one to pick the address, then refused it."""
+    name = socket.gethostname()
+    addresses = {info[4][0] for info in socket.getaddrinfo(name, 443, type=socket.SOCK_STREAM)}
+    if all(outbound.address_allowed(ipaddress.ip_address(a)) for a in addresses):
+        pytest.skip(f"{name} resolves to public addresses here")
+    connections = 0
+
+    async def count(reader, writer):
+        nonlocal connections
+        connections += 1
+        writer.close()
+
+    family = socket.AF_INET6 if all(":" in a for a in addresses) else socket.AF_INET
+    listening = await asyncio.start_server(count, host=sorted(addresses)[0], port=0, family=family)
+    port = listening.sockets[0].getsockname()[1]
+    try:
+        async with outbound.client(PRODUCTION) as http:
+            with pytest.raises(outbound.UnsafeURL, match="address Agora does not call"):
+                await outbound.get_json(http, f"https://{name}:{port}/jwks")
+        await asyncio.sleep(0.2)
+    finally:
+        listening.close()
+    assert connections == 0
+
+
+async def test_a_host_name_that_does_not_resolve_is_a_short_reason():
+    async with outbound.client(PRODUCTION) as http:
+        with pytest.raises(outbound.PlatformHTTPError, match="does not resolve"):
+            await outbound.get_json(http, "https://no-such-host.invalid/jwks")
