@@ -51,6 +51,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Calls to LMS URLs may use plain http and reach loopback/private addresses (tests, an LMS on
     # a private network); dev mode implies it. Never on a server reachable from the internet.
     allow_private_urls: bool = False
+    # An egress proxy for calls to LMSs and remote images (http://host:port), for a server that
+    # reaches the internet only through one. Agora still refuses internal addresses it can see;
+    # the proxy resolves names and connects, so it must refuse internal destinations itself.
+    outbound_proxy: Annotated[str, msgspec.Meta(pattern=r"^(https?://[^/?#\s]+/?)?$")] = ""
     log_level: str = "info"
     # /metrics answers only to `Authorization: Bearer <metrics_token>`. Empty: /metrics is off
     # (404), except in dev mode where it stays open.

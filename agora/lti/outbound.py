@@ -69,10 +69,15 @@ class Policy:
     # Plain http and loopback/private/link-local addresses: dev mode, tests, an LMS on a
     # private network (AGORA_ALLOW_PRIVATE_URLS).
     allow_private: bool = False
+    # The egress proxy every call goes through (AGORA_OUTBOUND_PROXY), or none.
+    proxy: str = ""
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
-        return cls(allow_private=settings.dev or settings.allow_private_urls)
+        return cls(
+            allow_private=settings.dev or settings.allow_private_urls,
+            proxy=settings.outbound_proxy,
+        )
 
     @property
     def schemes(self) -> tuple[str, ...]:
@@ -193,11 +198,14 @@ def client(policy: Policy, *, follow_redirects: bool = True) -> httpx.AsyncClien
     A few redirects are normal for service calls (JWKS moved behind a CDN); each hop is checked
     again. Registration passes follow_redirects=False: there a redirect could change whom we
     trust. Proxies from the environment are ignored: the address check must see the real peer.
+    With the policy's egress proxy, the proxy resolves and connects (a server behind one often
+    cannot resolve public names itself): Agora checks the URL, and the proxy must refuse
+    internal destinations.
     """
 
     async def check_hop(request: httpx.Request) -> None:
         check_url(str(request.url), policy)
-        if not policy.allow_private:
+        if not policy.allow_private and not policy.proxy:
             await check_resolved(request.url)
 
     http = httpx.AsyncClient(
@@ -206,9 +214,10 @@ def client(policy: Policy, *, follow_redirects: bool = True) -> httpx.AsyncClien
         follow_redirects=follow_redirects,
         max_redirects=MAX_REDIRECTS,
         trust_env=False,
+        proxy=policy.proxy or None,
         event_hooks={"request": [check_hop]},
     )
-    if not policy.allow_private:
+    if not policy.allow_private and not policy.proxy:
         httpx_ssrf_protection(http, custom_validator=lambda _host, ip, _port: address_allowed(ip))
     return http
 

@@ -220,3 +220,35 @@ async def test_a_host_name_that_does_not_resolve_is_a_short_reason():
     async with outbound.client(PRODUCTION) as http:
         with pytest.raises(outbound.PlatformHTTPError, match="does not resolve"):
             await outbound.get_json(http, "https://no-such-host.invalid/jwks")
+
+
+async def test_calls_go_through_the_egress_proxy_when_one_is_set():
+    """AGORA_OUTBOUND_PROXY: the proxy is asked to connect to the LMS (a server behind it may
+    not resolve public names itself); the URL is still checked before anything is sent."""
+    asked: list[bytes] = []
+
+    async def proxy(reader, writer):
+        asked.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    listening = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    policy = outbound.Policy(proxy=f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}")
+    try:
+        async with outbound.client(policy) as http:
+            with pytest.raises(outbound.PlatformHTTPError):
+                await outbound.get_json(http, "https://lms.example.edu/jwks")
+            with pytest.raises(outbound.UnsafeURL):  # refused here, the proxy never asked
+                await outbound.get_json(http, "https://169.254.169.254/latest/meta-data")
+    finally:
+        listening.close()
+    assert len(asked) == 1 and asked[0].startswith(b"CONNECT lms.example.edu:443 ")
+
+
+def test_the_egress_proxy_setting_must_be_an_http_url():
+    from agora.settings import SettingsError, load_settings
+
+    assert load_settings(environ={"AGORA_OUTBOUND_PROXY": "http://proxy:3128"}).outbound_proxy
+    with pytest.raises(SettingsError, match="AGORA_OUTBOUND_PROXY"):
+        load_settings(environ={"AGORA_OUTBOUND_PROXY": "socks5://proxy:1080"})
