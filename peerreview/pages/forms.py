@@ -22,6 +22,16 @@ EMPTY_CRITERION = {
 }  # fmt: skip
 
 
+def rubric_answer(form: dict[str, str], a: s.AssignmentRead) -> dict[str, object]:
+    """A rubric form's answer (a review or a self-assessment): the choices, one comment per
+    criterion (fields comment0, comment1, …) and the overall comment."""
+    return {
+        "choices": rubric_choices(form, a),
+        "criterion_comments": [form.get(f"comment{i}", "") for i in range(len(a.rubric))],
+        "comment": form.get("comment", ""),
+    }
+
+
 def rubric_choices(form: dict[str, str], a: s.AssignmentRead) -> list[int]:
     """The option chosen for each criterion of the assignment's rubric (fields c0, c1, …); 0 for
     a comment-only criterion, which has no options."""

@@ -15,7 +15,7 @@ from agora.errors import NotFound
 from agora.params import PathId
 from peerreview import schemas as s
 from peerreview import steps
-from peerreview.pages.forms import rubric_choices
+from peerreview.pages.forms import rubric_answer, rubric_choices
 from peerreview.pages.overview import assignment_page_after
 from peerreview.pages.urls import ASSIGNMENT, REVIEW, SECTION, SUBMISSION, assignment_url
 from peerreview.service import allocations as allocations_service
@@ -101,13 +101,7 @@ async def create_review(
     a = await assignments_service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
     data = web.convert_form(
-        {
-            "allocation_id": form.get("allocation_id"),
-            "choices": rubric_choices(form, a),
-            "criterion_comments": [form.get(f"comment{i}", "") for i in range(len(a.rubric))],
-            "comment": form.get("comment", ""),
-        },
-        s.ReviewCreate,
+        {"allocation_id": form.get("allocation_id"), **rubric_answer(form, a)}, s.ReviewCreate
     )
     await reviews_service.create_review(db, principal, assignment_id, data)
     return await assignment_page_after(request, db, principal, assignment_id, reviewed=True)
@@ -123,14 +117,7 @@ async def self_assess(
 ) -> Response[Any]:
     a = await assignments_service.get_assignment(db, principal, assignment_id)
     form = await web.form_fields(request)
-    data = web.convert_form(
-        {
-            "choices": rubric_choices(form, a),
-            "criterion_comments": [form.get(f"comment{i}", "") for i in range(len(a.rubric))],
-            "comment": form.get("comment", ""),
-        },
-        s.SelfAssessmentWrite,
-    )
+    data = web.convert_form(rubric_answer(form, a), s.SelfAssessmentWrite)
     await self_assessments_service.self_assess(db, principal, assignment_id, data)
     return await assignment_page_after(request, db, principal, assignment_id, self_assessed=True)
 
