@@ -22,7 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
-from agora.db import Database, create_pool, init_connection, migrate
+from agora.db import Database, create_pool
 from agora.outbox import relay_pending
 from agora.redis import create_redis
 from agora.sessions import Principal
@@ -31,7 +31,8 @@ from agora.worker import build_worker
 from forum.schemas import ThreadCreate
 from forum.service import notifications, threads
 
-from .__main__ import _with_database, servers
+from .__main__ import servers
+from .course import fresh_course
 
 DB_NAME = "agora_bench_announce"
 
@@ -47,30 +48,8 @@ def parse_args(argv=None):
 async def prepare(admin_url: str, learners: int) -> tuple[str, int, int]:
     """A fresh database with one course, its instructor and `learners` learners; (url, course
     id, instructor id)."""
-    admin = await asyncpg.connect(admin_url)
+    url, conn, platform, course = await fresh_course(admin_url, DB_NAME, "announce")
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await admin.close()
-    url = _with_database(admin_url, DB_NAME)
-    conn = await asyncpg.connect(url)
-    try:
-        await init_connection(conn)
-        await migrate(conn)
-        platform = await conn.fetchval(
-            """INSERT INTO platforms (issuer, client_id, auth_login_url, auth_token_url, jwks_url)
-               VALUES ('https://bench.test', 'c', 'https://bench.test/a', 'https://bench.test/t',
-                       'https://bench.test/j') RETURNING id"""
-        )
-        await conn.execute(
-            "INSERT INTO deployments (platform_id, deployment_id) VALUES ($1, 'd1')", platform
-        )
-        course = await conn.fetchval(
-            """INSERT INTO courses (platform_id, deployment_id, context_id, title)
-               VALUES ($1, 'd1', 'announce', 'Bench MOOC') RETURNING id""",
-            platform,
-        )
         await conn.copy_records_to_table(
             "users",
             records=[(platform, "instructor", "Instructor", "instructor@bench.test")]

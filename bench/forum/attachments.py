@@ -20,18 +20,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 import obstore
 
 from agora import storage
 from agora.app import create_app
-from agora.db import Database, create_pool, init_connection, migrate
+from agora.db import Database, create_pool
 from agora.redis import create_redis
 from agora.sessions import create_session
 from agora.settings import load_settings
 
-from .__main__ import _with_database, servers
+from .__main__ import servers
+from .course import fresh_course
 
 DB_NAME = "agora_bench_attachments"
 PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
@@ -49,31 +49,9 @@ def parse_args(argv=None):
 
 async def prepare(admin_url: str) -> tuple[str, int, int, str]:
     """A fresh database with one course and its instructor: (url, course, user, token)."""
-    admin = await asyncpg.connect(admin_url)
+    settings = '{"forum": {"edit_window_minutes": 0}}'
+    url, conn, platform, course = await fresh_course(admin_url, DB_NAME, "files", settings)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await admin.close()
-    url = _with_database(admin_url, DB_NAME)
-    conn = await asyncpg.connect(url)
-    try:
-        await init_connection(conn)
-        await migrate(conn)
-        platform = await conn.fetchval(
-            """INSERT INTO platforms (issuer, client_id, auth_login_url, auth_token_url, jwks_url)
-               VALUES ('https://bench.test', 'c', 'https://bench.test/a', 'https://bench.test/t',
-                       'https://bench.test/j') RETURNING id"""
-        )
-        await conn.execute(
-            "INSERT INTO deployments (platform_id, deployment_id) VALUES ($1, 'd1')", platform
-        )
-        course = await conn.fetchval(
-            """INSERT INTO courses (platform_id, deployment_id, context_id, title, settings)
-               VALUES ($1, 'd1', 'files', 'Bench MOOC', '{"forum": {"edit_window_minutes": 0}}')
-               RETURNING id""",
-            platform,
-        )
         user = await conn.fetchval(
             """INSERT INTO users (platform_id, sub, name) VALUES ($1, 'instructor', 'Instructor')
                RETURNING id""",
