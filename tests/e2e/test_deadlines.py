@@ -29,6 +29,18 @@ def minute(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M")
 
 
+async def new_assignment(context, server, title: str, prompt: str):
+    """The instructor's new-assignment form, launched from the dev LMS, title and prompt filled."""
+    staff = await launch_forum(context, server, INSTRUCTOR)
+    await staff.get_by_role("link", name="Peer review").click()
+    await staff.get_by_role("link", name="New assignment").click()
+    await staff.wait_for_url(re.compile(r"/assignments/new$"))
+    await staff.wait_for_function(READY)  # htmx bound: the form posts, not a native GET
+    await staff.get_by_label("Title").fill(title)
+    await staff.locator("#prompt").fill(prompt)
+    return staff
+
+
 async def open_assignment(page):
     await page.get_by_role("link", name="Peer review").click()
     await page.get_by_role("link", name=TITLE).click()
@@ -40,13 +52,9 @@ async def test_worker_opens_reviewing_at_the_deadline_and_late_work_shows_its_pe
 ):
     async def journey(staff_context, *learner_contexts):
         now = datetime.now(UTC)
-        staff = await launch_forum(staff_context, server, INSTRUCTOR)
-        await staff.get_by_role("link", name="Peer review").click()
-        await staff.get_by_role("link", name="New assignment").click()
-        await staff.wait_for_url(re.compile(r"/assignments/new$"))
-        await staff.wait_for_function(READY)  # htmx bound: the form posts, not a native GET
-        await staff.get_by_label("Title").fill(TITLE)
-        await staff.locator("#prompt").fill("How does melting sea ice warm the Arctic?")
+        staff = await new_assignment(
+            staff_context, server, TITLE, "How does melting sea ice warm the Arctic?"
+        )
         await staff.locator("#crit-0-name").fill("Accuracy")
         await staff.locator("#crit-0-options").fill("Wrong = 0\nRight = 4")
         await staff.get_by_label("Reviews per submission").fill("1")

@@ -22,9 +22,9 @@ from playwright.async_api import expect
 from agora.db import create_pool
 from peerreview import jobs
 from tests.e2e.conftest import READY, check_accessibility, screenshot_path
-from tests.e2e.test_deadlines import minute
+from tests.e2e.test_deadlines import minute, new_assignment
 from tests.e2e.test_self_assessment import settled
-from tests.e2e.test_staff_journeys import INSTRUCTOR, launch_forum, reload, run_journey
+from tests.e2e.test_staff_journeys import launch_forum, reload, run_journey
 
 TITLE = "Essay: the permafrost carbon feedback"
 SELF_ASSESSING = "Amara Okafor"
@@ -42,13 +42,9 @@ async def open_assignment(page, url: str) -> None:
 async def test_a_peer_reviewed_assignment_from_submission_to_the_lms_gradebook(server, browser):
     async def journey(staff_context, *learner_contexts):
         now = datetime.now(UTC)
-        staff = await launch_forum(staff_context, server, INSTRUCTOR)
-        await staff.get_by_role("link", name="Peer review").click()
-        await staff.get_by_role("link", name="New assignment").click()
-        await staff.wait_for_url(re.compile(r"/assignments/new$"))
-        await staff.wait_for_function(READY)  # htmx bound: the form posts, not a native GET
-        await staff.get_by_label("Title").fill(TITLE)
-        await staff.locator("#prompt").fill("Why does thawing permafrost warm the climate?")
+        staff = await new_assignment(
+            staff_context, server, TITLE, "Why does thawing permafrost warm the climate?"
+        )
         await staff.locator("#crit-0-name").fill("Accuracy")
         await staff.locator("#crit-0-options").fill("Wrong = 0\nPartly right = 2\nRight = 4")
         await staff.get_by_role("button", name="Add a criterion").click()
