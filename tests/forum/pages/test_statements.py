@@ -69,3 +69,21 @@ async def test_a_reply_from_the_page_loads_its_context_once_and_answers_with_the
         assert sum("forum_restrictions" in q for q in queries) == 1  # the context, once
         assert not any("FROM courses WHERE" in q for q in queries)  # the course, from it
         assert 'id="thread-live"' not in response.text and "Per unit mass." in response.text
+
+
+async def test_the_thread_page_runs_the_json_reads_statements_and_its_read_mark(
+    client, conn, course, question
+):
+    """The JSON read's statements (session, thread head with the course, posts, their files)
+    and, while something on the page was new to the viewer, its read mark: no context or
+    course lookup of its own (7 statements before)."""
+    thread = ui(course, f"/forum/threads/{question.id}")
+    await client.get(thread, headers=course.ta.headers)  # the framing policy, cached after
+    queries, response = await statements(conn, client.get(thread, headers=course.bob.headers))
+    assert len(queries) <= 5, queries
+    assert sum("INSERT INTO forum_reads" in q for q in queries) == 1
+    assert sum("forum_restrictions" in q for q in queries) == 1
+    assert not any("FROM courses" in q for q in queries)
+    assert "How does ocean heat uptake work?" in response.text
+    queries, _ = await statements(conn, client.get(thread, headers=course.bob.headers))
+    assert len(queries) <= 4, queries  # nothing new: nothing to mark
