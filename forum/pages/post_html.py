@@ -5,47 +5,26 @@ expressions each) cost about 160 µs a post: several times the JSON read of the 
 post's body is HTML cleaned once at write time (forum.service.posts); around it a post is an
 author line, dates, badges and the actions its viewer may take, all decided before
 (forum.presenters, forum.rules) and only laid out here: labels translated once per language,
-each value escaped as it is written, about 8 µs a post. A post laid out once is kept (keyed by
-everything it shows, see `post_key`) and reused for the next viewer who sees it alike: about
-2 µs. Templates call these through globals (`post_html`, `tree_html`, `vote_html`), so a page,
-a fragment and a live update lay a post out the same way.
+each value escaped as it is written, about 10 µs a post. Templates call these through globals
+(`post_html`, `tree_html`, `vote_html`), so a page, a fragment and a live update lay a post out
+the same way.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
-import msgspec
 from jinja2 import Environment, pass_environment
 from markupsafe import Markup, escape
 
 from agora import i18n
-from agora.lru import SizedLRU
 from forum.presenters import TreeLayout
 from forum.schemas import Author, PostRead
 
 STAFF_ROLES = ("instructor", "ta")
-# Laid-out posts kept per process, in bytes of their text (and the body strings their keys
-# hold): ~10,000 posts at typical sizes, a busy hour's hot threads.
-POST_CACHE_BYTES = 32_000_000
-NESTED_FIELDS = ("author", "reply_to", "attachments")  # Structs: frozen into the key by hand
-PLAIN_FIELDS = tuple(f for f in PostRead.__struct_fields__ if f not in NESTED_FIELDS)
-_plain_fields = attrgetter(*PLAIN_FIELDS)
-astuple = msgspec.structs.astuple
-
-
-def _entry_bytes(key: tuple[Any, ...], parts: tuple[str, str]) -> int:
-    return sum(map(sys.getsizeof, parts)) + sum(
-        sys.getsizeof(v) for v in key[3] if isinstance(v, str)
-    )
-
-
-post_cache: SizedLRU[tuple[Any, ...], tuple[str, str]] = SizedLRU(POST_CACHE_BYTES, _entry_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,33 +143,8 @@ def author_html(t: Labels, a: Author) -> str:
 def render_post(
     env: Environment, p: PostRead, *, can_reply: bool, depth_limit: int, thread_url: str
 ) -> str:
-    """One post of a thread page as `p` (already cut for its viewer) says it looks: laid out
-    once per key, then the relative date ("3 minutes ago") put in."""
-    locale = str(env.globals["locale"])
-    can_reply = can_reply and p.depth < depth_limit
-    key = post_key(locale, p, can_reply, thread_url)
-    parts = post_cache.get(key)
-    if parts is None:
-        parts = post_parts(env, labels(locale), p, can_reply, thread_url)
-        post_cache.put(key, parts)
-    return f"{parts[0]}{escape(env.filters['ago'](p.created_at))}{parts[1]}"
-
-
-def post_key(locale: str, p: PostRead, can_reply: bool, thread_url: str) -> tuple[Any, ...]:
-    """Everything `post_parts` reads: every field of `p` (its author as this viewer may see
-    them, their own vote, unread, what they may do, the body they are shown...) and the page's
-    settings. So two viewers share a post's parts only where they would see the same markup.
-    A field added to PostRead is in the key by itself (one holding a Struct or a list, which
-    cannot be hashed, fails here until it is frozen below)."""
-    files = tuple(astuple(a) for a in p.attachments) if p.attachments else ()
-    reply_to = None if p.reply_to is None else astuple(p.reply_to)
-    return (locale, can_reply, thread_url, _plain_fields(p), astuple(p.author), reply_to, files)
-
-
-def post_parts(
-    env: Environment, t: Labels, p: PostRead, can_reply: bool, thread_url: str
-) -> tuple[str, str]:
-    """A post's markup before and after its relative date (which changes by itself)."""
+    """One post of a thread page as `p` (already cut for its viewer) says it looks."""
+    t = labels(env.globals["locale"])
     pid = p.id
     url = f"{thread_url}/posts/{pid}"
     classes = f"post depth-{p.display_depth}"
@@ -201,14 +155,14 @@ def post_parts(
     if p.unread:
         classes += " is-unread"
     created = p.created_at
-    head = (
+    out = [
         f'<article id="post-{pid}" class="{classes}" aria-labelledby="post-{pid}-by"'
         f' data-post-id="{pid}">\n'
         f'  <div class="post-head">\n    <span id="post-{pid}-by">{author_html(t, p.author)}'
         f'</span>\n    <span class="meta">\n      <time datetime="{created.isoformat()}"'
         f' title="{escape(env.filters["datetime"](created))}">'
-    )
-    out = ["</time>\n"]
+        f"{escape(env.filters['ago'](created))}</time>\n"
+    ]
     if p.edited_at:
         out.append(f"      <span>· {t.edited}</span>\n")
     if p.accepted:
@@ -239,12 +193,12 @@ def post_parts(
             attachments = env.get_template("macros/attachments.html").module
             out.append(f"{attachments.attachment_list(p.attachments)}\n")  # type: ignore[attr-defined]
         out.append("  </div>\n")
-        out.append(actions_html(t, p, url, can_reply))
+        out.append(actions_html(t, p, url, can_reply and p.depth < depth_limit))
     out.append(
         f'  <div id="post-extra-{pid}" aria-live="polite"></div>\n'
         f'  <div id="reply-slot-{pid}"></div>\n</article>'
     )
-    return head, "".join(out)
+    return "".join(out)
 
 
 def actions_html(t: Labels, p: PostRead, url: str, can_reply: bool) -> str:
