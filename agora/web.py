@@ -64,12 +64,20 @@ View: TypeAlias = tuple[str, Context]
 # kind → async (connection, principal, target id or None) → the view the launch page shows.
 TargetRenderer: TypeAlias = Callable[[asyncpg.Connection, Principal, int | None], Awaitable[View]]
 _prefixed_dirs: dict[str, Path] = {}
+_globals: dict[str, Any] = {}
 _targets: dict[str, TargetRenderer] = {}
 
 
 def register_templates(prefix: str, directory: Path) -> None:
     """A context's templates, reachable as "<prefix>/<name>.html"."""
     _prefixed_dirs[prefix] = directory
+    environment.cache_clear()
+
+
+def register_global(name: str, value: Any) -> None:
+    """A function or value every template can use (a context's own helpers, e.g. the forum's
+    per-post fragments)."""
+    _globals[name] = value
     environment.cache_clear()
 
 
@@ -99,6 +107,7 @@ def environment(locale: str = i18n.DEFAULT) -> Environment:
     env.filters.update(i18n.date_formatters(locale))
     env.filters["snippet"] = snippet_html
     env.globals.update(static=static_url, locale=locale, ui=PAGE_PREFIX)
+    env.globals.update(_globals)
     return env
 
 

@@ -14,6 +14,7 @@ GROUPS = (
     ("templates (Jinja)", ("jinja2/", "<template>", "/templates/", "markupsafe/")),
     ("dates and translations (Babel, gettext)", ("babel/", "agora/i18n.py", "gettext.py")),
     ("presenters (rows → views)", ("forum/presenters.py", "forum/rules.py")),
+    ("posts' markup (forum.pages.post_html)", ("forum/pages/post_html.py",)),
     ("asyncpg (encode, decode, protocol)", ("asyncpg/",)),
     ("services and queries", ("forum/service/", "forum/queries/", "agora/sessions.py")),
     ("Litestar, ASGI, httpx", ("litestar/", "httpx/", "httpcore/", "anyio/", "msgspec")),

@@ -20,11 +20,14 @@ from forum.pages import (
     moderation,
     notification_settings,
     post_actions,
+    post_html,
     settings,
     thread,
 )
 
 web.register_templates("forum", Path(__file__).parent.parent / "templates")
+for name in ("post_html", "tree_html", "vote_html"):  # a post's markup (forum.pages.post_html)
+    web.register_global(name, getattr(post_html, name))
 
 # What the launch page shows for each kind of resource-link target.
 web.register_target("forum", browse.home_view)

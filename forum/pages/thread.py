@@ -24,7 +24,6 @@ from forum.presenters import ROOT_PATH, thread_tree
 from forum.schemas import ForumSettings, PostCreate
 from forum.service import attachments as attachments_service
 from forum.service import boards as boards_service
-from forum.service import context as context_service
 from forum.service import posts as posts_service
 from forum.service import reads as reads_service
 from forum.service import threads as threads_service
@@ -51,18 +50,19 @@ async def thread_view(
 
     No board counts here (the hot path). What the viewer may do is in the view's `can_*` flags
     (forum.rules), which the templates read."""
-    view = await threads_service.read_thread(db, principal, thread_id, cursor=cursor)
+    view, settings, course = await threads_service.read_thread_page(
+        db, principal, thread_id, cursor=cursor
+    )
     seen = max((p.seq for p in view.posts if p.unread), default=0)
     if seen:
         await reads_service.mark_seen(db, principal, thread_id, seen)
-    ctx = await context_service.load_context(db, principal)
     # Only moderators get the board list, for "move".
     boards = (
         await boards_service.list_boards(db, principal, principal.course_id)
         if view.can_moderate
         else []
     )
-    max_depth = ctx.settings.max_depth
+    max_depth = settings.max_depth
     root = view.posts[0] if view.posts and view.posts[0].depth == 0 else None
     answers = (
         await posts_service.list_answers_first(db, principal, view, max_depth=max_depth)
@@ -81,10 +81,10 @@ async def thread_view(
         "boards": boards,
         "board_name": next((b.name for b in boards if b.id == view.thread.board_id), ""),
         "max_depth": max_depth,
-        "anonymity_options": anonymity_options(ctx.settings),
+        "anonymity_options": anonymity_options(settings),
         "section": "forum",
         "page_url": thread_url(principal.course_id, thread_id),
-        "course": ctx.course,  # the layout's course: not looked up again
+        "course": course,  # the layout's course, from the thread's head: not looked up again
     }
 
 

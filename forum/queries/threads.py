@@ -55,6 +55,11 @@ class ThreadHead(ThreadSummaryRow, kw_only=True):
     """The thread page's head: the thread, the course's settings and the viewer's standing."""
 
     forum_settings: Any  # courses.settings -> 'forum', decoded JSON (or None)
+    # The course as the page's layout shows it (agora.queries.courses.CourseView).
+    course_title: str
+    course_label: str
+    course_language: str
+    course_settings: dict[str, Any]
     read_seq: int
     restrictions: list[str]
     has_replied: bool
@@ -101,14 +106,15 @@ async def lock_thread_of_post(conn: asyncpg.Connection, course_id: int, post_id:
     )
 
 
-# The thread, its author, the course settings and everything about the viewer the page needs
-# (read position, follow, restrictions, whether they replied): one query.
+# The thread, its author, the course and its settings, and everything about the viewer the page
+# needs (read position, follow, restrictions, whether they replied): one query.
 THREAD_PAGE_SQL = """
 SELECT t.id, t.board_id, t.author_id, t.kind, t.anonymity, t.title, t.pinned, t.locked, t.closed,
        t.state_reason, t.hidden, t.deleted, t.post_first, t.duplicate_of, t.answered,
        t.reply_count, t.score, t.open_flags, t.post_seq, t.last_seq, t.last_activity_at,
        t.created_at, t.private_to, t.announcement, u.name AS author_name, m.role AS author_role,
-       c.settings -> 'forum' AS forum_settings,
+       c.settings -> 'forum' AS forum_settings, c.title AS course_title,
+       c.label AS course_label, c.language AS course_language, c.settings AS course_settings,
        coalesce(r.read_seq, 0) AS read_seq,
        EXISTS (SELECT 1 FROM forum_follows f
                 WHERE f.course_id = t.course_id AND f.user_id = $3

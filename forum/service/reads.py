@@ -31,5 +31,12 @@ async def mark_seen(
     conn: asyncpg.Connection, principal: Principal, thread_id: int, seq: int
 ) -> None:
     """Read up to `seq`, which the viewer was just shown in the thread (read_thread already
-    checked they may see it): the position alone, without looking the thread up again."""
-    await read_sql.upsert_read(conn, principal.course_id, principal.user_id, thread_id, seq)
+    checked they may see it): the position alone, without looking the thread up again. A page
+    view commits it without waiting for the disk; an action's page (in its write transaction)
+    commits it with the action, flushed."""
+    if conn.is_in_transaction():
+        await read_sql.upsert_read(conn, principal.course_id, principal.user_id, thread_id, seq)
+    else:
+        await read_sql.upsert_read_unflushed(
+            conn, principal.course_id, principal.user_id, thread_id, seq
+        )

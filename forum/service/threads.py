@@ -11,6 +11,7 @@ from agora import remote_images
 from agora.errors import BadRequest, Conflict, Forbidden, NotFound
 from agora.markup import render_markdown
 from agora.pagination import decode_cursor, next_page, page_limit
+from agora.queries.courses import CourseView
 from agora.schemas import MAX_ID
 from agora.sessions import Principal
 from forum import rules
@@ -22,6 +23,7 @@ from forum.queries import posts as post_sql
 from forum.queries import reads as read_sql
 from forum.queries import threads as thread_sql
 from forum.schemas import (
+    ForumSettings,
     PostPage,
     ThreadCreate,
     ThreadPage,
@@ -199,6 +201,20 @@ async def read_thread(
     limit: int | None = None,
 ) -> ThreadRead:
     """The thread and one page of its posts: two queries whatever the page size."""
+    view, _, _ = await read_thread_page(conn, principal, thread_id, cursor=cursor, limit=limit)
+    return view
+
+
+async def read_thread_page(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    thread_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[ThreadRead, ForumSettings, CourseView]:
+    """`read_thread`, with the course's forum settings and the course as a page's layout shows
+    it, from the same head query: the thread page loads no context of its own."""
     limit = page_limit(limit, default=50, maximum=100)
     after = decode_cursor(cursor, (str,))
     head = await thread_sql.select_thread_page_head(
@@ -216,7 +232,11 @@ async def read_thread(
     )  # fmt: skip
     page, next_cursor = next_page(rows, limit, lambda r: (r.path,))
     now = datetime.now(UTC)
-    return ThreadRead(
+    course = CourseView(
+        id=principal.course_id, title=head.course_title, label=head.course_label,
+        language=head.course_language, settings=head.course_settings,
+    )  # fmt: skip
+    view = ThreadRead(
         thread=thread_view(principal, head),
         state_reason=head.state_reason,
         read_seq=head.read_seq,
@@ -243,6 +263,7 @@ async def read_thread(
         can_moderate=rules.can_moderate(principal),
         can_make_public=rules.can_make_public(principal, head),
     )
+    return view, settings, course
 
 
 async def list_posts(

@@ -73,6 +73,26 @@ def test_relative_dates_read_as_babel_says_though_each_text_is_formatted_once():
                     assert said in expected, (locale, sign * seconds)
 
 
+def test_dates_read_as_babels_format_datetime_though_formatted_from_compiled_patterns():
+    import random
+
+    from babel.dates import format_datetime
+
+    rng = random.Random(7)
+    start = datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    moments = [start + timedelta(seconds=rng.randrange(0, 40 * 365 * 86400)) for _ in range(500)]
+    edges = [(h, m) for h in (0, 11, 12, 13, 23) for m in (0, 59)]  # midnight, noon, AM/PM
+    moments += [datetime(2026, 1, 1, h, m, tzinfo=UTC) for h, m in edges]
+    moments.append(datetime(2026, 3, 1, 12, 30))  # naive: read as UTC
+    for locale in i18n.SUPPORTED:
+        formatted = i18n.date_formatters(locale)["datetime"]
+        for moment in moments:
+            for fmt in ("short", "medium", "long"):
+                expected = format_datetime(moment, format=fmt, tzinfo=UTC, locale=locale)
+                assert formatted(moment, fmt) == expected, (locale, fmt, moment)
+                assert formatted(moment, fmt) == expected  # the second time, from the cache
+
+
 async def test_launch_page_carries_the_session_and_course(conn, course):
     principal = Principal(
         user_id=course.alice.user_id, course_id=course.id, role="learner", name="Alice"

@@ -99,3 +99,21 @@ async def test_a_board_page_reads_the_grading_rule_only_for_a_graded_board(clien
         assert sum(RULE_READ in q for q in graded) == 1, graded
         assert "This board is graded" in response.text
         assert len(graded) == len(plain) + 2  # the rule and the reader's counts
+
+
+async def test_the_thread_page_runs_the_json_reads_statements_and_its_read_mark(
+    client, conn, course, question
+):
+    """The JSON read's statements (session, thread head with the course, posts, their files)
+    and, while something on the page was new to the viewer, its read mark: no context or
+    course lookup of its own (7 statements before)."""
+    thread = ui(course, f"/forum/threads/{question.id}")
+    await client.get(thread, headers=course.ta.headers)  # the framing policy, cached after
+    queries, response = await statements(conn, client.get(thread, headers=course.bob.headers))
+    assert len(queries) <= 5, queries
+    assert sum("INSERT INTO forum_reads" in q for q in queries) == 1
+    assert sum("forum_restrictions" in q for q in queries) == 1
+    assert not any("FROM courses" in q for q in queries)
+    assert "How does ocean heat uptake work?" in response.text
+    queries, _ = await statements(conn, client.get(thread, headers=course.bob.headers))
+    assert len(queries) <= 4, queries  # nothing new: nothing to mark
