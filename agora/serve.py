@@ -103,6 +103,21 @@ def _stop_renderer() -> None:
         child.join(5)
 
 
+def _catch_early_stop() -> None:
+    """In an HTTP process granian has just forked: until the app installs its own handlers
+    (_StopSignals, first thing in child_app), the process runs granian's supervisor handlers,
+    which would swallow a stop signal meant for it. Catch one, and repeat it until it lands."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _early_stop)
+
+
+def _early_stop(signum: int, frame: FrameType | None) -> None:
+    # The default action is back for the repeats: one landing before the app has handlers of
+    # its own ends a process that serves nothing yet; later ones reach the app's handlers.
+    signal.signal(signum, signal.SIG_DFL)
+    threading.Thread(target=_StopSignals.repeat, args=(signum,), daemon=True).start()
+
+
 class _StopSignals:
     """SIGTERM/SIGINT in an HTTP process, watched from the moment the process builds its app.
 
@@ -129,6 +144,8 @@ class _StopSignals:
             previous = signal.getsignal(sig)
             if previous in self._handlers:  # still ours (uvicorn: its handlers came first)
                 continue
+            if previous is _early_stop:  # the fork-time catcher: replaced, not chained
+                previous = None
 
             def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
                 self._on_signal(signum)
@@ -143,7 +160,7 @@ class _StopSignals:
             self.stop_streams()
         if self.starting and not self.repeating:
             self.repeating = True
-            threading.Thread(target=self._repeat, args=(signum,), daemon=True).start()
+            threading.Thread(target=self.repeat, args=(signum,), daemon=True).start()
 
     @contextlib.asynccontextmanager
     async def watch(self, app: Litestar) -> AsyncIterator[None]:
@@ -168,7 +185,7 @@ class _StopSignals:
         self.starting = False
 
     @staticmethod
-    def _repeat(signum: int) -> None:
+    def repeat(signum: int) -> None:
         for _ in range(STOP_SECONDS):
             time.sleep(1)
             os.kill(os.getpid(), signum)
@@ -243,6 +260,8 @@ def serve_app(
 def _granian(settings: Settings, processes: int) -> None:
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
+
+    os.register_at_fork(after_in_child=_catch_early_stop)
 
     Granian(
         "agora.serve:child_app",
