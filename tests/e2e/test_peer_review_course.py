@@ -26,7 +26,7 @@ from tests.e2e.test_deadlines import minute, new_assignment
 from tests.e2e.test_self_assessment import settled
 from tests.e2e.test_staff_journeys import launch_forum, reload, run_journey
 
-TITLE = "Essay: the permafrost carbon feedback"
+TITLE = "Essay: thawing permafrost and the carbon budget"
 SELF_ASSESSING = "Amara Okafor"
 ON_TIME = [SELF_ASSESSING, "Lucas Bernard"]
 EXTENDED = "Mei Chen"
