@@ -204,7 +204,12 @@ def _run_job_worker(settings_json: bytes) -> None:
 
 
 def _watch_parent(name: str) -> None:
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(), name), daemon=True).start()
+    # The parent's pid as multiprocessing recorded it when it started this process, not
+    # os.getppid() now: a parent killed while this process was still importing (seconds, on a
+    # loaded machine) is already gone, and a watch of the new parent would never end.
+    parent = multiprocessing.parent_process()
+    parent_pid = parent.pid if parent is not None and parent.pid else os.getppid()
+    threading.Thread(target=_stop_when_orphaned, args=(parent_pid, name), daemon=True).start()
 
 
 def _stop_when_orphaned(parent: int, name: str) -> None:

@@ -286,3 +286,32 @@ async def test_a_server_stopped_while_its_processes_start_stops_at_once(
             if serve.returncode is None:
                 serve.kill()
                 await serve.wait()
+
+
+async def test_a_job_worker_still_starting_when_agora_serve_is_killed_stops_too(
+    empty_database,  # noqa: F811
+    private_redis,
+    tmp_path,
+):
+    """Killed while its job worker still imports (a spawned interpreter takes seconds): the
+    worker's watch must know the parent it was started by, not whoever adopts it after."""
+    log = tmp_path / "serve.log"
+    env = agora_env(database_url=empty_database, redis_url=private_redis.url, port=str(free_port()))
+    with log.open("wb") as out:
+        serve = await asyncio.create_subprocess_exec(
+            *AGORA, "serve", "--processes", "1", "--worker", env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "Starting granian" not in text(log):  # the job worker was started just before
+            assert serve.returncode is None and time.monotonic() < deadline, text(log)
+            await asyncio.sleep(0.02)
+        processes = children(serve.pid)
+        serve.kill()
+        await serve.wait()
+        assert processes and not still_alive(processes, within=20), text(log)
+    finally:
+        if serve.returncode is None:
+            serve.kill()
+            await serve.wait()
