@@ -12,7 +12,6 @@ checked it is the session's course, so handlers never check it again.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import asyncpg
 from litestar import Request, Response, get
@@ -25,7 +24,14 @@ from agora.params import Cursor, PathId
 from agora.sessions import Principal
 from peerreview import rules
 from peerreview import schemas as s
-from peerreview.pages.urls import ASSIGNMENT, ASSIGNMENTS, SECTION, assignment_url, assignments_url
+from peerreview.pages.urls import (
+    ASSIGNMENT,
+    ASSIGNMENTS,
+    SECTION,
+    assignment_url,
+    assignments_url,
+    more_url,
+)
 from peerreview.service import allocations as allocations_service
 from peerreview.service import assignments as assignments_service
 from peerreview.service import attachments as attachments_service
@@ -115,13 +121,9 @@ async def _people_list(
 ) -> Response[Any]:
     a = await assignments_service.get_assignment(db, principal, assignment_id)
     url = assignment_url(principal.course_id, assignment_id)
-    more_url = ""
-    if page.next_cursor:
-        query = {"q": q} if q else {}
-        more_url = f"{url}/{kind}?" + urlencode(query | {"cursor": page.next_cursor})
     return await web.render_page(
         request, db, principal, "peerreview/people.html", section=SECTION, a=a, url=url,
-        kind=kind, page=page, q=q or "", more_url=more_url,
+        kind=kind, page=page, q=q or "", more_url=more_url(f"{url}/{kind}", page.next_cursor, q),
     )  # fmt: skip
 
 

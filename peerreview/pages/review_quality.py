@@ -4,7 +4,6 @@ its parts, worst first, a page at a time, searchable by name; linked from the da
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
@@ -13,7 +12,7 @@ from agora import web
 from agora.deps import CurrentPrincipal, Db
 from agora.names import NameSearch
 from agora.params import Cursor, PathId
-from peerreview.pages.urls import ASSIGNMENT, SECTION, assignment_url
+from peerreview.pages.urls import ASSIGNMENT, SECTION, assignment_url, more_url
 from peerreview.service import assignments as assignments_service
 from peerreview.service import review_quality as review_quality_service
 
@@ -36,13 +35,10 @@ async def review_quality_page(
     )
     a = await assignments_service.get_assignment(db, principal, assignment_id)
     url = assignment_url(course_id, assignment_id)
-    more_url = ""
-    if page.next_cursor:
-        query = {"q": q} if q else {}
-        more_url = f"{url}/review-quality?" + urlencode(query | {"cursor": page.next_cursor})
     return await web.render_page(
         request, db, principal, "peerreview/review_quality.html", section=SECTION, a=a,
-        url=url, page=page, q=q or "", more_url=more_url, first_page=not cursor,
+        url=url, page=page, q=q or "", first_page=not cursor,
+        more_url=more_url(f"{url}/review-quality", page.next_cursor, q),
     )  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from agora.web import PAGE_PREFIX
 
 SECTION = "assignments"  # the layout's navigation entry these pages highlight
@@ -18,3 +20,10 @@ def assignments_url(course_id: int) -> str:
 
 def assignment_url(course_id: int, assignment_id: int) -> str:
     return f"{assignments_url(course_id)}/{assignment_id}"
+
+
+def more_url(list_url: str, next_cursor: str | None, q: str | None) -> str:
+    """The link to a staff list's next page (keeping its name search), or "" on the last."""
+    if not next_cursor:
+        return ""
+    return f"{list_url}?" + urlencode(({"q": q} if q else {}) | {"cursor": next_cursor})
